@@ -1,0 +1,68 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "sendplan",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "sendplan", targets: ["sendplan"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CZlib",
+      path: "Sources/CZlib",
+      providers: [.apt(["zlib1g-dev"])]
+    ),
+    .target(
+      name: "CSendplanSys"
+    ),
+    .target(
+      name: "SendplanModel"
+    ),
+    .target(
+      name: "SendplanInput",
+      dependencies: [
+        "SendplanModel", "CZlib",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
+    .target(
+      name: "SendplanEngine",
+      dependencies: ["SendplanModel"]
+    ),
+    .target(
+      name: "SendplanOutput",
+      dependencies: [
+        "SendplanModel", "SendplanEngine", "CSendplanSys",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
+    .target(
+      name: "SendplanCLI",
+      dependencies: [
+        "SendplanModel", "SendplanInput", "SendplanEngine", "SendplanOutput",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(
+      name: "sendplan",
+      dependencies: ["SendplanCLI"]
+    ),
+    .testTarget(
+      name: "SendplanInputTests",
+      dependencies: ["SendplanInput", "SendplanModel"]
+    ),
+    .testTarget(
+      name: "SendplanEngineTests",
+      dependencies: ["SendplanEngine", "SendplanModel", "SendplanInput"]
+    ),
+    .testTarget(
+      name: "SendplanCLITests",
+      dependencies: ["SendplanCLI", "SendplanModel", "SendplanOutput"]
+    ),
+  ]
+)

@@ -1,0 +1,222 @@
+import ArgumentParser
+import SendplanEngine
+import SendplanInput
+import SendplanModel
+import SendplanOutput
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Raised by a command to end with a given status after it has printed what went wrong.
+struct Exit: Error {
+  let status: ExitStatus
+}
+
+/// The `sendplan` command tree.
+public struct SendplanCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "sendplan",
+    abstract: "Dry-run planner for email sequences: who would get which step, who would not, and why.",
+    discussion: ExitStatus.helpText,
+    version: Tool.version,
+    subcommands: [RunCommand.self, ValidateCommand.self]
+  )
+
+  public init() {}
+
+  /// Parses `arguments` (without the program name), runs the command and returns its exit status.
+  public static func execute(_ arguments: [String]) -> Int32 {
+    let console = Console.current
+    do {
+      var command = try parseAsRoot(arguments)
+      try command.run()
+      return 0
+    } catch let e as Exit {
+      return e.status.rawValue
+    } catch {
+      let code = exitCode(for: error)
+      let message = fullMessage(for: error)
+      if !message.isEmpty {
+        if code == .success {
+          console.out(message)
+        } else {
+          console.err(message)
+        }
+      }
+      if code == .success { return 0 }
+      // ArgumentParser reports usage problems as 64 already.
+      return code.rawValue
+    }
+  }
+}
+
+/// Options shared by commands that read a bundle.
+struct InputOptions: ParsableArguments {
+  @Option(name: .long, help: "The export bundle folder.")
+  var input: String
+}
+
+/// Reads the bundle, printing every structural error; throws `Exit` when there is one.
+func readBundle(_ path: String, console: Console) throws -> ExportBundle {
+  do {
+    return try BundleReader.read(path: path)
+  } catch {
+    for e in error.errors { console.err("error: \(e)") }
+    let status = ExitStatus.of(error)
+    console.err("sendplan: \(error.errors.count) input error(s); nothing was written (exit \(status.rawValue))")
+    throw Exit(status: status)
+  }
+}
+
+func printIssues(_ failure: TenantFailure, console: Console) {
+  for i in failure.issues {
+    console.err("error: \(i.file):\(i.line): \(i.message) (tenant \(failure.customerID.string.debugDescription); fix: \(i.fix))")
+  }
+}
+
+/// Parses `--as-of`: RFC 3339, whole seconds only.
+func parseAsOf(_ text: String) throws -> Timestamp {
+  guard let t = Timestamp.parse(text) else {
+    throw ValidationError("--as-of \(text.debugDescription) is not an RFC 3339 timestamp such as 2026-11-27T02:00:00Z")
+  }
+  guard !text.contains("."), t.nanos == 0, !t.subNanoRemainder else {
+    throw ValidationError("--as-of takes whole seconds; drop the fraction from \(text.debugDescription)")
+  }
+  return Timestamp(seconds: t.seconds)
+}
+
+/// Current UTC time in whole seconds; the only place sendplan reads the clock.
+func now() -> Timestamp {
+  var ts = timespec()
+  clock_gettime(CLOCK_REALTIME, &ts)
+  return Timestamp(seconds: Int64(ts.tv_sec))
+}
+
+func monotonicSeconds() -> Double {
+  var ts = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &ts)
+  return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Checks a user-supplied run id: 1 to 128 of `A-Z a-z 0-9 . _ -`, not starting with a dot.
+func checkRunID(_ id: String) throws {
+  let ok =
+    !id.isEmpty && id.utf8.count <= 128 && !id.hasPrefix(".")
+    && id.utf8.allSatisfy { b in
+      (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F
+        || b == 0x2D
+    }
+  guard ok else {
+    throw ValidationError("--run-id must be 1 to 128 characters of A-Z, a-z, 0-9, '.', '_' or '-', not starting with '.'")
+  }
+}
+
+struct RunCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run",
+    abstract: "Plan every enrollment of every tenant and write OUT (run.json and one folder per tenant).",
+    discussion: ExitStatus.helpText
+  )
+
+  @OptionGroup var inputOptions: InputOptions
+
+  @Option(name: .long, help: "The output folder. It is replaced atomically when the run completes.")
+  var out: String
+
+  @Option(name: .customLong("as-of"), help: "Reference time, RFC 3339 in whole seconds (default: now, UTC).")
+  var asOf: String?
+
+  @Option(name: .customLong("run-id"), help: "Run id (default: run-YYYYMMDDTHHMMSSZ from --as-of).")
+  var runID: String?
+
+  @Flag(name: .customLong("no-fsync"), help: "Skip fsync of output files (faster; not crash-safe).")
+  var noFsync = false
+
+  @Flag(name: .long, help: "Print only errors.")
+  var quiet = false
+
+  func validate() throws {
+    if let asOf { _ = try parseAsOf(asOf) }
+    if let runID { try checkRunID(runID) }
+  }
+
+  func run() throws {
+    let console = Console.current
+    let asOfTime = try asOf.map(parseAsOf) ?? now()
+    let id = runID ?? RunOptions.defaultRunID(asOf: asOfTime)
+    let start = monotonicSeconds()
+    let bundle = try readBundle(inputOptions.input, console: console)
+    let readDone = monotonicSeconds()
+    if !quiet {
+      let rows = bundle.inputs.reduce(0) { $0 + $1.rows }
+      console.err(
+        "sendplan: read \(bundle.inputs.count) files, \(rows) rows, \(bundle.tenants.count) tenants in \(fmt(readDone - start))s"
+      )
+    }
+    let tty = console.stderrIsTTY && !quiet
+    let options = RunOptions(out: out, asOf: asOfTime, runID: id, sync: !noFsync)
+    let result: RunResult
+    do throws(OutputError) {
+      result = try RunWriter.run(bundle: bundle, options: options) { done, total in
+        if tty && (done == total || done % max(1, total / 100) == 0) {
+          console.write("\rsendplan: planned \(done)/\(total) tenants", toError: true)
+          if done == total { console.write("\n", toError: true) }
+        }
+      }
+    } catch {
+      console.err("error: \(error)")
+      throw Exit(status: ExitStatus.of(error))
+    }
+    for t in result.tenants {
+      if let f = t.failure { printIssues(f, console: console) }
+    }
+    let failed = result.failedTenants
+    if !quiet {
+      var totals = PlanCounts()
+      for t in result.tenants { if let p = t.plan { totals.merge(p.counts) } }
+      let byStatus = ItemStatus.names.map { "\($0) \(totals.byStatus[$0] ?? 0)" }.joined(separator: ", ")
+      console.err(
+        "sendplan: run \(id) as of \(asOfTime.rfc3339): \(result.tenants.count - failed) tenants planned, \(failed) failed; "
+          + "\(totals.items) items (\(byStatus)) in \(fmt(monotonicSeconds() - start))s; wrote \(out)")
+    }
+    if failed > 0 {
+      console.err("sendplan: \(failed) tenant(s) failed; see the errors above and run.json (exit 1)")
+      throw Exit(status: .tenantsFailed)
+    }
+  }
+}
+
+func fmt(_ seconds: Double) -> String {
+  let ms = Int((seconds * 1000).rounded())
+  let frac = ms % 1000
+  return "\(ms / 1000)." + (frac < 10 ? "00" : frac < 100 ? "0" : "") + String(frac)
+}
+
+struct ValidateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "validate",
+    abstract: "Check a bundle without planning or writing anything; print every problem found.",
+    discussion: ExitStatus.helpText
+  )
+
+  @OptionGroup var inputOptions: InputOptions
+
+  func run() throws {
+    let console = Console.current
+    let bundle = try readBundle(inputOptions.input, console: console)
+    var failed = 0
+    for t in bundle.tenants {
+      let issues = Planner.issues(of: t)
+      if !issues.isEmpty {
+        failed += 1
+        printIssues(TenantFailure(customerID: t.customerID, issues: issues), console: console)
+      }
+    }
+    let rows = bundle.inputs.reduce(0) { $0 + $1.rows }
+    console.out(
+      "sendplan: \(bundle.inputs.count) files, \(rows) rows, \(bundle.tenants.count) tenants; \(failed) tenant(s) with row errors"
+    )
+    if failed > 0 { throw Exit(status: .tenantsFailed) }
+  }
+}

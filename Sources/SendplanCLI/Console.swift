@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Where commands write. Tests swap in a capturing console through the task-local `current`.
+public final class Console: @unchecked Sendable {
+  private let lock = NSLockLite()
+  private var captured: (out: [UInt8], err: [UInt8])?
+
+  /// A console that writes to the process's stdout and stderr.
+  public static let standard = Console(capturing: false)
+
+  @TaskLocal public static var current: Console = .standard
+
+  public init(capturing: Bool) {
+    captured = capturing ? ([], []) : nil
+  }
+
+  public func out(_ s: String) { write(s + "\n", toError: false) }
+  public func err(_ s: String) { write(s + "\n", toError: true) }
+
+  /// Writes raw text with no newline added.
+  public func write(_ s: String, toError: Bool) {
+    lock.withLock {
+      if captured != nil {
+        if toError { captured?.err.append(contentsOf: s.utf8) } else { captured?.out.append(contentsOf: s.utf8) }
+      } else {
+        var s = s
+        s.withUTF8 { p in
+          _ = Glibc.write(toError ? 2 : 1, p.baseAddress, p.count)
+        }
+      }
+    }
+  }
+
+  /// Whether standard error is a terminal (never true for a capturing console).
+  public var stderrIsTTY: Bool { captured == nil && isatty(2) == 1 }
+
+  public var capturedOut: String { lock.withLock { String(decoding: captured?.out ?? [], as: UTF8.self) } }
+  public var capturedErr: String { lock.withLock { String(decoding: captured?.err ?? [], as: UTF8.self) } }
+}
+
+/// A minimal pthread mutex, to avoid pulling Foundation's locks into the console.
+final class NSLockLite: @unchecked Sendable {
+  private var m = pthread_mutex_t()
+  init() { pthread_mutex_init(&m, nil) }
+  deinit { pthread_mutex_destroy(&m) }
+  func withLock<R>(_ body: () -> R) -> R {
+    pthread_mutex_lock(&m)
+    defer { pthread_mutex_unlock(&m) }
+    return body()
+  }
+}

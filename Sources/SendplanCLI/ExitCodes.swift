@@ -1,0 +1,35 @@
+import SendplanInput
+import SendplanOutput
+
+/// Process exit statuses (sysexits-style), shared by every command.
+public enum ExitStatus: Int32, Sendable, CaseIterable {
+  case success = 0
+  case tenantsFailed = 1
+  case usage = 64
+  case dataError = 65
+  case noInput = 66
+  case cannotCreate = 73
+  case ioError = 74
+
+  /// The table printed in `--help` and the README.
+  public static let helpText = """
+    EXIT CODES:
+      0   success
+      1   some tenants failed (row-level errors); the others were planned
+      64  usage error (bad flag or value)
+      65  bad input data (structural error); nothing was written
+      66  input missing (no such bundle folder)
+      73  cannot create output (OUT not writable, or not a sendplan folder)
+      74  I/O error while reading or writing
+    """
+
+  static func of(_ e: InputErrors) -> ExitStatus {
+    if e.errors.contains(where: { $0.kind == .missing && $0.code == "bundle_missing" }) { return .noInput }
+    if e.errors.contains(where: { $0.kind == .io }) { return .ioError }
+    return .dataError
+  }
+
+  static func of(_ e: OutputError) -> ExitStatus {
+    e.kind == .cannotCreate ? .cannotCreate : .ioError
+  }
+}

@@ -1,0 +1,88 @@
+/// Email normalisation and the literal syntax check of planning-rules §3.4 and §5.
+public enum Email {
+  /// The result of normalising one address.
+  public struct Normalized: Sendable, Equatable {
+    /// Trimmed of ASCII white space and with `A`–`Z` folded; other bytes untouched.
+    public var value: String
+    /// Whether `value` passes the syntax check.
+    public var isValid: Bool
+  }
+
+  @inline(__always)
+  static func isTrimmable(_ b: UInt8) -> Bool {
+    b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0B || b == 0x0C || b == 0x0D
+  }
+
+  /// Trims ASCII white space and lower-cases ASCII letters only.
+  public static func normalize(_ raw: String) -> String {
+    var bytes = Array(raw.utf8)
+    var start = 0
+    var end = bytes.count
+    while start < end && isTrimmable(bytes[start]) { start += 1 }
+    while end > start && isTrimmable(bytes[end - 1]) { end -= 1 }
+    for i in start..<end where bytes[i] >= 0x41 && bytes[i] <= 0x5A { bytes[i] |= 0x20 }
+    return String(decoding: bytes[start..<end], as: UTF8.self)
+  }
+
+  /// Normalises `raw` and checks its syntax.
+  public static func check(_ raw: String) -> Normalized {
+    let n = normalize(raw)
+    return Normalized(value: n, isValid: isValidNormalized(n))
+  }
+
+  /// The syntax check on an already normalised address.
+  public static func isValidNormalized(_ s: String) -> Bool {
+    let b = Array(s.utf8)
+    guard b.count <= 254 else { return false }
+    var at = -1
+    for (i, c) in b.enumerated() {
+      if c >= 0x80 { return false }
+      if c == 0x40 {
+        if at >= 0 { return false }
+        at = i
+      }
+    }
+    guard at >= 1, at <= 64 else { return false }
+    for i in 0..<at {
+      let c = b[i]
+      if c <= 0x20 || c == 0x7F { return false }
+      switch c {
+      case 0x22, 0x28, 0x29, 0x2C, 0x3A, 0x3B, 0x3C, 0x3E, 0x40, 0x5B, 0x5C, 0x5D: return false
+      default: break
+      }
+    }
+    return isValidDomain(b[(at + 1)...])
+  }
+
+  static func isValidDomain(_ d: ArraySlice<UInt8>) -> Bool {
+    var labels = 0
+    var len = 0
+    var first: UInt8 = 0
+    var last: UInt8 = 0
+    func closeLabel() -> Bool {
+      guard len >= 1, len <= 63, first != 0x2D, last != 0x2D else { return false }
+      labels += 1
+      len = 0
+      return true
+    }
+    for c in d {
+      if c == 0x2E {
+        if !closeLabel() { return false }
+        continue
+      }
+      let ok = (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2D
+      if !ok { return false }
+      if len == 0 { first = c }
+      last = c
+      len += 1
+    }
+    if !closeLabel() { return false }
+    return labels >= 2
+  }
+
+  /// The part after `@` of a valid normalised address.
+  static func domain(of s: String) -> Substring {
+    guard let at = s.utf8.firstIndex(of: 0x40) else { return "" }
+    return s[s.utf8.index(after: at)...]
+  }
+}

@@ -1,0 +1,247 @@
+import SendplanModel
+
+/// One distinct step order of a sequence, as the planner sees it.
+public struct PlannedStep: Sendable, Equatable {
+  public var order: Int64
+  /// The step row's template id; nil only when several rows share this order.
+  public var templateID: ID?
+  /// Step-level validation failure (rule 3 of §3.3), if any.
+  public var failure: ValidationReason?
+}
+
+/// One (recipient, step) item. Indices point into the enrollment plan's arrays.
+public struct PlannedItem: Sendable, Equatable {
+  public var recipient: Int32
+  public var step: Int32
+  public var status: ItemStatus
+}
+
+/// The dry run of one enrollment.
+public struct EnrollmentPlan: Sendable {
+  public var enrollmentID: ID
+  public var status: EnrollmentStatus
+  /// Enrollment-level codes in the order of §5.
+  public var errors: [EnrollmentError]
+  /// The resolved identity id, nil when none resolves.
+  public var identityID: ID?
+  /// The distinct step orders, ascending.
+  public var steps: [PlannedStep]
+  /// The enrollment's recipients sorted by recipient id, byte-wise.
+  public var recipients: [RecipientRow]
+  /// Items ordered by step order, then recipient id.
+  public var items: [PlannedItem]
+}
+
+/// Rows that reference something missing in their own tenant.
+public struct Orphans: Sendable, Equatable {
+  /// Recipients of an enrollment the tenant does not have.
+  public var recipients: [RecipientRow] = []
+  /// Steps of a sequence the tenant does not have.
+  public var steps: [StepRow] = []
+
+  public var count: Int { recipients.count + steps.count }
+}
+
+/// Counts by status and reason for a set of items.
+public struct PlanCounts: Sendable, Equatable {
+  public var byStatus: [String: Int] = [:]
+  public var skippedByReason: [String: Int] = [:]
+  public var failedByReason: [String: Int] = [:]
+  public var pausedByReason: [String: Int] = [:]
+  public var items = 0
+
+  public init() {}
+
+  mutating func add(_ s: ItemStatus) {
+    items += 1
+    byStatus[s.name, default: 0] += 1
+    switch s {
+    case .wouldSend: break
+    case .skipped(let r): skippedByReason[r.rawValue, default: 0] += 1
+    case .failedValidation(let r): failedByReason[r.rawValue, default: 0] += 1
+    case .paused(let r): pausedByReason[r.rawValue, default: 0] += 1
+    }
+  }
+
+  /// Adds another set of counts to this one.
+  public mutating func merge(_ o: PlanCounts) {
+    items += o.items
+    byStatus.merge(o.byStatus, uniquingKeysWith: +)
+    skippedByReason.merge(o.skippedByReason, uniquingKeysWith: +)
+    failedByReason.merge(o.failedByReason, uniquingKeysWith: +)
+    pausedByReason.merge(o.pausedByReason, uniquingKeysWith: +)
+  }
+}
+
+/// The plan of one tenant.
+public struct TenantPlan: Sendable {
+  public var customerID: ID
+  public var asOf: Timestamp
+  /// Active and paused enrollments, sorted by enrollment id.
+  public var enrollments: [EnrollmentPlan]
+  /// Completed and cancelled enrollments, by status name.
+  public var notPlanned: [String: Int]
+  public var orphans: Orphans
+  public var counts: PlanCounts
+}
+
+/// The planning engine: a pure function of one tenant's rows and `asOf`.
+public enum Planner {
+  /// Plans every enrollment of `tenant`, or returns the row problems that fail it.
+  public static func plan(_ tenant: TenantInput, asOf: Timestamp) -> Result<TenantPlan, TenantFailure> {
+    let index = TenantIndex(tenant, asOf: asOf)
+    let issues = (tenant.issues + index.issues).sorted()
+    guard issues.isEmpty else { return .failure(TenantFailure(customerID: tenant.customerID, issues: issues)) }
+    return .success(plan(index: index, tenant: tenant, asOf: asOf))
+  }
+
+  static func plan(index: TenantIndex, tenant: TenantInput, asOf: Timestamp) -> TenantPlan {
+    var counts = PlanCounts()
+    var notPlanned: [String: Int] = [:]
+    var plans: [EnrollmentPlan] = []
+    plans.reserveCapacity(index.enrollments.count)
+    for e in index.enrollments {
+      switch e.status {
+      case .completed, .cancelled:
+        notPlanned[e.status.rawValue, default: 0] += 1
+      case .active, .paused:
+        let p = planEnrollment(e, index: index)
+        for item in p.items { counts.add(item.status) }
+        plans.append(p)
+      }
+    }
+    return TenantPlan(
+      customerID: tenant.customerID, asOf: asOf, enrollments: plans, notPlanned: notPlanned,
+      orphans: index.orphans, counts: counts)
+  }
+
+  static func planEnrollment(_ e: EnrollmentRow, index: TenantIndex) -> EnrollmentPlan {
+    let pause: PauseReason? =
+      e.status == .paused
+      ? .enrollmentPaused
+      : (e.batchID.flatMap { index.batches[$0] } == .paused ? .batchPaused : nil)
+    let sequence = index.sequences[e.sequenceID]
+    let stepRows = sequence == nil ? [] : index.stepsBySequence[e.sequenceID] ?? []
+    let identityID = e.identityID ?? sequence?.identityID
+
+    var errors: [EnrollmentError] = []
+    if sequence == nil {
+      errors.append(.sequenceNotFound)
+    } else if stepRows.isEmpty {
+      errors.append(.sequenceHasNoSteps)
+    }
+    if pause == nil {
+      if let sequence, sequence.status != .active { errors.append(.sequenceNotActive) }
+      if let identityID {
+        switch index.identities[identityID] {
+        case nil: errors.append(.identityNotFound)
+        case .verified?: break
+        case .some: errors.append(.identityNotVerified)
+        }
+      } else {
+        errors.append(.identityMissing)
+      }
+    }
+    let enrollmentFailure = errors.lazy.compactMap { $0.validationReason }.first
+
+    let steps = distinctSteps(stepRows, templates: index.templates)
+    let recipients = index.recipientsByEnrollment[e.id] ?? []
+    let skips = recipientSkips(recipients, index: index)
+
+    var items: [PlannedItem] = []
+    if !steps.isEmpty && !recipients.isEmpty {
+      items.reserveCapacity(steps.count * recipients.count)
+      for (si, step) in steps.enumerated() {
+        for (ri, r) in recipients.enumerated() where step.order > r.lastStepSent {
+          let q = Queued()
+          let status: ItemStatus
+          if let pause {
+            status = q.pause(pause)
+          } else if let enrollmentFailure {
+            status = q.failValidation(enrollmentFailure)
+          } else if let f = step.failure {
+            status = q.failValidation(f)
+          } else if let s = skips[ri] {
+            status = q.planned().skip(s)
+          } else {
+            status = q.planned().wouldSend()
+          }
+          items.append(PlannedItem(recipient: Int32(ri), step: Int32(si), status: status))
+        }
+      }
+    }
+    return EnrollmentPlan(
+      enrollmentID: e.id, status: e.status, errors: errors, identityID: identityID, steps: steps,
+      recipients: recipients, items: items)
+  }
+
+  /// Groups step rows by order; a shared order is `invalid_step` and carries no template.
+  static func distinctSteps(_ rows: [StepRow], templates: [ID: TemplateStatus]) -> [PlannedStep] {
+    let sorted = rows.sorted { $0.order < $1.order }
+    var out: [PlannedStep] = []
+    var i = 0
+    while i < sorted.count {
+      var j = i + 1
+      while j < sorted.count && sorted[j].order == sorted[i].order { j += 1 }
+      if j - i > 1 {
+        out.append(PlannedStep(order: sorted[i].order, templateID: nil, failure: .invalidStep))
+      } else {
+        let t = sorted[i].templateID
+        let failure: ValidationReason?
+        switch templates[t] {
+        case nil: failure = .templateNotFound
+        case .active?: failure = nil
+        case .some: failure = .templateNotActive
+        }
+        out.append(PlannedStep(order: sorted[i].order, templateID: t, failure: failure))
+      }
+      i = j
+    }
+    return out
+  }
+
+  /// The recipient-level skip reason of each recipient (rule 4), decided once per recipient.
+  static func recipientSkips(_ recipients: [RecipientRow], index: TenantIndex) -> [SkipReason?] {
+    var seen = Set<String>()
+    var out: [SkipReason?] = []
+    out.reserveCapacity(recipients.count)
+    for r in recipients {
+      let n = Email.check(r.email)
+      var duplicate = false
+      if n.isValid {
+        duplicate = !seen.insert(n.value).inserted
+      }
+      if !n.isValid {
+        out.append(.invalidEmail)
+      } else if r.optedOut {
+        out.append(.optedOut)
+      } else if index.suppressions.suppresses(n.value) {
+        out.append(.suppressed)
+      } else if duplicate {
+        out.append(.duplicateRecipient)
+      } else {
+        out.append(nil)
+      }
+    }
+    return out
+  }
+}
+
+/// A tenant that cannot be planned because of row-level problems.
+public struct TenantFailure: Error, Sendable {
+  public var customerID: ID
+  /// Sorted by file, then line.
+  public var issues: [RowIssue]
+
+  public init(customerID: ID, issues: [RowIssue]) {
+    self.customerID = customerID
+    self.issues = issues
+  }
+}
+
+extension Planner {
+  /// Every row-level problem of a tenant, including duplicate keys, without planning it.
+  public static func issues(of tenant: TenantInput) -> [RowIssue] {
+    (tenant.issues + TenantIndex(tenant, asOf: Timestamp(seconds: 0)).issues).sorted()
+  }
+}

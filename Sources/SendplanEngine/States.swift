@@ -1,0 +1,170 @@
+import SendplanModel
+
+/// Why a recipient is skipped (planning-rules §3.3 rule 4), in precedence order.
+public enum SkipReason: String, Sendable, CaseIterable, Comparable {
+  case invalidEmail = "invalid_email"
+  case optedOut = "opted_out"
+  case suppressed = "suppressed"
+  case duplicateRecipient = "duplicate_recipient"
+
+  public static func < (a: SkipReason, b: SkipReason) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Why an item fails validation (rules 2 and 3 of §3.3).
+public enum ValidationReason: String, Sendable, CaseIterable, Comparable {
+  case sequenceNotActive = "sequence_not_active"
+  case identityMissing = "identity_missing"
+  case identityNotFound = "identity_not_found"
+  case identityNotVerified = "identity_not_verified"
+  case invalidStep = "invalid_step"
+  case templateNotFound = "template_not_found"
+  case templateNotActive = "template_not_active"
+
+  public static func < (a: ValidationReason, b: ValidationReason) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Why an item is paused (rule 1 of §3.3).
+public enum PauseReason: String, Sendable, CaseIterable, Comparable {
+  case enrollmentPaused = "enrollment_paused"
+  case batchPaused = "batch_paused"
+
+  public static func < (a: PauseReason, b: PauseReason) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Enrollment-level codes reported in a dry run's `errors` (§4), in their reporting order.
+public enum EnrollmentError: String, Sendable, CaseIterable {
+  case sequenceNotFound = "sequence_not_found"
+  case sequenceHasNoSteps = "sequence_has_no_steps"
+  case sequenceNotActive = "sequence_not_active"
+  case identityMissing = "identity_missing"
+  case identityNotFound = "identity_not_found"
+  case identityNotVerified = "identity_not_verified"
+
+  /// The item reason this code gives under rule 2, or nil for the §3.2 codes.
+  public var validationReason: ValidationReason? {
+    switch self {
+    case .sequenceNotFound, .sequenceHasNoSteps: return nil
+    case .sequenceNotActive: return .sequenceNotActive
+    case .identityMissing: return .identityMissing
+    case .identityNotFound: return .identityNotFound
+    case .identityNotVerified: return .identityNotVerified
+    }
+  }
+}
+
+/// The final status of a planned item, with its reason.
+public enum ItemStatus: Sendable, Equatable, Hashable {
+  case wouldSend
+  case skipped(SkipReason)
+  case failedValidation(ValidationReason)
+  case paused(PauseReason)
+
+  /// The contract's status name.
+  public var name: String {
+    switch self {
+    case .wouldSend: return "WouldSend"
+    case .skipped: return "Skipped"
+    case .failedValidation: return "FailedValidation"
+    case .paused: return "Paused"
+    }
+  }
+
+  /// The reason code, absent only for WouldSend.
+  public var reason: String? {
+    switch self {
+    case .wouldSend: return nil
+    case .skipped(let r): return r.rawValue
+    case .failedValidation(let r): return r.rawValue
+    case .paused(let r): return r.rawValue
+    }
+  }
+
+  /// `allowed` for WouldSend, the skip reason for Skipped, nil otherwise (§3.3).
+  public var suppressionResult: String? {
+    switch self {
+    case .wouldSend: return "allowed"
+    case .skipped(let r): return r.rawValue
+    default: return nil
+    }
+  }
+
+  /// The status names in the order used by summaries.
+  public static let names = ["FailedValidation", "Paused", "Skipped", "WouldSend"]
+}
+
+/// A queue item's state in the Stage 2A state machine.
+///
+/// Queued → DryRunPlanned → WouldSend | Skipped; any state → FailedValidation or Paused.
+public enum QueueState: Sendable, Equatable, Hashable {
+  case queued
+  case dryRunPlanned
+  case wouldSend
+  case skipped(SkipReason)
+  case failedValidation(ValidationReason)
+  case paused(PauseReason)
+
+  /// Whether the contract allows moving from this state to `next`.
+  public func canTransition(to next: QueueState) -> Bool {
+    switch (self, next) {
+    case (_, .failedValidation), (_, .paused): return true
+    case (.queued, .dryRunPlanned): return true
+    case (.dryRunPlanned, .wouldSend), (.dryRunPlanned, .skipped): return true
+    default: return false
+    }
+  }
+
+  /// The item status for a terminal state, nil for Queued and DryRunPlanned.
+  public var itemStatus: ItemStatus? {
+    switch self {
+    case .queued, .dryRunPlanned: return nil
+    case .wouldSend: return .wouldSend
+    case .skipped(let r): return .skipped(r)
+    case .failedValidation(let r): return .failedValidation(r)
+    case .paused(let r): return .paused(r)
+    }
+  }
+}
+
+/// A rejected state change.
+public struct TransitionError: Error, Sendable, Equatable, CustomStringConvertible {
+  public let from: QueueState
+  public let to: QueueState
+  public var description: String { "illegal queue transition \(from) → \(to)" }
+}
+
+/// A queue item whose state changes only along the contract's transitions.
+public struct QueueItem: Sendable, Equatable {
+  public private(set) var state: QueueState = .queued
+
+  public init() {}
+
+  /// Moves to `next`, or throws when the state machine forbids it; the state is then unchanged.
+  public mutating func transition(to next: QueueState) throws(TransitionError) {
+    guard state.canTransition(to: next) else { throw TransitionError(from: state, to: next) }
+    state = next
+  }
+}
+
+/// Typed planning steps: each value only offers the transitions that are legal from it,
+/// so the planner cannot express an illegal one.
+public struct Queued: Sendable {
+  public init() {}
+  /// Queued → DryRunPlanned.
+  public func planned() -> DryRunPlanned { DryRunPlanned() }
+  /// Any → FailedValidation.
+  public func failValidation(_ r: ValidationReason) -> ItemStatus { .failedValidation(r) }
+  /// Any → Paused.
+  public func pause(_ r: PauseReason) -> ItemStatus { .paused(r) }
+}
+
+/// The state after the dry run has looked at an item.
+public struct DryRunPlanned: Sendable {
+  /// DryRunPlanned → WouldSend.
+  public func wouldSend() -> ItemStatus { .wouldSend }
+  /// DryRunPlanned → Skipped.
+  public func skip(_ r: SkipReason) -> ItemStatus { .skipped(r) }
+  /// Any → FailedValidation.
+  public func failValidation(_ r: ValidationReason) -> ItemStatus { .failedValidation(r) }
+  /// Any → Paused.
+  public func pause(_ r: PauseReason) -> ItemStatus { .paused(r) }
+}

@@ -1,0 +1,140 @@
+import SendplanModel
+
+/// Suppressions in force at `asOf`, normalised.
+public struct SuppressionIndex: Sendable {
+  var emails = Set<String>()
+  var domains = Set<String>()
+
+  init(_ rows: [SuppressionRow], asOf: Timestamp) {
+    let now = asOf
+    for s in rows {
+      if let exp = s.expiresAt, exp <= now { continue }
+      let v = Email.normalize(s.value)
+      // Only ASCII values can equal a valid address; this also keeps String's
+      // Unicode-aware equality from matching a different byte sequence.
+      guard v.utf8.allSatisfy({ $0 < 0x80 }) else { continue }
+      switch s.type {
+      case .email: emails.insert(v)
+      case .domain: domains.insert(v)
+      }
+    }
+  }
+
+  /// True when a normalised valid address is suppressed by address, domain or parent domain.
+  public func suppresses(_ email: String) -> Bool {
+    if emails.contains(email) { return true }
+    if domains.isEmpty { return false }
+    var d = Email.domain(of: email)
+    while true {
+      if domains.contains(String(d)) { return true }
+      guard let dot = d.utf8.firstIndex(of: 0x2E) else { return false }
+      d = d[d.utf8.index(after: dot)...]
+    }
+  }
+}
+
+/// One tenant's rows, keyed for planning, with duplicate keys and orphans found.
+struct TenantIndex {
+  var identities: [ID: IdentityStatus] = [:]
+  var templates: [ID: TemplateStatus] = [:]
+  var sequences: [ID: SequenceRow] = [:]
+  var batches: [ID: BatchStatus] = [:]
+  var enrollments: [EnrollmentRow] = []
+  var stepsBySequence: [ID: [StepRow]] = [:]
+  var recipientsByEnrollment: [ID: [RecipientRow]] = [:]
+  var suppressions: SuppressionIndex
+  var orphans = Orphans()
+  var issues: [RowIssue] = []
+
+  init(_ t: TenantInput, asOf: Timestamp) {
+    suppressions = SuppressionIndex(t.suppressions, asOf: asOf)
+    func file(_ table: Table) -> String { t.fileNames[table] ?? table.rawValue }
+    func duplicate(_ table: Table, _ line: Int, _ key: String, first: Int) -> RowIssue {
+      RowIssue(
+        file: file(table), line: line, code: "duplicate_key",
+        message: "duplicate key \(key) (first seen on line \(first))",
+        fix: "remove the duplicate row or give it its own id")
+    }
+    // Rows are visited in line order so the later row of a pair is always the one reported.
+    var firstLine: [ID: Int] = [:]
+    for r in t.identities.sorted(by: { $0.line < $1.line }) {
+      if let f = firstLine[r.id] {
+        issues.append(duplicate(.identities, r.line, "identity_id \(r.id.string.debugDescription)", first: f))
+      } else {
+        firstLine[r.id] = r.line
+        identities[r.id] = r.status
+      }
+    }
+    firstLine = [:]
+    for r in t.templates.sorted(by: { $0.line < $1.line }) {
+      if let f = firstLine[r.id] {
+        issues.append(duplicate(.templates, r.line, "template_id \(r.id.string.debugDescription)", first: f))
+      } else {
+        firstLine[r.id] = r.line
+        templates[r.id] = r.status
+      }
+    }
+    for r in t.sequences.sorted(by: { $0.line < $1.line }) {
+      if let f = sequences[r.id] {
+        issues.append(duplicate(.sequences, r.line, "sequence_id \(r.id.string.debugDescription)", first: f.line))
+      } else {
+        sequences[r.id] = r
+      }
+    }
+    firstLine = [:]
+    for r in t.batches.sorted(by: { $0.line < $1.line }) {
+      if let f = firstLine[r.id] {
+        issues.append(duplicate(.batches, r.line, "batch_id \(r.id.string.debugDescription)", first: f))
+      } else {
+        firstLine[r.id] = r.line
+        batches[r.id] = r.status
+      }
+    }
+    var enrollmentLines: [ID: Int] = [:]
+    for r in t.enrollments.sorted(by: { $0.line < $1.line }) {
+      if let f = enrollmentLines[r.id] {
+        issues.append(duplicate(.enrollments, r.line, "enrollment_id \(r.id.string.debugDescription)", first: f))
+      } else {
+        enrollmentLines[r.id] = r.line
+        enrollments.append(r)
+      }
+    }
+    enrollments.sort { $0.id < $1.id }
+    for s in t.steps {
+      if sequences[s.sequenceID] != nil {
+        stepsBySequence[s.sequenceID, default: []].append(s)
+      } else {
+        orphans.steps.append(s)
+      }
+    }
+    orphans.steps.sort { $0.line < $1.line }
+    var groups: [ID: [RecipientRow]] = [:]
+    for r in t.recipients {
+      groups[r.enrollmentID, default: []].append(r)
+    }
+    for (eid, var rows) in groups {
+      rows.sort { $0.id == $1.id ? $0.line < $1.line : $0.id < $1.id }
+      var k = 1
+      var kept = rows.isEmpty ? [] : [rows[0]]
+      while k < rows.count {
+        if rows[k].id == rows[k - 1].id {
+          let first = kept.last?.line ?? rows[k - 1].line
+          issues.append(
+            duplicate(
+              .recipients, rows[k].line,
+              "(enrollment_id \(eid.string.debugDescription), recipient_id \(rows[k].id.string.debugDescription))",
+              first: first))
+        } else {
+          kept.append(rows[k])
+        }
+        k += 1
+      }
+      if enrollmentLines[eid] != nil {
+        recipientsByEnrollment[eid] = kept
+      } else {
+        orphans.recipients.append(contentsOf: kept)
+      }
+    }
+    orphans.recipients.sort { $0.line < $1.line }
+  }
+}

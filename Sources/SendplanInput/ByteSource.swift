@@ -1,0 +1,131 @@
+import CZlib
+import Crypto
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Reads a file's raw bytes in chunks, hashing and counting them as they pass.
+final class FileSource {
+  private let fd: Int32
+  let name: String
+  private(set) var hasher = SHA256()
+  private(set) var byteCount = 0
+
+  init(path: String, name: String) throws(InputError) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+      let err = errno
+      throw InputError(
+        kind: err == ENOENT ? .missing : .io, code: "unreadable", file: name, line: nil,
+        message: "cannot open file: \(String(cString: strerror(err)))",
+        fix: "check that the file exists and is readable")
+    }
+    self.fd = fd
+    self.name = name
+  }
+
+  deinit { close(fd) }
+
+  /// Fills `buffer` from the start; returns 0 at end of file.
+  func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+    while true {
+      let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+      if n < 0 {
+        let err = errno
+        if err == EINTR { continue }
+        throw InputError(
+          kind: .io, code: "read_failed", file: name, line: nil,
+          message: "read failed: \(String(cString: strerror(err)))",
+          fix: "check the disk and file permissions, then re-run")
+      }
+      if n > 0 {
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        byteCount += n
+      }
+      return n
+    }
+  }
+
+  /// Lower-case hex SHA-256 of every byte read so far.
+  func digestHex() -> String {
+    hasher.finalize().map { b in
+      let s = String(b, radix: 16)
+      return b < 16 ? "0" + s : s
+    }.joined()
+  }
+}
+
+/// A stream of decoded bytes: the file itself, or its gzip-inflated content.
+protocol ByteStream: AnyObject {
+  func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int
+}
+
+extension FileSource: ByteStream {}
+
+/// Inflates gzip (including concatenated members) with zlib.
+final class GzipStream: ByteStream {
+  private let source: FileSource
+  private var stream = z_stream()
+  private var input: UnsafeMutableRawBufferPointer
+  private var finished = false
+  private var sawEnd = false
+
+  init(source: FileSource) throws(InputError) {
+    self.source = source
+    input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
+    let rc = inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+    guard rc == Z_OK else {
+      input.deallocate()
+      throw InputError(
+        kind: .io, code: "zlib_init", file: source.name, line: nil,
+        message: "zlib could not start (code \(rc))", fix: "check the zlib installation")
+    }
+  }
+
+  deinit {
+    inflateEnd(&stream)
+    input.deallocate()
+  }
+
+  private func corrupt(_ detail: String) -> InputError {
+    InputError(
+      code: "bad_gzip", file: source.name, line: nil,
+      message: "the gzip data is corrupt or truncated (\(detail))",
+      fix: "re-export the file or recompress it with gzip")
+  }
+
+  func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+    if finished { return 0 }
+    stream.next_out = buffer.baseAddress?.assumingMemoryBound(to: Bytef.self)
+    stream.avail_out = uInt(buffer.count)
+    while stream.avail_out > 0 {
+      if stream.avail_in == 0 {
+        let n = try source.read(into: input)
+        if n == 0 {
+          if source.byteCount == 0 { throw corrupt("empty file") }
+          if sawEnd {
+            finished = true
+            break
+          }
+          throw corrupt("unexpected end of data")
+        }
+        stream.next_in = input.baseAddress?.assumingMemoryBound(to: Bytef.self)
+        stream.avail_in = uInt(n)
+      }
+      sawEnd = false
+      let rc = inflate(&stream, Z_NO_FLUSH)
+      if rc == Z_STREAM_END {
+        sawEnd = true
+        // Another member may follow; reset and continue if input remains.
+        inflateReset(&stream)
+      } else if rc != Z_OK && rc != Z_BUF_ERROR {
+        let msg = stream.msg.map { String(cString: $0) } ?? "code \(rc)"
+        throw corrupt(msg)
+      }
+    }
+    return buffer.count - Int(stream.avail_out)
+  }
+}

@@ -1,0 +1,192 @@
+/// An RFC 4180 tokenizer over byte chunks that enforces the strict rules of planning-rules §5.
+///
+/// Field bytes of the current record are collected in one buffer, so a record may span any
+/// number of chunks. Records are handed out through `emit` with the physical line they start on.
+final class CSVTokenizer {
+  private enum State {
+    case fieldStart, unquoted, quoted, quoteInQuoted, afterCR
+  }
+
+  private enum LineEnd {
+    case unknown, lf, crlf
+  }
+
+  let file: String
+  /// Bytes of the current record's fields, back to back.
+  private(set) var bytes: [UInt8] = []
+  /// End offset in `bytes` of each completed field; field `i` starts at `ends[i-1]`.
+  private(set) var ends: [Int] = []
+  private var state = State.fieldStart
+  private var lineEnd = LineEnd.unknown
+  private var started = false
+  private var line = 1
+  private(set) var recordLine = 1
+  private var quoteLine = 1
+
+  init(file: String) {
+    self.file = file
+    bytes.reserveCapacity(4096)
+    ends.reserveCapacity(16)
+  }
+
+  var fieldCount: Int { ends.count }
+
+  /// Calls `body` with the bytes of field `i` of the current record.
+  @inline(__always)
+  func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(InputError) -> R) throws(InputError) -> R {
+    let start = i == 0 ? 0 : ends[i - 1]
+    let end = ends[i]
+    return try bytes.withUnsafeBufferPointer { (p) throws(InputError) -> R in
+      try body(UnsafeBufferPointer(rebasing: p[start..<end]))
+    }
+  }
+
+  private func fail(_ code: String, _ message: String, _ fix: String, line: Int? = nil) -> InputError {
+    InputError(code: code, file: file, line: line ?? self.line, message: message, fix: fix)
+  }
+
+  @inline(__always)
+  private func endField() {
+    ends.append(bytes.count)
+  }
+
+  private func endRecord(_ style: LineEnd, emit: () throws(InputError) -> Void) throws(InputError) {
+    if lineEnd == .unknown {
+      lineEnd = style
+    } else if lineEnd != style {
+      throw fail(
+        "csv_mixed_line_ends", "the file mixes LF and CRLF line ends",
+        "convert the whole file to one line-end style (all LF or all CRLF)")
+    }
+    if started {
+      try emit()
+    }
+    bytes.removeAll(keepingCapacity: true)
+    ends.removeAll(keepingCapacity: true)
+    started = false
+    state = .fieldStart
+    line += 1
+    recordLine = line
+  }
+
+  private func quoteInUnquoted() -> InputError {
+    let start = ends.last ?? 0
+    let soFar = bytes[start...]
+    if soFar.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+      return fail(
+        "csv_space_before_quote", "white space before an opening quote",
+        "remove the spaces between the comma and the opening quote")
+    }
+    return fail(
+      "csv_quote_in_unquoted", "a quote character inside an unquoted field",
+      "quote the whole field and double the quote inside it (\"like \"\"this\"\"\")")
+  }
+
+  /// Consumes one chunk of decoded bytes.
+  func feed(_ chunk: UnsafeBufferPointer<UInt8>, emit: () throws(InputError) -> Void) throws(InputError) {
+    guard let p = chunk.baseAddress else { return }
+    let n = chunk.count
+    var i = 0
+    while i < n {
+      let c = p[i]
+      switch state {
+      case .fieldStart, .unquoted:
+        switch c {
+        case 0x2C:
+          started = true
+          endField()
+          state = .fieldStart
+          i += 1
+        case 0x0A:
+          if started { endField() }
+          try endRecord(.lf, emit: emit)
+          i += 1
+        case 0x0D:
+          state = .afterCR
+          i += 1
+        case 0x22:
+          if state == .fieldStart {
+            started = true
+            state = .quoted
+            quoteLine = line
+            i += 1
+          } else {
+            throw quoteInUnquoted()
+          }
+        default:
+          started = true
+          state = .unquoted
+          var j = i + 1
+          while j < n {
+            let d = p[j]
+            if d == 0x2C || d == 0x0A || d == 0x0D || d == 0x22 { break }
+            j += 1
+          }
+          bytes.append(contentsOf: UnsafeBufferPointer(start: p + i, count: j - i))
+          i = j
+        }
+      case .quoted:
+        var j = i
+        while j < n {
+          let d = p[j]
+          if d == 0x22 { break }
+          if d == 0x0A { line += 1 }
+          j += 1
+        }
+        if j > i { bytes.append(contentsOf: UnsafeBufferPointer(start: p + i, count: j - i)) }
+        if j < n {
+          state = .quoteInQuoted
+          j += 1
+        }
+        i = j
+      case .quoteInQuoted:
+        switch c {
+        case 0x22:
+          bytes.append(0x22)
+          state = .quoted
+        case 0x2C:
+          endField()
+          state = .fieldStart
+        case 0x0A:
+          endField()
+          try endRecord(.lf, emit: emit)
+        case 0x0D:
+          state = .afterCR
+        default:
+          throw fail(
+            "csv_text_after_quote", "unexpected text after a closing quote",
+            "a quoted field must be followed by a comma or a line end; double any quote inside it")
+        }
+        i += 1
+      case .afterCR:
+        guard c == 0x0A else {
+          throw fail(
+            "csv_bare_cr", "a carriage return (CR) that is not part of a CRLF line end",
+            "remove the stray CR or quote the field that contains it")
+        }
+        if started { endField() }
+        try endRecord(.crlf, emit: emit)
+        i += 1
+      }
+    }
+  }
+
+  /// Flushes the last record at end of input.
+  func finish(emit: () throws(InputError) -> Void) throws(InputError) {
+    switch state {
+    case .quoted:
+      throw fail(
+        "csv_unterminated_quote", "a quoted field is never closed", "add the missing closing quote",
+        line: quoteLine)
+    case .afterCR:
+      throw fail(
+        "csv_bare_cr", "a carriage return (CR) that is not part of a CRLF line end",
+        "remove the stray CR at the end of the file")
+    default:
+      if started {
+        endField()
+        try emit()
+      }
+    }
+  }
+}

@@ -1,0 +1,334 @@
+import SendplanModel
+
+/// What reading one table file produced.
+struct TableResult {
+  var info: InputFile
+  var tenants: [ID: TenantInput]
+}
+
+/// Reads one table file (CSV or JSONL, optionally gzip) into per-tenant rows.
+struct TableReader {
+  let table: Table
+  let path: String
+  let name: String
+
+  private var schema: TableSchema { TableSchema.of(table) }
+  private var isJSONL: Bool { name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") }
+  private var isGzip: Bool { name.hasSuffix(".gz") }
+
+  func read() throws(InputError) -> TableResult {
+    let source = try FileSource(path: path, name: name)
+    let stream: ByteStream = isGzip ? try GzipStream(source: source) : source
+    var sink = RowSink(table: table, file: name)
+    if isJSONL {
+      try readJSONL(stream, sink: &sink)
+    } else {
+      try readCSV(stream, sink: &sink)
+    }
+    // Drain what the decoder did not need so the digest covers the whole file.
+    try drain(source)
+    let info = InputFile(
+      name: name, table: table, sha256: source.digestHex(), bytes: source.byteCount, rows: sink.rows)
+    return TableResult(info: info, tenants: sink.finish())
+  }
+
+  private func drain(_ source: FileSource) throws(InputError) {
+    let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+    defer { buf.deallocate() }
+    while try source.read(into: buf) > 0 {}
+  }
+
+  /// Feeds decoded chunks to `body`, skipping a BOM at the very start.
+  private func chunks(
+    _ stream: ByteStream, _ body: (UnsafeBufferPointer<UInt8>) throws(InputError) -> Void
+  ) throws(InputError) -> Int {
+    let size = 1 << 20
+    let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+    defer { buf.deallocate() }
+    var total = 0
+    var first = true
+    while true {
+      // Fill at least 3 bytes at the start so a BOM is never split.
+      var n = try stream.read(into: buf)
+      if n == 0 { break }
+      while first && n < 3 {
+        let m = try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: buf[n...]))
+        if m == 0 { break }
+        n += m
+      }
+      total += n
+      var p = UnsafeBufferPointer(start: buf.baseAddress?.assumingMemoryBound(to: UInt8.self), count: n)
+      if first {
+        first = false
+        if n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF {
+          p = UnsafeBufferPointer(rebasing: p[3...])
+        }
+      }
+      try body(p)
+    }
+    return total
+  }
+
+  private func structural(_ code: String, _ line: Int?, _ message: String, _ fix: String) -> InputError {
+    InputError(code: code, file: name, line: line, message: message, fix: fix)
+  }
+
+  private func readCSV(_ stream: ByteStream, sink: inout RowSink) throws(InputError) {
+    let tok = CSVTokenizer(file: name)
+    var header: [String]? = nil
+    var columnIndex: [Int] = []  // schema column -> header position, or -1
+    var values = [FieldValue](repeating: .absent, count: schema.columns.count)
+    let schema = self.schema
+    let name = self.name
+
+    func onRecord() throws(InputError) {
+      let count = tok.fieldCount
+      let line = tok.recordLine
+      for f in 0..<count {
+        let ok = try tok.withField(f) { p throws(InputError) in isValidUTF8(p) }
+        if !ok {
+          throw structural(
+            "not_utf8", line, "the record is not valid UTF-8", "re-export the file as UTF-8")
+        }
+      }
+      guard let header else {
+        var names: [String] = []
+        for f in 0..<count {
+          names.append(try tok.withField(f) { p throws(InputError) in String(decoding: p, as: UTF8.self) })
+        }
+        var seen = Set<String>()
+        for h in names where !seen.insert(h).inserted {
+          throw structural(
+            "csv_duplicate_header", line, "the header names the column \(quoted(h)) twice",
+            "remove or rename the duplicate column")
+        }
+        // Header names are compared byte-wise, like every other name.
+        columnIndex = schema.columns.map { c in names.firstIndex { ByteOrder.equal($0, c) } ?? -1 }
+        for (k, c) in schema.columns.enumerated() where columnIndex[k] < 0 && schema.required.contains(c) {
+          throw structural(
+            "missing_column", line, "the required column \(c) is missing from the header",
+            "add a \(c) column (names are case-sensitive)")
+        }
+        header = names
+        return
+      }
+      guard count == header.count else {
+        throw structural(
+          "csv_field_count", line, "the record has \(count) fields but the header has \(header.count)",
+          "make every record have exactly one field per header column (a trailing comma adds a field)")
+      }
+      for k in 0..<values.count {
+        let h = columnIndex[k]
+        if h < 0 {
+          values[k] = .absent
+          continue
+        }
+        values[k] = try tok.withField(h) { p throws(InputError) in
+          p.isEmpty ? .absent : .text(String(decoding: p, as: UTF8.self))
+        }
+      }
+      try sink.add(line: line, values: values)
+    }
+
+    let total = try chunks(stream) { chunk throws(InputError) in
+      try tok.feed(chunk, emit: onRecord)
+    }
+    if total == 0 {
+      throw structural("empty_file", nil, "the file is empty (0 bytes)", "export the table with at least its header row")
+    }
+    try tok.finish(emit: onRecord)
+    if header == nil {
+      throw structural("missing_header", 1, "the file has no header row", "add a header row naming the columns")
+    }
+    _ = name
+  }
+
+  private func readJSONL(_ stream: ByteStream, sink: inout RowSink) throws(InputError) {
+    var parser = JSONLineParser(columns: schema.columns)
+    var values = [FieldValue](repeating: .absent, count: schema.columns.count)
+    var lineBuf: [UInt8] = []
+    lineBuf.reserveCapacity(4096)
+    var lineNo = 1
+
+    func onLine() throws(InputError) {
+      defer {
+        lineNo += 1
+        lineBuf.removeAll(keepingCapacity: true)
+      }
+      try lineBuf.withUnsafeBufferPointer { (p) throws(InputError) in
+        guard isValidUTF8(p) else {
+          throw structural("not_utf8", lineNo, "the line is not valid UTF-8", "re-export the file as UTF-8")
+        }
+        if p.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+        do throws(JSONLineParser.Failure) {
+          try parser.parse(p, into: &values)
+        } catch {
+          switch error {
+          case .invalid(let why):
+            throw structural("jsonl_invalid", lineNo, "invalid JSON: \(why)", "write one valid JSON object per line")
+          case .notObject:
+            throw structural(
+              "jsonl_not_object", lineNo, "the line is JSON but not an object", "write one JSON object per line")
+          case .nested(let column):
+            throw structural(
+              "jsonl_nested_value", lineNo, "the column \(column) holds an object or array",
+              "use a string, number, boolean or null for \(column)")
+          case .duplicate(let column):
+            throw structural(
+              "jsonl_duplicate_key", lineNo, "the key \(column) appears twice in the object",
+              "keep only one \(column) key per object")
+          }
+        }
+      }
+      try sink.add(line: lineNo, values: values)
+    }
+
+    let total = try chunks(stream) { chunk throws(InputError) in
+      guard let base = chunk.baseAddress else { return }
+      var i = 0
+      let n = chunk.count
+      while i < n {
+        var j = i
+        while j < n && base[j] != 0x0A { j += 1 }
+        lineBuf.append(contentsOf: UnsafeBufferPointer(start: base + i, count: j - i))
+        if j < n {
+          try onLine()
+          j += 1
+        }
+        i = j
+      }
+    }
+    if !lineBuf.isEmpty { try onLine() }
+    if total == 0 {
+      // An empty JSONL file is simply a table with no rows.
+      return
+    }
+  }
+}
+
+/// Validates rows and sorts them into per-tenant inputs.
+struct RowSink {
+  let table: Table
+  let file: String
+  let schema: TableSchema
+  var tenants: [ID: TenantInput] = [:]
+  var rows = 0
+  private var current = TenantInput(customerID: ID(""))
+  private var hasCurrent = false
+
+  init(table: Table, file: String) {
+    self.table = table
+    self.file = file
+    self.schema = TableSchema.of(table)
+  }
+
+  mutating func add(line: Int, values: [FieldValue]) throws(InputError) {
+    rows += 1
+    let cid: ID
+    switch values[0] {
+    case .absent:
+      throw InputError(
+        code: "missing_customer_id", file: file, line: line,
+        message: "customer_id is missing, so the row cannot be attributed to a tenant",
+        fix: "fill in customer_id on every row")
+    case .nonInteger(let s):
+      throw InputError(
+        code: "bad_customer_id", file: file, line: line,
+        message: "customer_id holds the non-integer number \(s)", fix: "write customer_id as a string")
+    case .text(let s):
+      if let problem = Values.idProblem(s) {
+        throw InputError(
+          code: "bad_customer_id", file: file, line: line, message: "customer_id \(problem): \(quoted(s))",
+          fix: "customer ids must be 1 to 256 bytes of UTF-8 without control characters")
+      }
+      cid = ID(s)
+    }
+    var b = RowBuilder(file: file, line: line, schema: schema, values: values)
+    switchTo(cid)
+    defer { current.issues.append(contentsOf: b.issues) }
+    switch table {
+    case .identities:
+      let id = b.requiredID(1)
+      let st = b.requiredEnum(2, IdentityStatus.self)
+      _ = b.optional(3)
+      _ = b.optional(4)
+      if b.issues.isEmpty, let id, let st { current.identities.append(IdentityRow(line: line, id: id, status: st)) }
+    case .templates:
+      let id = b.requiredID(1)
+      let st = b.requiredEnum(2, TemplateStatus.self)
+      _ = b.optional(3)
+      _ = b.optional(4)
+      if b.issues.isEmpty, let id, let st { current.templates.append(TemplateRow(line: line, id: id, status: st)) }
+    case .sequences:
+      let id = b.requiredID(1)
+      let st = b.requiredEnum(2, SequenceStatus.self)
+      let ident = b.optionalID(3)
+      _ = b.optional(4)
+      if b.issues.isEmpty, let id, let st {
+        current.sequences.append(SequenceRow(line: line, id: id, status: st, identityID: ident))
+      }
+    case .steps:
+      let seq = b.requiredID(1)
+      let order = b.integer(2, min: 1, defaultValue: nil)
+      let tpl = b.requiredID(3)
+      if b.issues.isEmpty, let seq, let order, let tpl {
+        current.steps.append(StepRow(line: line, sequenceID: seq, order: order, templateID: tpl))
+      }
+    case .enrollments:
+      let id = b.requiredID(1)
+      let seq = b.requiredID(2)
+      let st = b.requiredEnum(3, EnrollmentStatus.self)
+      let ident = b.optionalID(4)
+      let batch = b.optionalID(5)
+      if b.issues.isEmpty, let id, let seq, let st {
+        current.enrollments.append(
+          EnrollmentRow(line: line, id: id, sequenceID: seq, status: st, identityID: ident, batchID: batch))
+      }
+    case .batches:
+      let id = b.requiredID(1)
+      let st = b.requiredEnum(2, BatchStatus.self)
+      if b.issues.isEmpty, let id, let st { current.batches.append(BatchRow(line: line, id: id, status: st)) }
+    case .recipients:
+      let enr = b.requiredID(1)
+      let id = b.requiredID(2)
+      let email = b.required(3)
+      let opted = b.boolean(4, defaultValue: false)
+      let last = b.integer(5, min: 0, defaultValue: 0)
+      if b.issues.isEmpty, let enr, let id, let email, let opted, let last {
+        current.recipients.append(
+          RecipientRow(line: line, enrollmentID: enr, id: id, email: email, optedOut: opted, lastStepSent: last))
+      }
+    case .suppressions:
+      let type = b.requiredEnum(1, SuppressionType.self)
+      let value = b.required(2)
+      _ = b.optional(3)
+      let created = b.timestamp(4)
+      let expires = b.timestamp(5)
+      if b.issues.isEmpty, let type, let value, created != nil, let expires {
+        current.suppressions.append(SuppressionRow(line: line, type: type, value: value, expiresAt: expires))
+      }
+    }
+  }
+
+  /// Rows usually arrive grouped by tenant, so the current tenant stays out of the dictionary.
+  private mutating func switchTo(_ cid: ID) {
+    if hasCurrent && current.customerID == cid { return }
+    if hasCurrent { tenants[current.customerID] = current }
+    if let existing = tenants.removeValue(forKey: cid) {
+      current = existing
+    } else {
+      current = TenantInput(customerID: cid)
+      current.fileNames[table] = file
+    }
+    hasCurrent = true
+  }
+
+  /// Hands back every tenant seen, including the current one.
+  mutating func finish() -> [ID: TenantInput] {
+    if hasCurrent {
+      tenants[current.customerID] = current
+      hasCurrent = false
+    }
+    return tenants
+  }
+}

@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// POSIX file helpers that report errors as ``OutputError``.
+enum FS {
+  static func errorText(_ err: Int32) -> String { String(cString: strerror(err)) }
+
+  static func makeDirectory(_ path: String) throws(OutputError) {
+    if mkdir(path, 0o755) != 0 {
+      let err = errno
+      throw OutputError(
+        kind: .cannotCreate, code: "mkdir_failed", path: path,
+        message: "cannot create folder: \(errorText(err))",
+        fix: "check that the parent folder exists and is writable")
+    }
+  }
+
+  static func exists(_ path: String) -> Bool {
+    var st = stat()
+    return lstat(path, &st) == 0
+  }
+
+  static func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+  }
+
+  /// Syncs a folder so that renames inside it survive a crash.
+  static func syncDirectory(_ path: String) throws(OutputError) {
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else {
+      let err = errno
+      throw OutputError(
+        kind: .io, code: "sync_failed", path: path, message: "cannot open folder to sync: \(errorText(err))",
+        fix: "check the file system, then re-run")
+    }
+    defer { close(fd) }
+    if fsync(fd) != 0 {
+      let err = errno
+      throw OutputError(
+        kind: .io, code: "sync_failed", path: path, message: "fsync failed: \(errorText(err))",
+        fix: "check the file system, then re-run")
+    }
+  }
+
+  /// Removes a file tree without following symbolic links.
+  static func removeTree(_ path: String) throws(OutputError) {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return }
+    if (st.st_mode & S_IFMT) == S_IFDIR {
+      if let dir = opendir(path) {
+        var names: [String] = []
+        while let entry = readdir(dir) {
+          let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+          }
+          if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(dir)
+        for n in names { try removeTree(path + "/" + n) }
+      }
+      if rmdir(path) != 0 {
+        let err = errno
+        throw OutputError(
+          kind: .io, code: "remove_failed", path: path, message: "cannot remove folder: \(errorText(err))",
+          fix: "remove it by hand, then re-run")
+      }
+    } else if unlink(path) != 0 {
+      let err = errno
+      throw OutputError(
+        kind: .io, code: "remove_failed", path: path, message: "cannot remove file: \(errorText(err))",
+        fix: "remove it by hand, then re-run")
+    }
+  }
+}
+
+/// A buffered, write-only file. Call `close()` to flush; errors surface there or on `flushIfNeeded`.
+final class OutputFile {
+  let path: String
+  private let fd: Int32
+  private var closed = false
+
+  init(path: String) throws(OutputError) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      let err = errno
+      throw OutputError(
+        kind: .cannotCreate, code: "create_failed", path: path, message: "cannot create file: \(FS.errorText(err))",
+        fix: "check that the output folder is writable")
+    }
+    self.fd = fd
+    self.path = path
+  }
+
+  deinit {
+    if !closed { Glibc.close(fd) }
+  }
+
+  func write(_ bytes: [UInt8]) throws(OutputError) {
+    var failure: Int32 = 0
+    bytes.withUnsafeBytes { p in
+      guard let base = p.baseAddress else { return }
+      var off = 0
+      while off < p.count {
+        let n = Glibc.write(fd, base + off, p.count - off)
+        if n < 0 {
+          if errno == EINTR { continue }
+          failure = errno
+          return
+        }
+        off += n
+      }
+    }
+    if failure != 0 {
+      throw OutputError(
+        kind: .io, code: "write_failed", path: path, message: "write failed: \(FS.errorText(failure))",
+        fix: "free disk space or fix the file system, then re-run")
+    }
+  }
+
+  /// Writes and empties `buffer` once it holds more than `threshold` bytes.
+  func flushIfNeeded(_ buffer: inout JSONBytes, threshold: Int = 1 << 20) throws(OutputError) {
+    if buffer.bytes.count >= threshold {
+      try write(buffer.bytes)
+      buffer.bytes.removeAll(keepingCapacity: true)
+    }
+  }
+
+  func close(sync: Bool) throws(OutputError) {
+    closed = true
+    if sync && fsync(fd) != 0 {
+      let err = errno
+      Glibc.close(fd)
+      throw OutputError(
+        kind: .io, code: "sync_failed", path: path, message: "fsync failed: \(FS.errorText(err))",
+        fix: "free disk space or fix the file system, then re-run")
+    }
+    if Glibc.close(fd) != 0 {
+      let err = errno
+      throw OutputError(
+        kind: .io, code: "close_failed", path: path, message: "close failed: \(FS.errorText(err))",
+        fix: "free disk space or fix the file system, then re-run")
+    }
+  }
+
+  /// Writes a whole file in one go.
+  static func write(_ bytes: [UInt8], to path: String, sync: Bool) throws(OutputError) {
+    let f = try OutputFile(path: path)
+    try f.write(bytes)
+    try f.close(sync: sync)
+  }
+}

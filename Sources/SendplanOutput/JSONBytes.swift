@@ -1,0 +1,135 @@
+/// Appends JSON text to a byte buffer. Strings are escaped minimally and deterministically:
+/// `"` `\` and U+0000–U+001F are escaped (`\n`, `\r`, `\t`, `\b`, `\f`, else `\u00XX`); all other
+/// characters, including non-ASCII, are written as raw UTF-8.
+public struct JSONBytes {
+  public var bytes: [UInt8] = []
+
+  public init(capacity: Int = 0) {
+    bytes.reserveCapacity(capacity)
+  }
+
+  @inline(__always)
+  public mutating func raw(_ s: StaticString) {
+    bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+  }
+
+  public mutating func raw(_ s: String) {
+    bytes.append(contentsOf: s.utf8)
+  }
+
+  public mutating func int(_ v: Int64) {
+    if v == 0 {
+      bytes.append(0x30)
+      return
+    }
+    var x = v.magnitude
+    var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+      (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var n = 0
+    withUnsafeMutableBytes(of: &tmp) { p in
+      while x > 0 {
+        p[19 - n] = UInt8(truncatingIfNeeded: x % 10) + 0x30
+        x /= 10
+        n += 1
+      }
+      if v < 0 { bytes.append(0x2D) }
+      bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[(20 - n)...]))
+    }
+  }
+
+  private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+  /// Writes `s` as a quoted JSON string.
+  public mutating func string(_ s: String) {
+    bytes.append(0x22)
+    var s = s
+    s.withUTF8 { p in
+      var runStart = 0
+      for i in 0..<p.count {
+        let c = p[i]
+        if c >= 0x20 && c != 0x22 && c != 0x5C { continue }
+        if i > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart..<i])) }
+        runStart = i + 1
+        switch c {
+        case 0x22: bytes.append(0x5C); bytes.append(0x22)
+        case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+        case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
+        case 0x0D: bytes.append(0x5C); bytes.append(0x72)
+        case 0x09: bytes.append(0x5C); bytes.append(0x74)
+        case 0x08: bytes.append(0x5C); bytes.append(0x62)
+        case 0x0C: bytes.append(0x5C); bytes.append(0x66)
+        default:
+          bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30])
+          bytes.append(JSONBytes.hexDigits[Int(c >> 4)])
+          bytes.append(JSONBytes.hexDigits[Int(c & 0xF)])
+        }
+      }
+      if p.count > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart...])) }
+    }
+    bytes.append(0x22)
+  }
+}
+
+/// A JSON document tree whose objects always serialise with keys sorted byte-wise.
+public indirect enum JSONValue: Sendable, Equatable {
+  case null
+  case bool(Bool)
+  case int(Int64)
+  case string(String)
+  case array([JSONValue])
+  case object([String: JSONValue])
+
+  /// Pretty-printed with two-space indents and a trailing newline.
+  public func render(pretty: Bool = true) -> [UInt8] {
+    var out = JSONBytes()
+    write(&out, indent: pretty ? 0 : -1)
+    if pretty { out.bytes.append(0x0A) }
+    return out.bytes
+  }
+
+  private func newline(_ out: inout JSONBytes, _ indent: Int) {
+    guard indent >= 0 else { return }
+    out.bytes.append(0x0A)
+    out.bytes.append(contentsOf: repeatElement(0x20, count: indent * 2))
+  }
+
+  func write(_ out: inout JSONBytes, indent: Int) {
+    let inner = indent >= 0 ? indent + 1 : -1
+    switch self {
+    case .null: out.raw("null")
+    case .bool(let b): b ? out.raw("true") : out.raw("false")
+    case .int(let v): out.int(v)
+    case .string(let s): out.string(s)
+    case .array(let a):
+      if a.isEmpty {
+        out.raw("[]")
+        return
+      }
+      out.raw("[")
+      for (k, v) in a.enumerated() {
+        if k > 0 { out.raw(",") }
+        newline(&out, inner)
+        v.write(&out, indent: inner)
+      }
+      newline(&out, indent)
+      out.raw("]")
+    case .object(let o):
+      if o.isEmpty {
+        out.raw("{}")
+        return
+      }
+      out.raw("{")
+      let keys = o.keys.sorted { a, b in a.utf8.lexicographicallyPrecedes(b.utf8) }
+      for (k, key) in keys.enumerated() {
+        if k > 0 { out.raw(",") }
+        newline(&out, inner)
+        out.string(key)
+        out.raw(indent >= 0 ? ": " : ":")
+        o[key]?.write(&out, indent: inner)
+      }
+      newline(&out, indent)
+      out.raw("}")
+    }
+  }
+}

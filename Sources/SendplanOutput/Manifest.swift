@@ -1,0 +1,94 @@
+import SendplanEngine
+import SendplanModel
+
+/// Builds `run.json`, the run manifest.
+public enum Manifest {
+  /// Format version of `run.json`; bumped only for incompatible changes.
+  public static let formatVersion: Int64 = 1
+
+  static func issues(_ list: [RowIssue]) -> JSONValue {
+    .array(
+      list.map {
+        .object([
+          "file": .string($0.file), "line": .int(Int64($0.line)), "code": .string($0.code),
+          "message": .string($0.message), "fix": .string($0.fix),
+        ])
+      })
+  }
+
+  static func counts(_ c: PlanCounts) -> JSONValue {
+    func full(_ keys: [String], _ m: [String: Int]) -> JSONValue {
+      var o: [String: JSONValue] = [:]
+      for k in keys { o[k] = .int(Int64(m[k] ?? 0)) }
+      return .object(o)
+    }
+    return .object([
+      "items": .int(Int64(c.items)),
+      "byStatus": full(ItemStatus.names, c.byStatus),
+      "skippedByReason": full(SkipReason.allCases.map(\.rawValue), c.skippedByReason),
+      "failedValidationByReason": full(ValidationReason.allCases.map(\.rawValue), c.failedByReason),
+      "pausedByReason": full(PauseReason.allCases.map(\.rawValue), c.pausedByReason),
+    ])
+  }
+
+  static func tenant(_ t: TenantOutcome) -> JSONValue {
+    var o: [String: JSONValue] = [
+      "customerId": .string(t.customerID.string),
+      "folder": .string("tenants/" + t.folder),
+    ]
+    if let plan = t.plan {
+      o["status"] = .string("planned")
+      o["counts"] = counts(plan.counts)
+      var dryRunErrors: [String: Int] = [:]
+      for e in plan.enrollments {
+        for err in e.errors { dryRunErrors[err.rawValue, default: 0] += 1 }
+      }
+      o["enrollments"] = .object([
+        "planned": .int(Int64(plan.enrollments.count)),
+        "notPlanned": .object([
+          "completed": .int(Int64(plan.notPlanned["completed"] ?? 0)),
+          "cancelled": .int(Int64(plan.notPlanned["cancelled"] ?? 0)),
+        ]),
+        "errorsByCode": .object(dryRunErrors.mapValues { .int(Int64($0)) }),
+      ])
+      o["orphans"] = .object([
+        "recipients": .int(Int64(plan.orphans.recipients.count)),
+        "steps": .int(Int64(plan.orphans.steps.count)),
+      ])
+      o["errors"] = .array([])
+    } else if let f = t.failure {
+      o["status"] = .string("failed")
+      o["errors"] = issues(f.issues)
+    }
+    return .object(o)
+  }
+
+  /// The whole manifest. Tenants are in customer-id byte order.
+  public static func document(bundle: ExportBundle, outcomes: [TenantOutcome], options: RunOptions) -> JSONValue {
+    var totals = PlanCounts()
+    for t in outcomes { if let p = t.plan { totals.merge(p.counts) } }
+    let failed = outcomes.filter(\.failed).count
+    return .object([
+      "formatVersion": .int(formatVersion),
+      "tool": .object(["name": .string(Tool.name), "version": .string(Tool.version)]),
+      "runId": .string(options.runID),
+      "asOf": .string(options.asOf.rfc3339),
+      "status": .string(failed == 0 ? "ok" : "tenants_failed"),
+      "inputs": .array(
+        bundle.inputs.map {
+          .object([
+            "name": .string($0.name), "table": .string($0.table.rawValue), "sha256": .string($0.sha256),
+            "bytes": .int(Int64($0.bytes)), "rows": .int(Int64($0.rows)),
+          ])
+        }),
+      "ignoredFiles": .array(bundle.ignored.map { .string($0) }),
+      "totals": .object([
+        "tenants": .int(Int64(outcomes.count)),
+        "tenantsPlanned": .int(Int64(outcomes.count - failed)),
+        "tenantsFailed": .int(Int64(failed)),
+        "counts": counts(totals),
+      ]),
+      "tenants": .array(outcomes.map(tenant)),
+    ])
+  }
+}

@@ -1,0 +1,206 @@
+import CSendplanSys
+import Dispatch
+import SendplanEngine
+import SendplanModel
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The tool's name and version as recorded in outputs.
+public enum Tool {
+  public static let name = "sendplan"
+  public static let version = "0.1.0"
+}
+
+/// What `sendplan run` needs besides the bundle.
+public struct RunOptions: Sendable {
+  /// The output folder OUT.
+  public var out: String
+  public var asOf: Timestamp
+  public var runID: String
+  /// fsync every file and folder before publishing.
+  public var sync: Bool
+
+  public init(out: String, asOf: Timestamp, runID: String, sync: Bool = true) {
+    self.out = out
+    self.asOf = asOf
+    self.runID = runID
+    self.sync = sync
+  }
+
+  /// The run id used when none is given: `run-` and `asOf` as `YYYYMMDDTHHMMSSZ`.
+  public static func defaultRunID(asOf: Timestamp) -> String { "run-" + asOf.compact }
+}
+
+/// The outcome of one tenant in a run.
+public struct TenantOutcome: Sendable {
+  public var customerID: ID
+  public var folder: String
+  /// Planned or failed.
+  public var plan: TenantPlan?
+  public var failure: TenantFailure?
+
+  public var failed: Bool { failure != nil }
+}
+
+/// The outcome of a whole run.
+public struct RunResult: Sendable {
+  public var tenants: [TenantOutcome]
+  public var manifest: JSONValue
+  public var failedTenants: Int { tenants.filter(\.failed).count }
+}
+
+/// Plans every tenant in parallel and publishes OUT atomically.
+public enum RunWriter {
+  /// Plans `bundle` and writes OUT. `progress` is called after each tenant (from worker threads).
+  public static func run(
+    bundle: ExportBundle, options: RunOptions, progress: (@Sendable (Int, Int) -> Void)? = nil
+  ) throws(OutputError) -> RunResult {
+    let staging = try Staging(out: options.out)
+    try FS.makeDirectory(staging.temp + "/tenants")
+
+    let folders = bundle.tenants.map { FolderName.of($0.customerID) }
+    var seen = Set<String>()
+    for f in folders where !seen.insert(f).inserted {
+      throw OutputError(
+        kind: .cannotCreate, code: "folder_collision", path: f,
+        message: "two customer ids map to the same folder name",
+        fix: "report this as a bug; it means a 64-bit hash collision")
+    }
+
+    let outcomes = Mutex<[TenantOutcome?]>(Array(repeating: nil, count: bundle.tenants.count))
+    let firstError = Mutex<OutputError?>(nil)
+    let done = Atomic<Int>(0)
+    let total = bundle.tenants.count
+    // Big tenants first, so both cores finish together.
+    let order = bundle.tenants.indices.sorted {
+      bundle.tenants[$0].recipients.count > bundle.tenants[$1].recipients.count
+    }
+    DispatchQueue.concurrentPerform(iterations: total) { k in
+      let i = order[k]
+      if firstError.withLock({ $0 != nil }) { return }
+      let tenant = bundle.tenants[i]
+      let dir = staging.temp + "/tenants/" + folders[i]
+      do throws(OutputError) {
+        let outcome = try writeTenant(tenant, folder: folders[i], dir: dir, options: options)
+        outcomes.withLock { $0[i] = outcome }
+      } catch {
+        firstError.withLock { if $0 == nil { $0 = error } }
+      }
+      let n = done.add(1, ordering: .relaxed).newValue
+      progress?(n, total)
+    }
+    if let e = firstError.withLock({ $0 }) {
+      try? FS.removeTree(staging.temp)
+      throw e
+    }
+    let results = outcomes.withLock { $0.compactMap { $0 } }
+    let manifest = Manifest.document(bundle: bundle, outcomes: results, options: options)
+    try OutputFile.write(manifest.render(), to: staging.temp + "/run.json", sync: options.sync)
+    if options.sync {
+      try FS.syncDirectory(staging.temp + "/tenants")
+      try FS.syncDirectory(staging.temp)
+    }
+    try staging.publish()
+    return RunResult(tenants: results, manifest: manifest)
+  }
+
+  static func writeTenant(
+    _ tenant: TenantInput, folder: String, dir: String, options: RunOptions
+  ) throws(OutputError) -> TenantOutcome {
+    try FS.makeDirectory(dir)
+    switch Planner.plan(tenant, asOf: options.asOf) {
+    case .failure(let failure):
+      let doc = JSONValue.object([
+        "customerId": .string(tenant.customerID.string),
+        "status": .string("failed"),
+        "errors": Manifest.issues(failure.issues),
+      ])
+      try OutputFile.write(doc.render(), to: dir + "/errors.json", sync: options.sync)
+      if options.sync { try FS.syncDirectory(dir) }
+      return TenantOutcome(customerID: tenant.customerID, folder: folder, plan: nil, failure: failure)
+    case .success(let plan):
+      try TenantWriter.writeDryRuns(plan, to: dir + "/dry-runs.jsonl", sync: options.sync)
+      try OutputFile.write(
+        TenantWriter.queueDocument(plan, runID: options.runID).render(), to: dir + "/queue.json", sync: options.sync)
+      if options.sync { try FS.syncDirectory(dir) }
+      return TenantOutcome(customerID: tenant.customerID, folder: folder, plan: plan, failure: nil)
+    }
+  }
+}
+
+/// A temporary folder beside OUT that replaces OUT only once complete.
+struct Staging {
+  let out: String
+  let temp: String
+  let parent: String
+
+  init(out: String) throws(OutputError) {
+    var trimmed = out
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+    let slash = trimmed.lastIndex(of: "/")
+    let parent = slash.map { $0 == trimmed.startIndex ? "/" : String(trimmed[..<$0]) } ?? "."
+    let base = slash.map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed
+    guard !base.isEmpty, base != ".", base != ".." else {
+      throw OutputError(
+        kind: .cannotCreate, code: "bad_out", path: out, message: "OUT must name a folder, not . or ..",
+        fix: "pass --out a folder name such as out/")
+    }
+    guard FS.isDirectory(parent) else {
+      throw OutputError(
+        kind: .cannotCreate, code: "no_parent", path: parent, message: "the folder that should hold OUT does not exist",
+        fix: "create \(parent) first")
+    }
+    if FS.exists(trimmed) {
+      guard FS.isDirectory(trimmed) else {
+        throw OutputError(
+          kind: .cannotCreate, code: "out_not_folder", path: trimmed, message: "OUT exists and is not a folder",
+          fix: "choose another --out or remove the file")
+      }
+      guard FS.exists(trimmed + "/run.json") || Staging.isEmptyDirectory(trimmed) else {
+        throw OutputError(
+          kind: .cannotCreate, code: "out_not_sendplan", path: trimmed,
+          message: "OUT exists but holds no run.json, so it is not a sendplan output; refusing to replace it",
+          fix: "choose another --out, or empty the folder")
+      }
+    }
+    self.out = trimmed
+    self.parent = parent
+    self.temp = parent + "/." + base + ".sendplan-tmp"
+    // A folder left by a crashed run is ours to clear.
+    try FS.removeTree(temp)
+    try FS.makeDirectory(temp)
+  }
+
+  static func isEmptyDirectory(_ path: String) -> Bool {
+    guard let d = opendir(path) else { return false }
+    defer { closedir(d) }
+    var count = 0
+    while readdir(d) != nil { count += 1 }
+    return count <= 2
+  }
+
+  /// Swaps the finished folder into place: an atomic exchange when OUT exists, else a rename.
+  func publish() throws(OutputError) {
+    if FS.exists(out) {
+      if sendplan_rename_exchange(temp, out) != 0 {
+        let err = errno
+        throw OutputError(
+          kind: .io, code: "publish_failed", path: out, message: "cannot swap in the new output: \(FS.errorText(err))",
+          fix: "check the file system; the previous OUT is unchanged")
+      }
+      try FS.syncDirectory(parent)
+      try FS.removeTree(temp)
+    } else {
+      if rename(temp, out) != 0 {
+        let err = errno
+        throw OutputError(
+          kind: .io, code: "publish_failed", path: out, message: "cannot move the new output into place: \(FS.errorText(err))",
+          fix: "check the file system, then re-run")
+      }
+      try FS.syncDirectory(parent)
+    }
+  }
+}
