@@ -44,7 +44,7 @@ let package = Package(
     .target(
       name: "SendplanCLI",
       dependencies: [
-        "SendplanModel", "SendplanInput", "SendplanEngine", "SendplanOutput",
+        "SendplanModel", "SendplanInput", "SendplanEngine", "SendplanOutput", "CSendplanSys",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

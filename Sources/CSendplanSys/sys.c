@@ -18,3 +18,12 @@ int sendplan_rename_exchange(const char *a, const char *b) {
   return -1;
 #endif
 }
+
+#include <malloc.h>
+
+void sendplan_tune_malloc(void) {
+#ifdef M_MMAP_THRESHOLD
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSendplanSys
 import SendplanEngine
 import SendplanInput
 import SendplanModel
@@ -28,6 +29,7 @@ public struct SendplanCommand: ParsableCommand {
   /// Parses `arguments` (without the program name), runs the command and returns its exit status.
   public static func execute(_ arguments: [String]) -> Int32 {
     let console = Console.current
+    tuneAllocator()
     do {
       var command = try parseAsRoot(arguments)
       try command.run()
@@ -49,6 +51,11 @@ public struct SendplanCommand: ParsableCommand {
       return code.rawValue
     }
   }
+}
+
+/// Keeps large buffers in the heap instead of fresh mmaps, which would page-fault on every reuse.
+func tuneAllocator() {
+  sendplan_tune_malloc()
 }
 
 /// Options shared by commands that read a bundle.

@@ -26,35 +26,52 @@ public enum Email {
 
   /// Normalises `raw` and checks its syntax.
   public static func check(_ raw: String) -> Normalized {
-    let n = normalize(raw)
-    return Normalized(value: n, isValid: isValidNormalized(n))
+    var raw = raw
+    // Common case: already trimmed ASCII; fold in place without an intermediate array.
+    return raw.withUTF8 { p in
+      var start = 0
+      var end = p.count
+      while start < end && isTrimmable(p[start]) { start += 1 }
+      while end > start && isTrimmable(p[end - 1]) { end -= 1 }
+      let value = String(unsafeUninitializedCapacity: end - start) { buf in
+        for i in start..<end {
+          let c = p[i]
+          buf[i - start] = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c
+        }
+        return end - start
+      }
+      return Normalized(value: value, isValid: isValidNormalized(value))
+    }
   }
 
   /// The syntax check on an already normalised address.
   public static func isValidNormalized(_ s: String) -> Bool {
-    let b = Array(s.utf8)
-    guard b.count <= 254 else { return false }
-    var at = -1
-    for (i, c) in b.enumerated() {
-      if c >= 0x80 { return false }
-      if c == 0x40 {
-        if at >= 0 { return false }
-        at = i
+    var s = s
+    return s.withUTF8 { b in
+      guard b.count <= 254 else { return false }
+      var at = -1
+      for i in 0..<b.count {
+        let c = b[i]
+        if c >= 0x80 { return false }
+        if c == 0x40 {
+          if at >= 0 { return false }
+          at = i
+        }
       }
-    }
-    guard at >= 1, at <= 64 else { return false }
-    for i in 0..<at {
-      let c = b[i]
-      if c <= 0x20 || c == 0x7F { return false }
-      switch c {
-      case 0x22, 0x28, 0x29, 0x2C, 0x3A, 0x3B, 0x3C, 0x3E, 0x40, 0x5B, 0x5C, 0x5D: return false
-      default: break
+      guard at >= 1, at <= 64 else { return false }
+      for i in 0..<at {
+        let c = b[i]
+        if c <= 0x20 || c == 0x7F { return false }
+        switch c {
+        case 0x22, 0x28, 0x29, 0x2C, 0x3A, 0x3B, 0x3C, 0x3E, 0x40, 0x5B, 0x5C, 0x5D: return false
+        default: break
+        }
       }
+      return isValidDomain(UnsafeBufferPointer(rebasing: b[(at + 1)...]))
     }
-    return isValidDomain(b[(at + 1)...])
   }
 
-  static func isValidDomain(_ d: ArraySlice<UInt8>) -> Bool {
+  static func isValidDomain(_ d: UnsafeBufferPointer<UInt8>) -> Bool {
     var labels = 0
     var len = 0
     var first: UInt8 = 0

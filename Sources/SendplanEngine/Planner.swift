@@ -43,33 +43,69 @@ public struct Orphans: Sendable, Equatable {
 }
 
 /// Counts by status and reason for a set of items.
+///
+/// Kept as fixed arrays indexed by enum position, because `add` runs once per item.
 public struct PlanCounts: Sendable, Equatable {
-  public var byStatus: [String: Int] = [:]
-  public var skippedByReason: [String: Int] = [:]
-  public var failedByReason: [String: Int] = [:]
-  public var pausedByReason: [String: Int] = [:]
-  public var items = 0
+  /// Indexed like ``ItemStatus/names``.
+  var statusCounts = [Int](repeating: 0, count: 4)
+  var skipCounts = [Int](repeating: 0, count: SkipReason.allCases.count)
+  var failCounts = [Int](repeating: 0, count: ValidationReason.allCases.count)
+  var pauseCounts = [Int](repeating: 0, count: PauseReason.allCases.count)
+  public private(set) var items = 0
 
   public init() {}
 
+  @inline(__always)
   mutating func add(_ s: ItemStatus) {
     items += 1
-    byStatus[s.name, default: 0] += 1
+    statusCounts[s.nameIndex] += 1
     switch s {
     case .wouldSend: break
-    case .skipped(let r): skippedByReason[r.rawValue, default: 0] += 1
-    case .failedValidation(let r): failedByReason[r.rawValue, default: 0] += 1
-    case .paused(let r): pausedByReason[r.rawValue, default: 0] += 1
+    case .skipped(let r): skipCounts[r.index] += 1
+    case .failedValidation(let r): failCounts[r.index] += 1
+    case .paused(let r): pauseCounts[r.index] += 1
     }
+  }
+
+  /// Items by status name; every status is present.
+  public var byStatus: [String: Int] {
+    Dictionary(uniqueKeysWithValues: zip(ItemStatus.names, statusCounts))
+  }
+
+  /// The count for one status name such as `WouldSend`.
+  public func count(status name: String) -> Int {
+    ItemStatus.names.firstIndex(of: name).map { statusCounts[$0] } ?? 0
+  }
+
+  /// Skipped items by reason code; every reason is present.
+  public var skippedByReason: [String: Int] {
+    Dictionary(uniqueKeysWithValues: zip(SkipReason.allCases.map(\.rawValue), skipCounts))
+  }
+
+  /// FailedValidation items by reason code; every reason is present.
+  public var failedByReason: [String: Int] {
+    Dictionary(uniqueKeysWithValues: zip(ValidationReason.allCases.map(\.rawValue), failCounts))
+  }
+
+  /// Paused items by reason code; every reason is present.
+  public var pausedByReason: [String: Int] {
+    Dictionary(uniqueKeysWithValues: zip(PauseReason.allCases.map(\.rawValue), pauseCounts))
   }
 
   /// Adds another set of counts to this one.
   public mutating func merge(_ o: PlanCounts) {
     items += o.items
-    byStatus.merge(o.byStatus, uniquingKeysWith: +)
-    skippedByReason.merge(o.skippedByReason, uniquingKeysWith: +)
-    failedByReason.merge(o.failedByReason, uniquingKeysWith: +)
-    pausedByReason.merge(o.pausedByReason, uniquingKeysWith: +)
+    for i in statusCounts.indices { statusCounts[i] += o.statusCounts[i] }
+    for i in skipCounts.indices { skipCounts[i] += o.skipCounts[i] }
+    for i in failCounts.indices { failCounts[i] += o.failCounts[i] }
+    for i in pauseCounts.indices { pauseCounts[i] += o.pauseCounts[i] }
+  }
+
+  /// Counts for the items of one enrollment.
+  public static func of(_ items: [PlannedItem]) -> PlanCounts {
+    var c = PlanCounts()
+    for i in items { c.add(i.status) }
+    return c
   }
 }
 

@@ -2,6 +2,10 @@ import SendplanModel
 
 /// Why a recipient is skipped (planning-rules §3.3 rule 4), in precedence order.
 public enum SkipReason: String, Sendable, CaseIterable, Comparable {
+  /// Position in `allCases`, for array-backed counters.
+  @inline(__always)
+  var index: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+
   case invalidEmail = "invalid_email"
   case optedOut = "opted_out"
   case suppressed = "suppressed"
@@ -12,6 +16,10 @@ public enum SkipReason: String, Sendable, CaseIterable, Comparable {
 
 /// Why an item fails validation (rules 2 and 3 of §3.3).
 public enum ValidationReason: String, Sendable, CaseIterable, Comparable {
+  /// Position in `allCases`, for array-backed counters.
+  @inline(__always)
+  var index: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+
   case sequenceNotActive = "sequence_not_active"
   case identityMissing = "identity_missing"
   case identityNotFound = "identity_not_found"
@@ -25,6 +33,10 @@ public enum ValidationReason: String, Sendable, CaseIterable, Comparable {
 
 /// Why an item is paused (rule 1 of §3.3).
 public enum PauseReason: String, Sendable, CaseIterable, Comparable {
+  /// Position in `allCases`, for array-backed counters.
+  @inline(__always)
+  var index: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+
   case enrollmentPaused = "enrollment_paused"
   case batchPaused = "batch_paused"
 
@@ -90,6 +102,17 @@ public enum ItemStatus: Sendable, Equatable, Hashable {
 
   /// The status names in the order used by summaries.
   public static let names = ["FailedValidation", "Paused", "Skipped", "WouldSend"]
+
+  /// Position of `name` in ``names``.
+  @inline(__always)
+  var nameIndex: Int {
+    switch self {
+    case .failedValidation: return 0
+    case .paused: return 1
+    case .skipped: return 2
+    case .wouldSend: return 3
+    }
+  }
 }
 
 /// A queue item's state in the Stage 2A state machine.

@@ -108,12 +108,20 @@ struct TenantIndex {
       }
     }
     orphans.steps.sort { $0.line < $1.line }
+    // Exports usually list an enrollment's recipients together, so group whole runs at once.
     var groups: [ID: [RecipientRow]] = [:]
-    for r in t.recipients {
-      groups[r.enrollmentID, default: []].append(r)
+    let all = t.recipients
+    var runStart = 0
+    while runStart < all.count {
+      let eid = all[runStart].enrollmentID
+      var runEnd = runStart + 1
+      while runEnd < all.count && all[runEnd].enrollmentID == eid { runEnd += 1 }
+      groups[eid, default: []].append(contentsOf: all[runStart..<runEnd])
+      runStart = runEnd
     }
     for (eid, var rows) in groups {
-      rows.sort { $0.id == $1.id ? $0.line < $1.line : $0.id < $1.id }
+      let ordered = zip(rows, rows.dropFirst()).allSatisfy { $0.id < $1.id }
+      if !ordered { rows.sort { $0.id == $1.id ? $0.line < $1.line : $0.id < $1.id } }
       var k = 1
       var kept = rows.isEmpty ? [] : [rows[0]]
       while k < rows.count {

@@ -51,6 +51,7 @@ public enum Values {
   public static func idProblem(_ s: String) -> String? {
     if s.utf8.isEmpty { return "is empty" }
     if s.utf8.count > 256 { return "is longer than 256 bytes of UTF-8" }
+    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return nil }
     for u in s.unicodeScalars where u.value < 0x20 || (u.value >= 0x7F && u.value <= 0x9F) {
       return "contains a control character (U+\(String(u.value, radix: 16, uppercase: true)))"
     }
@@ -74,9 +75,16 @@ public enum Values {
 
   /// `true`/`false`/`1`/`0`, case-insensitive.
   public static func boolean(_ s: String) -> Bool? {
-    switch s.lowercased() {
-    case "true", "1": return true
-    case "false", "0": return false
+    var v: UInt64 = 0
+    var n = 0
+    for b in s.utf8 {
+      if n == 5 { return nil }
+      v = v << 8 | UInt64(b >= 0x41 && b <= 0x5A ? b | 0x20 : b)
+      n += 1
+    }
+    switch (n, v) {
+    case (4, 0x7472_7565), (1, 0x31): return true
+    case (5, 0x66_616C_7365), (1, 0x30): return false
     default: return nil
     }
   }

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -129,8 +131,13 @@ final class OutputFile {
     }
   }
 
-  func close(sync: Bool) throws(OutputError) {
+  /// Closes the file. With a `syncer`, the fsync and close happen on its thread instead.
+  func close(sync: Bool, syncer: Syncer? = nil) throws(OutputError) {
     closed = true
+    if sync, let syncer {
+      syncer.enqueue(fd: fd, path: path)
+      return
+    }
     if sync && fsync(fd) != 0 {
       let err = errno
       Glibc.close(fd)
@@ -147,9 +154,71 @@ final class OutputFile {
   }
 
   /// Writes a whole file in one go.
-  static func write(_ bytes: [UInt8], to path: String, sync: Bool) throws(OutputError) {
+  static func write(_ bytes: [UInt8], to path: String, sync: Bool, syncer: Syncer? = nil) throws(OutputError) {
     let f = try OutputFile(path: path)
     try f.write(bytes)
-    try f.close(sync: sync)
+    try f.close(sync: sync, syncer: syncer)
+  }
+}
+
+/// Runs fsync and close on a thread of its own, so disk flushes overlap with planning.
+final class Syncer: @unchecked Sendable {
+  private let cond = NSCondition()
+  private var queue: [(Int32, String)] = []
+  private var finished = false
+  private var running = true
+  private var error: OutputError?
+  private var thread: Thread?
+
+  init() {
+    let t = Thread { [unowned self] in self.loop() }
+    t.name = "sendplan-fsync"
+    thread = t
+    t.start()
+  }
+
+  func enqueue(fd: Int32, path: String) {
+    cond.lock()
+    queue.append((fd, path))
+    cond.signal()
+    cond.unlock()
+  }
+
+  private func loop() {
+    while true {
+      cond.lock()
+      while queue.isEmpty && !finished { cond.wait() }
+      if queue.isEmpty && finished {
+        running = false
+        cond.broadcast()
+        cond.unlock()
+        return
+      }
+      let (fd, path) = queue.removeFirst()
+      cond.unlock()
+      var failure: Int32 = 0
+      if fsync(fd) != 0 { failure = errno }
+      if Glibc.close(fd) != 0 && failure == 0 { failure = errno }
+      if failure != 0 {
+        cond.lock()
+        if error == nil {
+          error = OutputError(
+            kind: .io, code: "sync_failed", path: path, message: "fsync failed: \(FS.errorText(failure))",
+            fix: "free disk space or fix the file system, then re-run")
+        }
+        cond.unlock()
+      }
+    }
+  }
+
+  /// Waits until every queued file is synced and closed; throws the first failure.
+  func drain() throws(OutputError) {
+    cond.lock()
+    finished = true
+    cond.signal()
+    while running { cond.wait() }
+    let e = error
+    cond.unlock()
+    if let e { throw e }
   }
 }

@@ -17,17 +17,13 @@ public enum Manifest {
   }
 
   static func counts(_ c: PlanCounts) -> JSONValue {
-    func full(_ keys: [String], _ m: [String: Int]) -> JSONValue {
-      var o: [String: JSONValue] = [:]
-      for k in keys { o[k] = .int(Int64(m[k] ?? 0)) }
-      return .object(o)
-    }
+    func object(_ m: [String: Int]) -> JSONValue { .object(m.mapValues { .int(Int64($0)) }) }
     return .object([
       "items": .int(Int64(c.items)),
-      "byStatus": full(ItemStatus.names, c.byStatus),
-      "skippedByReason": full(SkipReason.allCases.map(\.rawValue), c.skippedByReason),
-      "failedValidationByReason": full(ValidationReason.allCases.map(\.rawValue), c.failedByReason),
-      "pausedByReason": full(PauseReason.allCases.map(\.rawValue), c.pausedByReason),
+      "byStatus": object(c.byStatus),
+      "skippedByReason": object(c.skippedByReason),
+      "failedValidationByReason": object(c.failedByReason),
+      "pausedByReason": object(c.pausedByReason),
     ])
   }
 

@@ -70,6 +70,7 @@ public enum RunWriter {
         fix: "report this as a bug; it means a 64-bit hash collision")
     }
 
+    let syncer = options.sync ? Syncer() : nil
     let outcomes = Mutex<[TenantOutcome?]>(Array(repeating: nil, count: bundle.tenants.count))
     let firstError = Mutex<OutputError?>(nil)
     let done = Atomic<Int>(0)
@@ -84,7 +85,7 @@ public enum RunWriter {
       let tenant = bundle.tenants[i]
       let dir = staging.temp + "/tenants/" + folders[i]
       do throws(OutputError) {
-        let outcome = try writeTenant(tenant, folder: folders[i], dir: dir, options: options)
+        let outcome = try writeTenant(tenant, folder: folders[i], dir: dir, options: options, syncer: syncer)
         outcomes.withLock { $0[i] = outcome }
       } catch {
         firstError.withLock { if $0 == nil { $0 = error } }
@@ -92,14 +93,21 @@ public enum RunWriter {
       let n = done.add(1, ordering: .relaxed).newValue
       progress?(n, total)
     }
-    if let e = firstError.withLock({ $0 }) {
+    var failure = firstError.withLock { $0 }
+    do throws(OutputError) {
+      try syncer?.drain()
+    } catch {
+      failure = failure ?? error
+    }
+    if let failure {
       try? FS.removeTree(staging.temp)
-      throw e
+      throw failure
     }
     let results = outcomes.withLock { $0.compactMap { $0 } }
     let manifest = Manifest.document(bundle: bundle, outcomes: results, options: options)
     try OutputFile.write(manifest.render(), to: staging.temp + "/run.json", sync: options.sync)
     if options.sync {
+      for f in folders { try FS.syncDirectory(staging.temp + "/tenants/" + f) }
       try FS.syncDirectory(staging.temp + "/tenants")
       try FS.syncDirectory(staging.temp)
     }
@@ -108,7 +116,7 @@ public enum RunWriter {
   }
 
   static func writeTenant(
-    _ tenant: TenantInput, folder: String, dir: String, options: RunOptions
+    _ tenant: TenantInput, folder: String, dir: String, options: RunOptions, syncer: Syncer?
   ) throws(OutputError) -> TenantOutcome {
     try FS.makeDirectory(dir)
     switch Planner.plan(tenant, asOf: options.asOf) {
@@ -118,14 +126,13 @@ public enum RunWriter {
         "status": .string("failed"),
         "errors": Manifest.issues(failure.issues),
       ])
-      try OutputFile.write(doc.render(), to: dir + "/errors.json", sync: options.sync)
-      if options.sync { try FS.syncDirectory(dir) }
+      try OutputFile.write(doc.render(), to: dir + "/errors.json", sync: options.sync, syncer: syncer)
       return TenantOutcome(customerID: tenant.customerID, folder: folder, plan: nil, failure: failure)
     case .success(let plan):
-      try TenantWriter.writeDryRuns(plan, to: dir + "/dry-runs.jsonl", sync: options.sync)
+      try TenantWriter.writeDryRuns(plan, to: dir + "/dry-runs.jsonl", sync: options.sync, syncer: syncer)
       try OutputFile.write(
-        TenantWriter.queueDocument(plan, runID: options.runID).render(), to: dir + "/queue.json", sync: options.sync)
-      if options.sync { try FS.syncDirectory(dir) }
+        TenantWriter.queueDocument(plan, runID: options.runID), to: dir + "/queue.json", sync: options.sync,
+        syncer: syncer)
       return TenantOutcome(customerID: tenant.customerID, folder: folder, plan: plan, failure: nil)
     }
   }

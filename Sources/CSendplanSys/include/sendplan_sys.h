@@ -5,4 +5,7 @@
 /// Returns 0 on success, or -1 with errno set.
 int sendplan_rename_exchange(const char *a, const char *b);
 
+/// Keeps large buffers in the heap (glibc only); a no-op elsewhere.
+void sendplan_tune_malloc(void);
+
 #endif
