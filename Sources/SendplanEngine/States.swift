@@ -152,6 +152,12 @@ public enum QueueState: Sendable, Equatable, Hashable {
 public struct TransitionError: Error, Sendable, Equatable, CustomStringConvertible {
   public let from: QueueState
   public let to: QueueState
+
+  public init(from: QueueState, to: QueueState) {
+    self.from = from
+    self.to = to
+  }
+
   public var description: String { "illegal queue transition \(from) → \(to)" }
 }
 

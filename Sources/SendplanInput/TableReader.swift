@@ -155,11 +155,11 @@ struct TableReader {
         lineNo += 1
         lineBuf.removeAll(keepingCapacity: true)
       }
-      try lineBuf.withUnsafeBufferPointer { (p) throws(InputError) in
+      let isRecord = try lineBuf.withUnsafeBufferPointer { (p) throws(InputError) -> Bool in
         guard isValidUTF8(p) else {
           throw structural("not_utf8", lineNo, "the line is not valid UTF-8", "re-export the file as UTF-8")
         }
-        if p.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+        if p.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return false }
         do throws(JSONLineParser.Failure) {
           try parser.parse(p, into: &values)
         } catch {
@@ -179,8 +179,9 @@ struct TableReader {
               "keep only one \(column) key per object")
           }
         }
+        return true
       }
-      try sink.add(line: lineNo, values: values)
+      if isRecord { try sink.add(line: lineNo, values: values) }
     }
 
     let total = try chunks(stream) { chunk throws(InputError) in
