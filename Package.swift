@@ -62,7 +62,8 @@ let package = Package(
     ),
     .testTarget(
       name: "SendplanCLITests",
-      dependencies: ["SendplanCLI", "SendplanModel", "SendplanOutput"]
+      dependencies: ["SendplanCLI", "SendplanModel", "SendplanOutput"],
+      exclude: ["Golden"]
     ),
   ]
 )

@@ -78,7 +78,8 @@ func readBundle(_ path: String, console: Console) throws -> ExportBundle {
 
 func printIssues(_ failure: TenantFailure, console: Console) {
   for i in failure.issues {
-    console.err("error: \(i.file):\(i.line): \(i.message) (tenant \(failure.customerID.string.debugDescription); fix: \(i.fix))")
+    console.err(
+      "error: \(i.file):\(i.line): \(i.message) (tenant \(failure.customerID.string.debugDescription); fix: \(i.fix))")
   }
 }
 
@@ -115,7 +116,8 @@ func checkRunID(_ id: String) throws {
         || b == 0x2D
     }
   guard ok else {
-    throw ValidationError("--run-id must be 1 to 128 characters of A-Z, a-z, 0-9, '.', '_' or '-', not starting with '.'")
+    throw ValidationError(
+      "--run-id must be 1 to 128 characters of A-Z, a-z, 0-9, '.', '_' or '-', not starting with '.'")
   }
 }
 

@@ -36,8 +36,9 @@ struct JSONLineParser {
     i = 0
     skipSpace()
     guard i < p.count, p[i] == 0x7B else {
-      if i < p.count && (p[i] == 0x5B || p[i] == 0x22 || p[i] == 0x74 || p[i] == 0x66 || p[i] == 0x6E || p[i] == 0x2D
-        || (p[i] >= 0x30 && p[i] <= 0x39))
+      if i < p.count
+        && (p[i] == 0x5B || p[i] == 0x22 || p[i] == 0x74 || p[i] == 0x66 || p[i] == 0x6E || p[i] == 0x2D
+          || (p[i] >= 0x30 && p[i] <= 0x39))
       {
         try skipValue(depth: 0)
         skipSpace()

@@ -134,7 +134,8 @@ struct TableReader {
       try tok.feed(chunk, emit: onRecord)
     }
     if total == 0 {
-      throw structural("empty_file", nil, "the file is empty (0 bytes)", "export the table with at least its header row")
+      throw structural(
+        "empty_file", nil, "the file is empty (0 bytes)", "export the table with at least its header row")
     }
     try tok.finish(emit: onRecord)
     if header == nil {

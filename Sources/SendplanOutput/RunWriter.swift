@@ -204,7 +204,8 @@ struct Staging {
       if rename(temp, out) != 0 {
         let err = errno
         throw OutputError(
-          kind: .io, code: "publish_failed", path: out, message: "cannot move the new output into place: \(FS.errorText(err))",
+          kind: .io, code: "publish_failed", path: out,
+          message: "cannot move the new output into place: \(FS.errorText(err))",
           fix: "check the file system, then re-run")
       }
       try FS.syncDirectory(parent)

@@ -123,11 +123,15 @@ let exitCases: [ExitCase] = [
     code: 65, mentions: "suppressions.jsonl:1:"),
   ExitCase(
     name: "row-level error fails one tenant",
-    edits: ["batches.csv": "customer_id,batch_id,status\nacme,b-paused,paused\nacme,b-live,active\nglobex,b1,stopped\n"],
+    edits: [
+      "batches.csv": "customer_id,batch_id,status\nacme,b-paused,paused\nacme,b-live,active\nglobex,b1,stopped\n"
+    ],
     code: 1, mentions: "batches.csv:4:"),
   ExitCase(
     name: "duplicate key fails one tenant",
-    edits: ["batches.csv": "customer_id,batch_id,status\nacme,b-paused,paused\nacme,b-live,active\nacme,b-live,active\n"],
+    edits: [
+      "batches.csv": "customer_id,batch_id,status\nacme,b-paused,paused\nacme,b-live,active\nacme,b-live,active\n"
+    ],
     code: 1, mentions: "batches.csv:4:"),
 ]
 
@@ -179,7 +183,9 @@ func badInput(_ c: ExitCase) throws {
 }
 
 @Test func hostileCustomerIdsStayInsideTheirOwnFolders() throws {
-  let ids = ["../x", "a/b", ".", "..", " ", "ACME", "acme", "-rf", String(repeating: "é", count: 128), "x\\y", "\u{202E}evil"]
+  let ids = [
+    "../x", "a/b", ".", "..", " ", "ACME", "acme", "-rf", String(repeating: "é", count: 128), "x\\y", "\u{202E}evil",
+  ]
   var csv = "customer_id,template_id,status\n"
   for id in ids {
     let quotedID = "\"" + id.replacingOccurrences(of: "\"", with: "\"\"") + "\""

@@ -119,7 +119,10 @@ import Testing
     Issue.record("expected a failure")
     return
   }
-  #expect(f.issues.map { "\($0.file):\($0.line):\($0.code)" } == ["recipients.csv:7:duplicate_key", "templates:5:duplicate_key"])
+  #expect(
+    f.issues.map { "\($0.file):\($0.line):\($0.code)" } == [
+      "recipients.csv:7:duplicate_key", "templates:5:duplicate_key",
+    ])
 }
 
 @Test func idsDifferingOnlyInNormalisationAreDistinct() throws {

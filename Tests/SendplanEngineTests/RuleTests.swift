@@ -95,8 +95,9 @@ let ruleCases: [RuleCase] = [
     $0.enrollments[0].sequenceID = ID("ghost")
     $0.enrollments[0].identityID = ID("i1")
   },
-  RuleCase(name: "sequence_not_found and identity_missing", expected: nil, errors: [.sequenceNotFound, .identityMissing])
-  {
+  RuleCase(
+    name: "sequence_not_found and identity_missing", expected: nil, errors: [.sequenceNotFound, .identityMissing]
+  ) {
     $0.enrollments[0].sequenceID = ID("ghost")
   },
   RuleCase(name: "sequence_has_no_steps", expected: nil, errors: [.sequenceHasNoSteps]) {
@@ -196,10 +197,11 @@ let precedenceCases: [PrecedenceCase] = {
   for (i, w) in ruleSetters.enumerated() {
     for l in ruleSetters[(i + 1)...] where !exclusive(w.1, l.1) {
       let (applyW, applyL) = (w.2, l.2)
-      out.append(PrecedenceCase(winner: w.0, loser: l.1) { t in
-        applyL(&t)
-        applyW(&t)
-      })
+      out.append(
+        PrecedenceCase(winner: w.0, loser: l.1) { t in
+          applyL(&t)
+          applyW(&t)
+        })
     }
   }
   return out

@@ -23,13 +23,15 @@ import Testing
   let f = try BundleFixture()
   try f.write(
     "recipients.csv",
-    bytes: [0xEF, 0xBB, 0xBF] + Array("customer_id,enrollment_id,recipient_id,email\nacme,e1,\u{FEFF}r1,a@x.test\n".utf8))
+    bytes: [0xEF, 0xBB, 0xBF]
+      + Array("customer_id,enrollment_id,recipient_id,email\nacme,e1,\u{FEFF}r1,a@x.test\n".utf8))
   let t = try #require(try f.tenant())
   #expect(t.recipients.map(\.id.string) == ["\u{FEFF}r1"])
 }
 
 @Test func gzipIsReadAndHashedAsStored() throws {
-  let gz = try #require(Data(base64Encoded: "H4sIAAAAAAACA0suLS7Jz00tis9M0SlJzS3ISSxJBbGLSxJLSou5EpNzU3VKDHUSk0syy1K5AMAfng4uAAAA"))
+  let gz = try #require(
+    Data(base64Encoded: "H4sIAAAAAAACA0suLS7Jz00tis9M0SlJzS3ISSxJBbGLSxJLSou5EpNzU3VKDHUSk0syy1K5AMAfng4uAAAA"))
   let f = try BundleFixture(["templates.csv": nil])
   try f.write("templates.csv.gz", bytes: Array(gz))
   let b = try f.read()
@@ -91,7 +93,8 @@ let csvErrorCases: [CSVErrorCase] = [
   CSVErrorCase("empty file", "", "empty_file", nil),
   CSVErrorCase("only a BOM", bytes: [0xEF, 0xBB, 0xBF], "missing_header", 1),
   CSVErrorCase("invalid UTF-8", bytes: Array(header.utf8) + [0x61, 0x2C, 0xC3, 0x28, 0x2C, 0x61, 0x0A], "not_utf8", 2),
-  CSVErrorCase("overlong UTF-8", bytes: Array(header.utf8) + [0x61, 0x2C, 0xC0, 0xAF, 0x2C, 0x61, 0x0A], "not_utf8", 2),
+  CSVErrorCase(
+    "overlong UTF-8", bytes: Array(header.utf8) + [0x61, 0x2C, 0xC0, 0xAF, 0x2C, 0x61, 0x0A], "not_utf8", 2),
   CSVErrorCase("missing customer_id", header + "acme,t1,active\n,t2,active\n", "missing_customer_id", 3),
   CSVErrorCase("customer_id with a control character", header + "ac\u{1}me,t1,active\n", "bad_customer_id", 2),
   CSVErrorCase("customer_id with a C1 control", header + "ac\u{85}me,t1,active\n", "bad_customer_id", 2),
@@ -115,7 +118,9 @@ func csvStructural(_ c: CSVErrorCase) throws {
   let missing = try BundleFixture(["steps.csv": nil])
   #expect(missing.errors().map(\.code) == ["missing_table"])
 
-  let both = try BundleFixture(["steps.jsonl": "{\"customer_id\":\"acme\",\"sequence_id\":\"s1\",\"step_order\":1,\"template_id\":\"t1\"}\n"])
+  let both = try BundleFixture([
+    "steps.jsonl": "{\"customer_id\":\"acme\",\"sequence_id\":\"s1\",\"step_order\":1,\"template_id\":\"t1\"}\n"
+  ])
   #expect(both.errors().map(\.code) == ["duplicate_table"])
 
   // Names match case-sensitively: Steps.csv is ignored, so steps is missing.

@@ -39,14 +39,30 @@ struct JSONLCase: Sendable, CustomTestStringConvertible {
 let jsonlStructural: [JSONLCase] = [
   JSONLCase(name: "invalid JSON", line: #"{"customer_id":"acme","#, code: "jsonl_invalid"),
   JSONLCase(name: "not an object", line: #"["acme"]"#, code: "jsonl_not_object"),
-  JSONLCase(name: "object in a column", line: #"{"customer_id":"acme","template_id":{"a":1},"status":"active"}"#, code: "jsonl_nested_value"),
-  JSONLCase(name: "array in a column", line: #"{"customer_id":"acme","template_id":[1],"status":"active"}"#, code: "jsonl_nested_value"),
-  JSONLCase(name: "duplicate column key", line: #"{"customer_id":"acme","status":"active","status":"draft","template_id":"t"}"#, code: "jsonl_duplicate_key"),
-  JSONLCase(name: "non-integer customer_id", line: #"{"customer_id":1.5,"template_id":"t","status":"active"}"#, code: "bad_customer_id"),
-  JSONLCase(name: "missing customer_id", line: #"{"customer_id":null,"template_id":"t","status":"active"}"#, code: "missing_customer_id"),
-  JSONLCase(name: "lone surrogate", line: #"{"customer_id":"\ud800","template_id":"t","status":"active"}"#, code: "jsonl_invalid"),
-  JSONLCase(name: "trailing text", line: #"{"customer_id":"acme","template_id":"t","status":"active"} x"#, code: "jsonl_invalid"),
-  JSONLCase(name: "raw control character in string", line: "{\"customer_id\":\"a\u{1}\",\"template_id\":\"t\",\"status\":\"active\"}", code: "jsonl_invalid"),
+  JSONLCase(
+    name: "object in a column", line: #"{"customer_id":"acme","template_id":{"a":1},"status":"active"}"#,
+    code: "jsonl_nested_value"),
+  JSONLCase(
+    name: "array in a column", line: #"{"customer_id":"acme","template_id":[1],"status":"active"}"#,
+    code: "jsonl_nested_value"),
+  JSONLCase(
+    name: "duplicate column key", line: #"{"customer_id":"acme","status":"active","status":"draft","template_id":"t"}"#,
+    code: "jsonl_duplicate_key"),
+  JSONLCase(
+    name: "non-integer customer_id", line: #"{"customer_id":1.5,"template_id":"t","status":"active"}"#,
+    code: "bad_customer_id"),
+  JSONLCase(
+    name: "missing customer_id", line: #"{"customer_id":null,"template_id":"t","status":"active"}"#,
+    code: "missing_customer_id"),
+  JSONLCase(
+    name: "lone surrogate", line: #"{"customer_id":"\ud800","template_id":"t","status":"active"}"#,
+    code: "jsonl_invalid"),
+  JSONLCase(
+    name: "trailing text", line: #"{"customer_id":"acme","template_id":"t","status":"active"} x"#, code: "jsonl_invalid"
+  ),
+  JSONLCase(
+    name: "raw control character in string",
+    line: "{\"customer_id\":\"a\u{1}\",\"template_id\":\"t\",\"status\":\"active\"}", code: "jsonl_invalid"),
 ]
 
 @Test("structural JSONL errors", arguments: jsonlStructural)

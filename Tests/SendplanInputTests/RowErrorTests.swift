@@ -13,23 +13,36 @@ struct RowCase: Sendable, CustomTestStringConvertible {
 let rowCases: [RowCase] = [
   RowCase(file: "templates.csv", content: "customer_id,template_id,status\nacme,,active\n", code: "missing_field"),
   RowCase(file: "templates.csv", content: "customer_id,template_id,status\nacme,t1,Active\n", code: "unknown_value"),
-  RowCase(file: "steps.csv", content: "customer_id,sequence_id,step_order,template_id\nacme,s1,0,t1\n", code: "bad_integer"),
-  RowCase(file: "steps.csv", content: "customer_id,sequence_id,step_order,template_id\nacme,s1,+1,t1\n", code: "bad_integer"),
-  RowCase(file: "steps.csv", content: "customer_id,sequence_id,step_order,template_id\nacme,s1, 1,t1\n", code: "bad_integer"),
+  RowCase(
+    file: "steps.csv", content: "customer_id,sequence_id,step_order,template_id\nacme,s1,0,t1\n", code: "bad_integer"),
+  RowCase(
+    file: "steps.csv", content: "customer_id,sequence_id,step_order,template_id\nacme,s1,+1,t1\n", code: "bad_integer"),
+  RowCase(
+    file: "steps.csv", content: "customer_id,sequence_id,step_order,template_id\nacme,s1, 1,t1\n", code: "bad_integer"),
   RowCase(
     file: "steps.csv", content: "customer_id,sequence_id,step_order,template_id\nacme,s1,9223372036854775808,t1\n",
     code: "bad_integer"),
   RowCase(
-    file: "recipients.csv", content: "customer_id,enrollment_id,recipient_id,email,opted_out\nacme,e1,r1,a@x.test,yes\n",
+    file: "recipients.csv",
+    content: "customer_id,enrollment_id,recipient_id,email,opted_out\nacme,e1,r1,a@x.test,yes\n",
     code: "bad_boolean"),
   RowCase(
     file: "recipients.csv",
-    content: "customer_id,enrollment_id,recipient_id,email,last_step_sent\nacme,e1,r1,a@x.test,-1\n", code: "bad_integer"),
-  RowCase(file: "suppressions.csv", content: "customer_id,type,value,created_at\nacme,email,a@x.test,2026-01-01 00:00:00Z\n", code: "bad_timestamp"),
-  RowCase(file: "suppressions.csv", content: "customer_id,type,value,expires_at\nacme,email,a@x.test,2026-01-01T00:00:00\n", code: "bad_timestamp"),
-  RowCase(file: "suppressions.csv", content: "customer_id,type,value,expires_at\nacme,email,a@x.test,2026-06-30T23:59:60Z\n", code: "bad_timestamp"),
+    content: "customer_id,enrollment_id,recipient_id,email,last_step_sent\nacme,e1,r1,a@x.test,-1\n",
+    code: "bad_integer"),
+  RowCase(
+    file: "suppressions.csv", content: "customer_id,type,value,created_at\nacme,email,a@x.test,2026-01-01 00:00:00Z\n",
+    code: "bad_timestamp"),
+  RowCase(
+    file: "suppressions.csv", content: "customer_id,type,value,expires_at\nacme,email,a@x.test,2026-01-01T00:00:00\n",
+    code: "bad_timestamp"),
+  RowCase(
+    file: "suppressions.csv", content: "customer_id,type,value,expires_at\nacme,email,a@x.test,2026-06-30T23:59:60Z\n",
+    code: "bad_timestamp"),
   RowCase(file: "suppressions.csv", content: "customer_id,type,value\nacme,Email,a@x.test\n", code: "unknown_value"),
-  RowCase(file: "enrollments.csv", content: "customer_id,enrollment_id,sequence_id,status,batch_id\nacme,e1,s1,active,b\u{7F}\n", code: "bad_id"),
+  RowCase(
+    file: "enrollments.csv",
+    content: "customer_id,enrollment_id,sequence_id,status,batch_id\nacme,e1,s1,active,b\u{7F}\n", code: "bad_id"),
 ]
 
 @Test("row-level errors fail the tenant with file and line", arguments: rowCases)
