@@ -42,9 +42,13 @@ let package = Package(
       ]
     ),
     .target(
+      name: "SendplanDiff",
+      dependencies: ["SendplanModel", "SendplanEngine"]
+    ),
+    .target(
       name: "SendplanCLI",
       dependencies: [
-        "SendplanModel", "SendplanInput", "SendplanEngine", "SendplanOutput", "CSendplanSys",
+        "SendplanModel", "SendplanInput", "SendplanEngine", "SendplanOutput", "SendplanDiff", "CSendplanSys",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -62,7 +66,7 @@ let package = Package(
     ),
     .testTarget(
       name: "SendplanCLITests",
-      dependencies: ["SendplanCLI", "SendplanModel", "SendplanOutput"],
+      dependencies: ["SendplanCLI", "SendplanModel", "SendplanOutput", "SendplanDiff"],
       exclude: ["Golden"]
     ),
   ]

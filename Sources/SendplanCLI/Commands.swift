@@ -21,7 +21,7 @@ public struct SendplanCommand: ParsableCommand {
     abstract: "Dry-run planner for email sequences: who would get which step, who would not, and why.",
     discussion: ExitStatus.helpText,
     version: Tool.version,
-    subcommands: [RunCommand.self, ValidateCommand.self]
+    subcommands: [RunCommand.self, ValidateCommand.self, DiffCommand.self]
   )
 
   public init() {}
@@ -47,6 +47,10 @@ public struct SendplanCommand: ParsableCommand {
         }
       }
       if code == .success { return 0 }
+      // diff follows diff(1): trouble, including a bad command line, is 2 (1 with --detailed-exitcode).
+      if arguments.first == "diff" {
+        return arguments.contains("--detailed-exitcode") ? 1 : 2
+      }
       // ArgumentParser reports usage problems as 64 already.
       return code.rawValue
     }

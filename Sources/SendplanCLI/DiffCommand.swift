@@ -1,0 +1,77 @@
+import ArgumentParser
+import SendplanDiff
+
+struct DiffCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "diff",
+    abstract: "Compare the planned sends of two runs (OUT folders or dry-runs.jsonl files).",
+    discussion: """
+      Items are keyed by (customer id, enrollment id, step order, recipient id) and reported as
+      add, remove or change (status, reason, templateId, identityId). Enrollment error changes and
+      tenants that appear, disappear or switch between planned and failed are reported too.
+      plannedAt, runId and the tool version are shown in the header and otherwise ignored.
+
+      EXIT CODES (default, like diff and kubectl diff):
+        0  no changes
+        1  changes found
+        2  trouble: unreadable, corrupt or truncated input, or a bad command line
+      EXIT CODES with --detailed-exitcode (like terraform plan):
+        0  no changes
+        1  trouble
+        2  changes found
+      """
+  )
+
+  @Argument(help: "The earlier run: an OUT folder or a dry-runs.jsonl file.")
+  var old: String
+
+  @Argument(help: "The later run: an OUT folder or a dry-runs.jsonl file.")
+  var new: String
+
+  @Option(help: "Output format: text, json or markdown.")
+  var format: String = "text"
+
+  @Option(
+    name: .customLong("filter"),
+    help: "Narrow the output: tenant=ID, enrollment=ID, status=STATUS or action=add|change|remove (repeatable).")
+  var filters: [String] = []
+
+  @Option(name: .customLong("max-lines"), help: "Markdown only: list at most this many changes.")
+  var maxLines: Int = 200
+
+  @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 for changes and 1 for trouble, like terraform plan.")
+  var detailedExitcode = false
+
+  func validate() throws {
+    guard DiffFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or markdown") }
+    guard maxLines >= 0 else { throw ValidationError("--max-lines must be 0 or more") }
+    var f = DiffFilter()
+    for term in filters where !f.add(term) {
+      throw ValidationError(
+        "--filter \(term.debugDescription) must be tenant=, enrollment=, status= or action=add|change|remove")
+    }
+  }
+
+  func run() throws {
+    let console = Console.current
+    var filter = DiffFilter()
+    for term in filters { _ = filter.add(term) }
+    let trouble: ExitStatus = detailedExitcode ? .tenantsFailed : .diffTrouble
+    let result: DiffResult
+    do throws(DiffError) {
+      result = try Differ.diff(old: old, new: new, filter: filter)
+    } catch {
+      console.err("error: \(error)")
+      throw Exit(status: trouble)
+    }
+    let fmt = DiffFormat(rawValue: format) ?? .text
+    console.write(DiffRenderer.render(result, format: fmt, maxLines: maxLines), toError: false)
+    if result.summary.suppressedWouldSend > 0 {
+      console.err(
+        "sendplan diff: ALERT: \(result.summary.suppressedWouldSend) WouldSend item(s) use a suppressed address")
+    }
+    if result.summary.hasChanges {
+      throw Exit(status: detailedExitcode ? .diffTrouble : .tenantsFailed)
+    }
+  }
+}

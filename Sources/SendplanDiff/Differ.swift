@@ -1,0 +1,300 @@
+import SendplanEngine
+import SendplanModel
+
+/// Compares the planned sends of two runs with a streaming merge walk.
+///
+/// Both inputs are in canonical order (enrollments by id, items by step order then recipient
+/// id, all byte-wise), so one pass over each suffices and memory grows only with the number
+/// of differences, never with the number of items.
+public enum Differ {
+  public static func diff(old: String, new: String, filter: DiffFilter = DiffFilter()) throws(DiffError) -> DiffResult {
+    let a = try Side.load(old)
+    let b = try Side.load(new)
+    var result = DiffResult(old: a.info, new: b.info)
+    var flagged: [ItemChange] = []
+    var others: [ItemChange] = []
+    var i = 0
+    var j = 0
+    while i < a.tenants.count || j < b.tenants.count {
+      let ta = i < a.tenants.count ? a.tenants[i] : nil
+      let tb = j < b.tenants.count ? b.tenants[j] : nil
+      let cmp: Int
+      if let ta, let tb {
+        cmp =
+          ByteOrder.equal(ta.customerId, tb.customerId) ? 0 : (ByteOrder.less(ta.customerId, tb.customerId) ? -1 : 1)
+      } else {
+        cmp = ta == nil ? 1 : -1
+      }
+      let left = cmp <= 0 ? ta : nil
+      let right = cmp >= 0 ? tb : nil
+      if cmp <= 0 { i += 1 }
+      if cmp >= 0 { j += 1 }
+      let cid = left?.customerId ?? right?.customerId ?? ""
+      if left?.status != right?.status, filter.matches(tenant: cid) {
+        result.tenants.append(TenantChange(customerId: cid, before: left?.status, after: right?.status))
+      }
+      // Items are compared when the tenant is planned on both sides, or planned on one and absent on the other.
+      let comparable =
+        (left?.dryRuns != nil || left == nil) && (right?.dryRuns != nil || right == nil)
+      guard comparable, filter.matches(tenant: cid) else { continue }
+      var walk = TenantWalk(customerId: cid, old: left, new: right, filter: filter)
+      try walk.run()
+      result.enrollments += walk.enrollmentChanges
+      for c in walk.itemChanges {
+        if c.flags.isEmpty { others.append(c) } else { flagged.append(c) }
+      }
+      for (k, v) in walk.statusDelta { result.summary.statusDelta[k, default: 0] += v }
+    }
+    result.items = sortedForReport(flagged) + others
+    result.summary.tenantChanges = result.tenants.count
+    result.summary.enrollmentChanges = result.enrollments.count
+    for c in result.items {
+      switch c.action {
+      case .add: result.summary.add += 1
+      case .change: if !c.fields.isEmpty { result.summary.change += 1 }
+      case .remove: result.summary.remove += 1
+      }
+      if !c.flags.isEmpty { result.summary.flagged += 1 }
+      if c.flags.contains(.suppressedWouldSend) { result.summary.suppressedWouldSend += 1 }
+    }
+    result.summary.statusDelta = result.summary.statusDelta.filter { $0.value != 0 }
+    return result
+  }
+}
+
+/// Flagged changes: suppressed WouldSend first, then into-WouldSend, each in key order.
+func sortedForReport(_ changes: [ItemChange]) -> [ItemChange] {
+  let rank = { (c: ItemChange) in c.flags.contains(.suppressedWouldSend) ? 0 : 1 }
+  return changes.enumerated().sorted { a, b in
+    rank(a.element) != rank(b.element) ? rank(a.element) < rank(b.element) : a.offset < b.offset
+  }.map(\.element)
+}
+
+/// Walks one tenant's two dry-runs files in step.
+struct TenantWalk {
+  let customerId: String
+  let old: Side.Tenant?
+  let new: Side.Tenant?
+  let filter: DiffFilter
+  var enrollmentChanges: [EnrollmentChange] = []
+  var itemChanges: [ItemChange] = []
+  var statusDelta: [String: Int] = [:]
+  /// Hashes of normalised addresses that are suppressed, and that are WouldSend, in either run.
+  private var suppressed = Set<Int>()
+  private var wouldSend: [Int: [Int]] = [:]
+  /// The first unchanged WouldSend item per address hash, reported only if the address is suppressed.
+  private var unchangedWouldSend: [Int: ItemChange] = [:]
+
+  init(customerId: String, old: Side.Tenant?, new: Side.Tenant?, filter: DiffFilter) {
+    self.customerId = customerId
+    self.old = old
+    self.new = new
+    self.filter = filter
+  }
+
+  /// A cursor over one file's enrollments with order checks.
+  struct Cursor {
+    let reader: LineReader?
+    var line = RawLine()
+    var parser = DryRunLineParser()
+    var hasLine = false
+    var lastEnrollment: [UInt8]? = nil
+
+    init(_ t: Side.Tenant?) throws(DiffError) {
+      reader = try t?.dryRuns.map { (p) throws(DiffError) in try LineReader(path: p, name: t?.displayName ?? p) }
+    }
+
+    mutating func advance() throws(DiffError) {
+      guard let reader else {
+        hasLine = false
+        return
+      }
+      hasLine = try reader.next(into: &line)
+      guard hasLine else { return }
+      do throws(DryRunLineParser.Failure) {
+        try parser.parse(&line)
+      } catch {
+        guard case .bad(let why) = error else { return }
+        throw DiffError(
+          file: reader.name, line: reader.lineNo, message: "not a valid dry-run line: \(why)",
+          fix: "re-create the input with sendplan run; the file may be truncated or edited")
+      }
+      let id = line.decodedBytes(line.enrollmentId)
+      if let last = lastEnrollment, !last.lexicographicallyPrecedes(id) {
+        throw DiffError(
+          file: reader.name, line: reader.lineNo, message: "enrollments are not in canonical (byte-wise id) order",
+          fix: "diff only files written by sendplan run, which sorts them")
+      }
+      lastEnrollment = id
+      var prev: (Int64, [UInt8])? = nil
+      for it in line.items {
+        let rid = line.decodedBytes(it.recipientId)
+        if let (po, pr) = prev, !(po < it.stepOrder || (po == it.stepOrder && pr.lexicographicallyPrecedes(rid))) {
+          throw DiffError(
+            file: reader.name, line: reader.lineNo, message: "items are not ordered by stepOrder then recipientId",
+            fix: "diff only files written by sendplan run, which sorts them")
+        }
+        prev = (it.stepOrder, rid)
+      }
+    }
+  }
+
+  mutating func run() throws(DiffError) {
+    var a = try Cursor(old)
+    var b = try Cursor(new)
+    try a.advance()
+    try b.advance()
+    while a.hasLine || b.hasLine {
+      let cmp: Int
+      if a.hasLine && b.hasLine {
+        let ia = a.line.decodedBytes(a.line.enrollmentId)
+        let ib = b.line.decodedBytes(b.line.enrollmentId)
+        cmp = ia == ib ? 0 : (ia.lexicographicallyPrecedes(ib) ? -1 : 1)
+      } else {
+        cmp = a.hasLine ? -1 : 1
+      }
+      compareEnrollment(cmp <= 0 ? a.line : nil, cmp >= 0 ? b.line : nil)
+      if cmp <= 0 { try a.advance() }
+      if cmp >= 0 { try b.advance() }
+    }
+    flagSuppressedWouldSend()
+    itemChanges = itemChanges.filter { filter.matches($0) }
+  }
+
+  private static func side(_ l: RawLine, _ it: RawItem) -> ItemSide {
+    ItemSide(
+      status: l.text(it.status) ?? "", reason: l.text(it.reason), templateId: l.text(it.templateId),
+      identityId: l.text(it.identityId))
+  }
+
+  private static func sameField(_ la: RawLine, _ a: Slice, _ lb: RawLine, _ b: Slice) -> Bool {
+    if a.isPresent != b.isPresent { return false }
+    if !a.isPresent { return true }
+    if !a.escaped && !b.escaped {
+      let na = Int(a.end - a.start)
+      guard na == Int(b.end - b.start) else { return false }
+      return la.bytes[Int(a.start)..<Int(a.end)].elementsEqual(lb.bytes[Int(b.start)..<Int(b.end)])
+    }
+    return la.decodedBytes(a) == lb.decodedBytes(b)
+  }
+
+  private func emailHash(_ l: RawLine, _ it: RawItem) -> Int? {
+    guard let e = l.text(it.email) else { return nil }
+    var h = Hasher()
+    h.combine(Email.normalize(e))
+    return h.finalize()
+  }
+
+  private mutating func note(_ l: RawLine, _ it: RawItem, changeIndex: Int?) {
+    if it.reason.isPresent, l.text(it.reason) == "suppressed", let h = emailHash(l, it) { suppressed.insert(h) }
+    guard TenantWalk.isWouldSend(l, it.status), let h = emailHash(l, it) else { return }
+    if let idx = changeIndex {
+      wouldSend[h, default: []].append(idx)
+    } else if unchangedWouldSend[h] == nil {
+      let side = TenantWalk.side(l, it)
+      unchangedWouldSend[h] = ItemChange(
+        customerId: customerId, enrollmentId: l.text(l.enrollmentId) ?? "", stepOrder: it.stepOrder,
+        recipientId: l.text(it.recipientId) ?? "", action: .change, before: side, after: side, fields: [],
+        flags: [.suppressedWouldSend])
+    }
+  }
+
+  private static func isWouldSend(_ l: RawLine, _ s: Slice) -> Bool {
+    !s.escaped && s.end - s.start == 9 && l.bytes[Int(s.start)..<Int(s.end)].elementsEqual("WouldSend".utf8)
+  }
+
+  private mutating func compareEnrollment(_ la: RawLine?, _ lb: RawLine?) {
+    let enrollmentId = (la ?? lb).flatMap { $0.text($0.enrollmentId) } ?? ""
+    let ea = la.map { l in l.errors.map { l.text($0) ?? "" } }
+    let eb = lb.map { l in l.errors.map { l.text($0) ?? "" } }
+    if ea != eb {
+      let change = EnrollmentChange(customerId: customerId, enrollmentId: enrollmentId, before: ea, after: eb)
+      if filter.matches(change) { enrollmentChanges.append(change) }
+    }
+    let itemsA = la?.items ?? []
+    let itemsB = lb?.items ?? []
+    var x = 0
+    var y = 0
+    while x < itemsA.count || y < itemsB.count {
+      let cmp: Int
+      if x < itemsA.count, y < itemsB.count, let la, let lb {
+        let ia = itemsA[x]
+        let ib = itemsB[y]
+        if ia.stepOrder != ib.stepOrder {
+          cmp = ia.stepOrder < ib.stepOrder ? -1 : 1
+        } else if TenantWalk.sameField(la, ia.recipientId, lb, ib.recipientId) {
+          cmp = 0
+        } else {
+          cmp = la.decodedBytes(ia.recipientId).lexicographicallyPrecedes(lb.decodedBytes(ib.recipientId)) ? -1 : 1
+        }
+      } else {
+        cmp = x < itemsA.count ? -1 : 1
+      }
+      if cmp < 0, let la {
+        let it = itemsA[x]
+        let before = TenantWalk.side(la, it)
+        statusDelta[before.status, default: 0] -= 1
+        record(.remove, la, it, before: before, after: nil, fields: [])
+        note(la, it, changeIndex: itemChanges.count - 1)
+        x += 1
+      } else if cmp > 0, let lb {
+        let it = itemsB[y]
+        let after = TenantWalk.side(lb, it)
+        statusDelta[after.status, default: 0] += 1
+        record(.add, lb, it, before: nil, after: after, fields: [])
+        note(lb, it, changeIndex: itemChanges.count - 1)
+        y += 1
+      } else if let la, let lb {
+        let ia = itemsA[x]
+        let ib = itemsB[y]
+        var fields: [FieldChange] = []
+        let pairs: [(String, Slice, Slice)] = [
+          ("status", ia.status, ib.status), ("reason", ia.reason, ib.reason),
+          ("templateId", ia.templateId, ib.templateId), ("identityId", ia.identityId, ib.identityId),
+        ]
+        for (name, sa, sb) in pairs where !TenantWalk.sameField(la, sa, lb, sb) {
+          fields.append(FieldChange(field: name, before: la.text(sa), after: lb.text(sb)))
+        }
+        var idxA: Int? = nil
+        var idxB: Int? = nil
+        if !fields.isEmpty {
+          let before = TenantWalk.side(la, ia)
+          let after = TenantWalk.side(lb, ib)
+          statusDelta[before.status, default: 0] -= 1
+          statusDelta[after.status, default: 0] += 1
+          record(.change, lb, ib, before: before, after: after, fields: fields)
+          idxA = itemChanges.count - 1
+          idxB = idxA
+        }
+        note(la, ia, changeIndex: idxA)
+        note(lb, ib, changeIndex: idxB)
+        x += 1
+        y += 1
+      }
+    }
+  }
+
+  private mutating func record(
+    _ action: DiffAction, _ l: RawLine, _ it: RawItem, before: ItemSide?, after: ItemSide?, fields: [FieldChange]
+  ) {
+    var flags: [DiffFlag] = []
+    if after?.status == "WouldSend" && before?.status != "WouldSend" { flags.append(.intoWouldSend) }
+    itemChanges.append(
+      ItemChange(
+        customerId: customerId, enrollmentId: l.text(l.enrollmentId) ?? "", stepOrder: it.stepOrder,
+        recipientId: l.text(it.recipientId) ?? "", action: action, before: before, after: after, fields: fields,
+        flags: flags))
+  }
+
+  /// Flags every change whose WouldSend address is suppressed in the tenant on either side.
+  /// An unchanged WouldSend item with such an address is added as a `change` with no fields,
+  /// so that the impossible case is always reported.
+  private mutating func flagSuppressedWouldSend() {
+    for h in suppressed.sorted() {
+      for idx in wouldSend[h] ?? [] where !itemChanges[idx].flags.contains(.suppressedWouldSend) {
+        itemChanges[idx].flags.append(.suppressedWouldSend)
+      }
+      if let unchanged = unchangedWouldSend[h] { itemChanges.append(unchanged) }
+    }
+  }
+}

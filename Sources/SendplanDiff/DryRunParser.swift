@@ -1,0 +1,348 @@
+import SendplanModel
+
+/// A failure reading a diff input: the file, the line, and what is wrong.
+public struct DiffError: Error, Sendable, CustomStringConvertible {
+  public var file: String
+  public var line: Int?
+  public var message: String
+  public var fix: String
+
+  public init(file: String, line: Int?, message: String, fix: String) {
+    self.file = file
+    self.line = line
+    self.message = message
+    self.fix = fix
+  }
+
+  public var description: String {
+    (line.map { "\(file):\($0)" } ?? file) + ": \(message) (fix: \(fix))"
+  }
+}
+
+/// A string value inside a parsed line, kept as a byte range until it is needed.
+struct Slice: Equatable {
+  var start: Int32
+  var end: Int32
+  /// True when the raw bytes hold a backslash escape.
+  var escaped: Bool
+
+  static let none = Slice(start: -1, end: -1, escaped: false)
+  var isPresent: Bool { start >= 0 }
+}
+
+/// One item of a dry-run line, as byte ranges into the line buffer.
+struct RawItem {
+  var recipientId = Slice.none
+  var email = Slice.none
+  var status = Slice.none
+  var reason = Slice.none
+  var templateId = Slice.none
+  var identityId = Slice.none
+  var stepOrder: Int64 = 0
+}
+
+/// One dry-run line: `{"data":{"enrollmentId","plannedAt","items","errors"}}`.
+struct RawLine {
+  var bytes: [UInt8] = []
+  var enrollmentId = Slice.none
+  var plannedAt = Slice.none
+  var errors: [Slice] = []
+  var items: [RawItem] = []
+
+  /// Decoded text of a slice.
+  func text(_ s: Slice) -> String? {
+    guard s.isPresent else { return nil }
+    let raw = bytes[Int(s.start)..<Int(s.end)]
+    if !s.escaped { return String(decoding: raw, as: UTF8.self) }
+    return JSONUnescape.decode(raw)
+  }
+
+  /// Decoded bytes of a slice, for byte-wise comparison.
+  func decodedBytes(_ s: Slice) -> [UInt8] {
+    guard s.isPresent else { return [] }
+    let raw = bytes[Int(s.start)..<Int(s.end)]
+    if !s.escaped { return Array(raw) }
+    return Array((JSONUnescape.decode(raw) ?? "").utf8)
+  }
+}
+
+enum JSONUnescape {
+  static func decode(_ raw: ArraySlice<UInt8>) -> String? {
+    var out: [UInt8] = []
+    var it = raw.makeIterator()
+    func hex4() -> UInt32? {
+      var v: UInt32 = 0
+      for _ in 0..<4 {
+        guard let c = it.next() else { return nil }
+        switch c {
+        case 0x30...0x39: v = v << 4 | UInt32(c - 0x30)
+        case 0x41...0x46: v = v << 4 | UInt32(c - 0x37)
+        case 0x61...0x66: v = v << 4 | UInt32(c - 0x57)
+        default: return nil
+        }
+      }
+      return v
+    }
+    while let c = it.next() {
+      guard c == 0x5C else {
+        out.append(c)
+        continue
+      }
+      guard let e = it.next() else { return nil }
+      switch e {
+      case 0x6E: out.append(0x0A)
+      case 0x72: out.append(0x0D)
+      case 0x74: out.append(0x09)
+      case 0x62: out.append(0x08)
+      case 0x66: out.append(0x0C)
+      case 0x75:
+        guard var u = hex4() else { return nil }
+        if u >= 0xD800 && u < 0xDC00 {
+          guard it.next() == 0x5C, it.next() == 0x75, let lo = hex4(), lo >= 0xDC00, lo < 0xE000 else { return nil }
+          u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)
+        }
+        guard let scalar = Unicode.Scalar(u) else { return nil }
+        out.append(contentsOf: Array(String(Character(scalar)).utf8))
+      default: out.append(e)
+      }
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+}
+
+/// A strict, allocation-light parser for dry-run lines. Unknown keys are skipped.
+struct DryRunLineParser {
+  enum Failure: Error { case bad(String) }
+
+  private var p: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0)
+  private var i = 0
+
+  mutating func parse(_ line: inout RawLine) throws(Failure) {
+    line.enrollmentId = .none
+    line.plannedAt = .none
+    line.errors.removeAll(keepingCapacity: true)
+    line.items.removeAll(keepingCapacity: true)
+    var result: Failure? = nil
+    line.bytes.withUnsafeBufferPointer { buf in
+      p = buf
+      i = 0
+      do throws(Failure) {
+        try parseTop(&line)
+      } catch {
+        result = error
+      }
+    }
+    if let result { throw result }
+  }
+
+  private mutating func ws() {
+    while i < p.count, p[i] == 0x20 || p[i] == 0x09 || p[i] == 0x0D || p[i] == 0x0A { i += 1 }
+  }
+
+  private mutating func expect(_ c: UInt8, _ what: String) throws(Failure) {
+    ws()
+    guard i < p.count, p[i] == c else { throw .bad("expected \(what)") }
+    i += 1
+  }
+
+  private mutating func peek(_ c: UInt8) -> Bool {
+    ws()
+    return i < p.count && p[i] == c
+  }
+
+  private mutating func string() throws(Failure) -> Slice {
+    ws()
+    guard i < p.count, p[i] == 0x22 else { throw .bad("expected a string") }
+    i += 1
+    let start = i
+    var escaped = false
+    while i < p.count {
+      let c = p[i]
+      if c == 0x22 {
+        let s = Slice(start: Int32(start), end: Int32(i), escaped: escaped)
+        i += 1
+        return s
+      }
+      if c == 0x5C {
+        escaped = true
+        i += 2
+        continue
+      }
+      if c < 0x20 { throw .bad("control character in a string") }
+      i += 1
+    }
+    throw .bad("unterminated string")
+  }
+
+  private mutating func key() throws(Failure) -> Slice {
+    let k = try string()
+    try expect(0x3A, "':'")
+    return k
+  }
+
+  private func keyIs(_ k: Slice, _ name: StaticString) -> Bool {
+    let n = name.utf8CodeUnitCount
+    guard !k.escaped, Int(k.end - k.start) == n else { return false }
+    let base = name.utf8Start
+    for j in 0..<n where p[Int(k.start) + j] != base[j] { return false }
+    return true
+  }
+
+  private mutating func integer() throws(Failure) -> Int64 {
+    ws()
+    var v: Int64 = 0
+    var neg = false
+    if i < p.count && p[i] == 0x2D {
+      neg = true
+      i += 1
+    }
+    let start = i
+    while i < p.count, p[i] >= 0x30 && p[i] <= 0x39 {
+      let (m, o1) = v.multipliedReportingOverflow(by: 10)
+      let (a, o2) = m.addingReportingOverflow(Int64(p[i] - 0x30))
+      if o1 || o2 { throw .bad("integer out of range") }
+      v = a
+      i += 1
+    }
+    guard i > start else { throw .bad("expected an integer") }
+    if i < p.count && (p[i] == 0x2E || p[i] == 0x65 || p[i] == 0x45) { throw .bad("expected an integer") }
+    return neg ? -v : v
+  }
+
+  private mutating func skipValue(depth: Int = 0) throws(Failure) {
+    guard depth < 64 else { throw .bad("nesting too deep") }
+    ws()
+    guard i < p.count else { throw .bad("missing value") }
+    switch p[i] {
+    case 0x22: _ = try string()
+    case 0x7B:
+      i += 1
+      if peek(0x7D) {
+        i += 1
+        return
+      }
+      repeat {
+        _ = try key()
+        try skipValue(depth: depth + 1)
+      } while try commaOr(0x7D)
+    case 0x5B:
+      i += 1
+      if peek(0x5D) {
+        i += 1
+        return
+      }
+      repeat { try skipValue(depth: depth + 1) } while try commaOr(0x5D)
+    default:
+      let start = i
+      while i < p.count, !(p[i] == 0x2C || p[i] == 0x7D || p[i] == 0x5D || p[i] == 0x20) { i += 1 }
+      let word = Array(p[start..<i])
+      let ok =
+        word == Array("true".utf8) || word == Array("false".utf8) || word == Array("null".utf8)
+        || (!word.isEmpty
+          && word.allSatisfy {
+            ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2B || $0 == 0x2E || $0 == 0x65 || $0 == 0x45
+          })
+      if !ok { throw .bad("invalid value") }
+    }
+  }
+
+  /// After a member: true on ',', false on the closing bracket.
+  private mutating func commaOr(_ close: UInt8) throws(Failure) -> Bool {
+    ws()
+    guard i < p.count else { throw .bad("unexpected end of line") }
+    if p[i] == 0x2C {
+      i += 1
+      return true
+    }
+    if p[i] == close {
+      i += 1
+      return false
+    }
+    throw .bad("expected ',' or a closing bracket")
+  }
+
+  private mutating func parseTop(_ line: inout RawLine) throws(Failure) {
+    try expect(0x7B, "'{'")
+    var sawData = false
+    if !peek(0x7D) {
+      repeat {
+        let k = try key()
+        if keyIs(k, "data") {
+          sawData = true
+          try parseData(&line)
+        } else {
+          try skipValue()
+        }
+      } while try commaOr(0x7D)
+    } else {
+      i += 1
+    }
+    ws()
+    guard i == p.count else { throw .bad("unexpected text after the object") }
+    guard sawData, line.enrollmentId.isPresent else { throw .bad("no data.enrollmentId") }
+  }
+
+  private mutating func parseData(_ line: inout RawLine) throws(Failure) {
+    try expect(0x7B, "'{'")
+    if peek(0x7D) {
+      i += 1
+      return
+    }
+    repeat {
+      let k = try key()
+      if keyIs(k, "enrollmentId") {
+        line.enrollmentId = try string()
+      } else if keyIs(k, "plannedAt") {
+        line.plannedAt = try string()
+      } else if keyIs(k, "errors") {
+        try expect(0x5B, "'['")
+        if peek(0x5D) {
+          i += 1
+        } else {
+          repeat { line.errors.append(try string()) } while try commaOr(0x5D)
+        }
+      } else if keyIs(k, "items") {
+        try expect(0x5B, "'['")
+        if peek(0x5D) {
+          i += 1
+        } else {
+          repeat { line.items.append(try item()) } while try commaOr(0x5D)
+        }
+      } else {
+        try skipValue()
+      }
+    } while try commaOr(0x7D)
+  }
+
+  private mutating func item() throws(Failure) -> RawItem {
+    var it = RawItem()
+    var sawOrder = false
+    try expect(0x7B, "'{'")
+    if peek(0x7D) { throw .bad("empty item") }
+    repeat {
+      let k = try key()
+      if keyIs(k, "recipientId") {
+        it.recipientId = try string()
+      } else if keyIs(k, "email") {
+        it.email = try string()
+      } else if keyIs(k, "status") {
+        it.status = try string()
+      } else if keyIs(k, "reason") {
+        it.reason = try string()
+      } else if keyIs(k, "templateId") {
+        it.templateId = try string()
+      } else if keyIs(k, "identityId") {
+        it.identityId = try string()
+      } else if keyIs(k, "stepOrder") {
+        it.stepOrder = try integer()
+        sawOrder = true
+      } else {
+        try skipValue()
+      }
+    } while try commaOr(0x7D)
+    guard it.recipientId.isPresent, it.status.isPresent, sawOrder else {
+      throw .bad("an item lacks recipientId, status or stepOrder")
+    }
+    return it
+  }
+}
