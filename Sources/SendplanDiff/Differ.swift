@@ -80,10 +80,13 @@ struct TenantWalk {
   var itemChanges: [ItemChange] = []
   var statusDelta: [String: Int] = [:]
   /// Hashes of normalised addresses that are suppressed, and that are WouldSend, in either run.
-  private var suppressed = Set<Int>()
-  private var wouldSend: [Int: [Int]] = [:]
-  /// The first unchanged WouldSend item per address hash, reported only if the address is suppressed.
-  private var unchangedWouldSend: [Int: ItemChange] = [:]
+  private var suppressed = Set<UInt64>()
+  private var wouldSend: [UInt64: [Int]] = [:]
+  /// Address hashes of unchanged WouldSend items; a hit with `suppressed` triggers a second pass.
+  private var unchangedWouldSend = Set<UInt64>()
+  /// Set on the second pass: the suppressed hashes whose unchanged WouldSend items to report.
+  private var collectUnchanged: Set<UInt64>? = nil
+  private var reported = Set<UInt64>()
 
   init(customerId: String, old: Side.Tenant?, new: Side.Tenant?, filter: DiffFilter) {
     self.customerId = customerId
@@ -140,6 +143,24 @@ struct TenantWalk {
   }
 
   mutating func run() throws(DiffError) {
+    try walk()
+    for h in suppressed.sorted() {
+      for idx in wouldSend[h] ?? [] where !itemChanges[idx].flags.contains(.suppressedWouldSend) {
+        itemChanges[idx].flags.append(.suppressedWouldSend)
+      }
+    }
+    let bad = suppressed.intersection(unchangedWouldSend)
+    if !bad.isEmpty {
+      // Rare path: walk the tenant again to name the unchanged WouldSend items at fault.
+      var again = TenantWalk(customerId: customerId, old: old, new: new, filter: filter)
+      again.collectUnchanged = bad
+      try again.walk()
+      itemChanges += again.itemChanges.filter { $0.fields.isEmpty && $0.flags == [.suppressedWouldSend] }
+    }
+    itemChanges = itemChanges.filter { filter.matches($0) }
+  }
+
+  private mutating func walk() throws(DiffError) {
     var a = try Cursor(old)
     var b = try Cursor(new)
     try a.advance()
@@ -157,8 +178,6 @@ struct TenantWalk {
       if cmp <= 0 { try a.advance() }
       if cmp >= 0 { try b.advance() }
     }
-    flagSuppressedWouldSend()
-    itemChanges = itemChanges.filter { filter.matches($0) }
   }
 
   private static func side(_ l: RawLine, _ it: RawItem) -> ItemSide {
@@ -178,29 +197,57 @@ struct TenantWalk {
     return la.decodedBytes(a) == lb.decodedBytes(b)
   }
 
-  private func emailHash(_ l: RawLine, _ it: RawItem) -> Int? {
-    guard let e = l.text(it.email) else { return nil }
-    var h = Hasher()
-    h.combine(Email.normalize(e))
-    return h.finalize()
-  }
-
-  private mutating func note(_ l: RawLine, _ it: RawItem, changeIndex: Int?) {
-    if it.reason.isPresent, l.text(it.reason) == "suppressed", let h = emailHash(l, it) { suppressed.insert(h) }
-    guard TenantWalk.isWouldSend(l, it.status), let h = emailHash(l, it) else { return }
-    if let idx = changeIndex {
-      wouldSend[h, default: []].append(idx)
-    } else if unchangedWouldSend[h] == nil {
-      let side = TenantWalk.side(l, it)
-      unchangedWouldSend[h] = ItemChange(
-        customerId: customerId, enrollmentId: l.text(l.enrollmentId) ?? "", stepOrder: it.stepOrder,
-        recipientId: l.text(it.recipientId) ?? "", action: .change, before: side, after: side, fields: [],
-        flags: [.suppressedWouldSend])
+  /// FNV-1a over the address trimmed of ASCII white space with ASCII letters folded,
+  /// computed on the raw bytes so that unchanged items allocate nothing.
+  private static func emailHash(_ l: RawLine, _ it: RawItem) -> UInt64? {
+    guard it.email.isPresent else { return nil }
+    let bytes: [UInt8]
+    var lo = Int(it.email.start)
+    var hi = Int(it.email.end)
+    if it.email.escaped {
+      bytes = l.decodedBytes(it.email)
+      lo = 0
+      hi = bytes.count
+    } else {
+      bytes = []
+    }
+    return (it.email.escaped ? bytes : l.bytes).withUnsafeBufferPointer { p -> UInt64 in
+      func space(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) }
+      while lo < hi && space(p[lo]) { lo += 1 }
+      while hi > lo && space(p[hi - 1]) { hi -= 1 }
+      var h: UInt64 = 0xcbf2_9ce4_8422_2325
+      for k in lo..<hi {
+        let c = p[k]
+        h = (h ^ UInt64(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)) &* 0x0000_0100_0000_01B3
+      }
+      return h
     }
   }
 
-  private static func isWouldSend(_ l: RawLine, _ s: Slice) -> Bool {
-    !s.escaped && s.end - s.start == 9 && l.bytes[Int(s.start)..<Int(s.end)].elementsEqual("WouldSend".utf8)
+  private mutating func note(_ l: RawLine, _ it: RawItem, changeIndex: Int?) {
+    if TenantWalk.isWord(l, it.reason, "suppressed"), let h = TenantWalk.emailHash(l, it) { suppressed.insert(h) }
+    guard TenantWalk.isWord(l, it.status, "WouldSend"), let h = TenantWalk.emailHash(l, it) else { return }
+    if let idx = changeIndex {
+      wouldSend[h, default: []].append(idx)
+    } else if let bad = collectUnchanged {
+      if bad.contains(h) && !reported.contains(h) {
+        reported.insert(h)
+        let side = TenantWalk.side(l, it)
+        itemChanges.append(
+          ItemChange(
+            customerId: customerId, enrollmentId: l.text(l.enrollmentId) ?? "", stepOrder: it.stepOrder,
+            recipientId: l.text(it.recipientId) ?? "", action: .change, before: side, after: side, fields: [],
+            flags: [.suppressedWouldSend]))
+      }
+    } else {
+      unchangedWouldSend.insert(h)
+    }
+  }
+
+  private static func isWord(_ l: RawLine, _ s: Slice, _ word: StaticString) -> Bool {
+    guard s.isPresent, !s.escaped, Int(s.end - s.start) == word.utf8CodeUnitCount else { return false }
+    let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+    return l.bytes[Int(s.start)..<Int(s.end)].elementsEqual(w)
   }
 
   private mutating func compareEnrollment(_ la: RawLine?, _ lb: RawLine?) {
@@ -286,15 +333,4 @@ struct TenantWalk {
         flags: flags))
   }
 
-  /// Flags every change whose WouldSend address is suppressed in the tenant on either side.
-  /// An unchanged WouldSend item with such an address is added as a `change` with no fields,
-  /// so that the impossible case is always reported.
-  private mutating func flagSuppressedWouldSend() {
-    for h in suppressed.sorted() {
-      for idx in wouldSend[h] ?? [] where !itemChanges[idx].flags.contains(.suppressedWouldSend) {
-        itemChanges[idx].flags.append(.suppressedWouldSend)
-      }
-      if let unchanged = unchangedWouldSend[h] { itemChanges.append(unchanged) }
-    }
-  }
 }

@@ -49,29 +49,27 @@ final class LineReader {
   /// Puts the next non-blank line into `line.bytes`; false at end of file.
   func next(into line: inout RawLine) throws(DiffError) -> Bool {
     while true {
-      var nl = -1
-      var k = pos
-      while k < len {
-        if buf[k] == 0x0A {
-          nl = k
-          break
-        }
-        k += 1
+      let found: Int? = buf.withUnsafeBufferPointer { b in
+        guard let base = b.baseAddress, len > pos else { return nil }
+        guard let hit = memchr(base + pos, 0x0A, len - pos) else { return nil }
+        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
       }
-      if nl < 0 && !eof {
+      if found == nil && !eof {
         try fill()
         continue
       }
-      let end = nl < 0 ? len : nl
-      if nl < 0 && pos == len { return false }
-      if nl < 0 && end > pos {
+      if found == nil && pos == len { return false }
+      if found == nil {
         throw DiffError(
           file: name, line: lineNo + 1, message: "the last line is not terminated; the file looks truncated",
           fix: "re-create the input with a complete sendplan run")
       }
+      let end = found ?? len
       lineNo += 1
       line.bytes.removeAll(keepingCapacity: true)
-      line.bytes.append(contentsOf: buf[pos..<end])
+      buf.withUnsafeBufferPointer { b in
+        line.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[pos..<end]))
+      }
       pos = end + 1
       if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
       return true
