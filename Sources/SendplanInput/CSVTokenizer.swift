@@ -21,7 +21,6 @@ final class CSVTokenizer {
   private var started = false
   private var line = 1
   private(set) var recordLine = 1
-  private var quoteLine = 1
 
   init(file: String) {
     self.file = file
@@ -41,8 +40,9 @@ final class CSVTokenizer {
     }
   }
 
-  private func fail(_ code: String, _ message: String, _ fix: String, line: Int? = nil) -> InputError {
-    InputError(code: code, file: file, line: line ?? self.line, message: message, fix: fix)
+  /// Errors name the first physical line of the record, as planning-rules §5 asks.
+  private func fail(_ code: String, _ message: String, _ fix: String) -> InputError {
+    InputError(code: code, file: file, line: recordLine, message: message, fix: fix)
   }
 
   @inline(__always)
@@ -108,7 +108,6 @@ final class CSVTokenizer {
           if state == .fieldStart {
             started = true
             state = .quoted
-            quoteLine = line
             i += 1
           } else {
             throw quoteInUnquoted()
@@ -176,8 +175,7 @@ final class CSVTokenizer {
     switch state {
     case .quoted:
       throw fail(
-        "csv_unterminated_quote", "a quoted field is never closed", "add the missing closing quote",
-        line: quoteLine)
+        "csv_unterminated_quote", "a quoted field is never closed", "add the missing closing quote")
     case .afterCR:
       throw fail(
         "csv_bare_cr", "a carriage return (CR) that is not part of a CRLF line end",

@@ -84,6 +84,10 @@ let csvErrorCases: [CSVErrorCase] = [
   CSVErrorCase("space before opening quote", header + "acme, \"t1\",active\n", "csv_space_before_quote", 2),
   CSVErrorCase("unterminated quote", header + "acme,t1,active\nacme,\"t2,active\n\n", "csv_unterminated_quote", 3),
   CSVErrorCase("bare CR", header + "acme,t1\r,active\n", "csv_bare_cr", 2),
+  CSVErrorCase(
+    "error in a multi-line record names its first line", header + "acme,\"t\n1\",active,x\n", "csv_field_count", 2),
+  CSVErrorCase(
+    "quote error after an embedded line break", header + "acme,\"t\n\n1\"x,active\n", "csv_text_after_quote", 2),
   CSVErrorCase("CR at end of file", header + "acme,t1,active\r", "csv_bare_cr", 2),
   CSVErrorCase("mixed LF and CRLF", "customer_id,template_id,status\r\nacme,t1,active\n", "csv_mixed_line_ends", 2),
   CSVErrorCase("too many fields (trailing comma)", header + "acme,t1,active,\n", "csv_field_count", 2),
