@@ -119,13 +119,14 @@ struct TenantWalk {
       } catch {
         guard case .bad(let why) = error else { return }
         throw DiffError(
-          file: reader.name, line: reader.lineNo, message: "not a valid dry-run line: \(why)",
+          code: "diff_bad_line", file: reader.name, line: reader.lineNo, message: "not a valid dry-run line: \(why)",
           fix: "re-create the input with sendplan run; the file may be truncated or edited")
       }
       let id = line.decodedBytes(line.enrollmentId)
       if let last = lastEnrollment, !last.lexicographicallyPrecedes(id) {
         throw DiffError(
-          file: reader.name, line: reader.lineNo, message: "enrollments are not in canonical (byte-wise id) order",
+          code: "diff_out_of_order", file: reader.name, line: reader.lineNo,
+          message: "enrollments are not in canonical (byte-wise id) order",
           fix: "diff only files written by sendplan run, which sorts them")
       }
       lastEnrollment = id
@@ -134,7 +135,8 @@ struct TenantWalk {
         let rid = line.decodedBytes(it.recipientId)
         if let (po, pr) = prev, !(po < it.stepOrder || (po == it.stepOrder && pr.lexicographicallyPrecedes(rid))) {
           throw DiffError(
-            file: reader.name, line: reader.lineNo, message: "items are not ordered by stepOrder then recipientId",
+            code: "diff_out_of_order", file: reader.name, line: reader.lineNo,
+            message: "items are not ordered by stepOrder then recipientId",
             fix: "diff only files written by sendplan run, which sorts them")
         }
         prev = (it.stepOrder, rid)

@@ -2,12 +2,15 @@ import SendplanModel
 
 /// A failure reading a diff input: the file, the line, and what is wrong.
 public struct DiffError: Error, Sendable, CustomStringConvertible {
+  /// Stable code such as `diff_truncated`.
+  public var code: String
   public var file: String
   public var line: Int?
   public var message: String
   public var fix: String
 
-  public init(file: String, line: Int?, message: String, fix: String) {
+  public init(code: String, file: String, line: Int?, message: String, fix: String) {
+    self.code = code
     self.file = file
     self.line = line
     self.message = message

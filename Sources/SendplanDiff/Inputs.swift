@@ -20,7 +20,7 @@ final class LineReader {
     self.name = name
     guard fd >= 0 else {
       throw DiffError(
-        file: name, line: nil, message: "cannot open: \(String(cString: strerror(errno)))",
+        code: "diff_unreadable", file: name, line: nil, message: "cannot open: \(String(cString: strerror(errno)))",
         fix: "check the path; diff takes two OUT folders or two dry-runs.jsonl files")
     }
   }
@@ -39,7 +39,8 @@ final class LineReader {
     let n = buf.withUnsafeMutableBufferPointer { b in read(fd, b.baseAddress.map { $0 + len }, b.count - len) }
     if n < 0 {
       throw DiffError(
-        file: name, line: lineNo + 1, message: "read failed: \(String(cString: strerror(errno)))",
+        code: "diff_read_failed", file: name, line: lineNo + 1,
+        message: "read failed: \(String(cString: strerror(errno)))",
         fix: "check the disk and re-run")
     }
     if n == 0 { eof = true }
@@ -61,7 +62,8 @@ final class LineReader {
       if found == nil && pos == len { return false }
       if found == nil {
         throw DiffError(
-          file: name, line: lineNo + 1, message: "the last line is not terminated; the file looks truncated",
+          code: "diff_truncated", file: name, line: lineNo + 1,
+          message: "the last line is not terminated; the file looks truncated",
           fix: "re-create the input with a complete sendplan run")
       }
       let end = found ?? len
@@ -95,7 +97,8 @@ struct Side {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
       throw DiffError(
-        file: path, line: nil, message: "does not exist", fix: "pass an OUT folder or a dry-runs.jsonl file")
+        code: "diff_missing", file: path, line: nil, message: "does not exist",
+        fix: "pass an OUT folder or a dry-runs.jsonl file")
     }
     if !isDir.boolValue {
       let t = Tenant(customerId: "", status: "planned", dryRuns: path, displayName: path)
@@ -104,13 +107,15 @@ struct Side {
     let manifestPath = path + "/run.json"
     guard let data = FileManager.default.contents(atPath: manifestPath) else {
       throw DiffError(
-        file: manifestPath, line: nil, message: "missing or unreadable", fix: "pass the OUT folder of a sendplan run")
+        code: "diff_no_manifest", file: manifestPath, line: nil, message: "missing or unreadable",
+        fix: "pass the OUT folder of a sendplan run")
     }
     guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
       let tenants = obj["tenants"] as? [[String: Any]]
     else {
       throw DiffError(
-        file: manifestPath, line: nil, message: "is not a sendplan run manifest", fix: "re-run sendplan run")
+        code: "diff_bad_manifest", file: manifestPath, line: nil, message: "is not a sendplan run manifest",
+        fix: "re-run sendplan run")
     }
     var out: [Tenant] = []
     for t in tenants {
@@ -118,7 +123,8 @@ struct Side {
         let status = t["status"] as? String
       else {
         throw DiffError(
-          file: manifestPath, line: nil, message: "a tenant entry lacks customerId, folder or status",
+          code: "diff_bad_manifest", file: manifestPath, line: nil,
+          message: "a tenant entry lacks customerId, folder or status",
           fix: "re-run sendplan run")
       }
       // The folder comes from a file on disk: accept only the shape sendplan writes.
@@ -128,7 +134,7 @@ struct Side {
         && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }
       guard safe else {
         throw DiffError(
-          file: manifestPath, line: nil,
+          code: "diff_unsafe_folder", file: manifestPath, line: nil,
           message: "tenant folder \(folder.debugDescription) is not a sendplan folder name",
           fix: "do not edit run.json by hand; re-run sendplan run")
       }
