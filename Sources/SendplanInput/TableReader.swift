@@ -79,7 +79,6 @@ struct TableReader {
     var columnIndex: [Int] = []  // schema column -> header position, or -1
     var values = [FieldValue](repeating: .absent, count: schema.columns.count)
     let schema = self.schema
-    let name = self.name
 
     func onRecord() throws(InputError) {
       let count = tok.fieldCount
@@ -141,7 +140,6 @@ struct TableReader {
     if header == nil {
       throw structural("missing_header", 1, "the file has no header row", "add a header row naming the columns")
     }
-    _ = name
   }
 
   private func readJSONL(_ stream: ByteStream, sink: inout RowSink) throws(InputError) {
