@@ -101,6 +101,7 @@ struct TenantWalk {
     var line = RawLine()
     var parser = DryRunLineParser()
     var hasLine = false
+    /// The previous enrollment id, to check that ids strictly increase (one small copy per line).
     var lastEnrollment: [UInt8]? = nil
 
     init(_ t: Side.Tenant?) throws(DiffError) {
@@ -129,18 +130,20 @@ struct TenantWalk {
           message: "enrollments are not in canonical (byte-wise id) order",
           fix: "diff only files written by sendplan run, which sorts them")
       }
-      lastEnrollment = id
-      var prev: (Int64, [UInt8])? = nil
-      for it in line.items {
-        let rid = line.decodedBytes(it.recipientId)
-        if let (po, pr) = prev, !(po < it.stepOrder || (po == it.stepOrder && pr.lexicographicallyPrecedes(rid))) {
+      for k in line.items.indices.dropFirst() {
+        let p = line.items[k - 1]
+        let c = line.items[k]
+        let ordered =
+          p.stepOrder < c.stepOrder
+          || (p.stepOrder == c.stepOrder && RawLine.compare(line, p.recipientId, line, c.recipientId) < 0)
+        if !ordered {
           throw DiffError(
             code: "diff_out_of_order", file: reader.name, line: reader.lineNo,
             message: "items are not ordered by stepOrder then recipientId",
             fix: "diff only files written by sendplan run, which sorts them")
         }
-        prev = (it.stepOrder, rid)
       }
+      lastEnrollment = id
     }
   }
 
@@ -170,9 +173,7 @@ struct TenantWalk {
     while a.hasLine || b.hasLine {
       let cmp: Int
       if a.hasLine && b.hasLine {
-        let ia = a.line.decodedBytes(a.line.enrollmentId)
-        let ib = b.line.decodedBytes(b.line.enrollmentId)
-        cmp = ia == ib ? 0 : (ia.lexicographicallyPrecedes(ib) ? -1 : 1)
+        cmp = RawLine.compare(a.line, a.line.enrollmentId, b.line, b.line.enrollmentId)
       } else {
         cmp = a.hasLine ? -1 : 1
       }
@@ -189,14 +190,7 @@ struct TenantWalk {
   }
 
   private static func sameField(_ la: RawLine, _ a: Slice, _ lb: RawLine, _ b: Slice) -> Bool {
-    if a.isPresent != b.isPresent { return false }
-    if !a.isPresent { return true }
-    if !a.escaped && !b.escaped {
-      let na = Int(a.end - a.start)
-      guard na == Int(b.end - b.start) else { return false }
-      return la.bytes[Int(a.start)..<Int(a.end)].elementsEqual(lb.bytes[Int(b.start)..<Int(b.end)])
-    }
-    return la.decodedBytes(a) == lb.decodedBytes(b)
+    RawLine.compare(la, a, lb, b) == 0
   }
 
   /// FNV-1a over the address trimmed of ASCII white space with ASCII letters folded,
@@ -271,10 +265,8 @@ struct TenantWalk {
         let ib = itemsB[y]
         if ia.stepOrder != ib.stepOrder {
           cmp = ia.stepOrder < ib.stepOrder ? -1 : 1
-        } else if TenantWalk.sameField(la, ia.recipientId, lb, ib.recipientId) {
-          cmp = 0
         } else {
-          cmp = la.decodedBytes(ia.recipientId).lexicographicallyPrecedes(lb.decodedBytes(ib.recipientId)) ? -1 : 1
+          cmp = RawLine.compare(la, ia.recipientId, lb, ib.recipientId)
         }
       } else {
         cmp = x < itemsA.count ? -1 : 1

@@ -1,5 +1,9 @@
 import SendplanModel
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// A failure reading a diff input: the file, the line, and what is wrong.
 public struct DiffError: Error, Sendable, CustomStringConvertible {
   /// Stable code such as `diff_truncated`.
@@ -58,6 +62,27 @@ struct RawLine {
     let raw = bytes[Int(s.start)..<Int(s.end)]
     if !s.escaped { return String(decoding: raw, as: UTF8.self) }
     return JSONUnescape.decode(raw)
+  }
+
+  /// Compares two string values byte-wise (-1, 0, 1), decoding only when one holds an escape.
+  /// An absent value sorts before any present one.
+  static func compare(_ la: RawLine, _ a: Slice, _ lb: RawLine, _ b: Slice) -> Int {
+    if !a.isPresent || !b.isPresent { return a.isPresent == b.isPresent ? 0 : (a.isPresent ? 1 : -1) }
+    if a.escaped || b.escaped {
+      let x = la.decodedBytes(a)
+      let y = lb.decodedBytes(b)
+      return x == y ? 0 : (x.lexicographicallyPrecedes(y) ? -1 : 1)
+    }
+    let na = Int(a.end - a.start)
+    let nb = Int(b.end - b.start)
+    let c = la.bytes.withUnsafeBufferPointer { pa in
+      lb.bytes.withUnsafeBufferPointer { pb -> Int32 in
+        guard let ba = pa.baseAddress, let bb = pb.baseAddress, min(na, nb) > 0 else { return 0 }
+        return memcmp(ba + Int(a.start), bb + Int(b.start), min(na, nb))
+      }
+    }
+    if c != 0 { return c < 0 ? -1 : 1 }
+    return na == nb ? 0 : (na < nb ? -1 : 1)
   }
 
   /// Decoded bytes of a slice, for byte-wise comparison.

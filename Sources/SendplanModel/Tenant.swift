@@ -1,13 +1,9 @@
 /// The export tables, in the order their files are read and reported.
-public enum Table: String, Sendable, CaseIterable, Comparable {
+public enum Table: String, Sendable, CaseIterable {
   case identities, templates, sequences, steps, enrollments, batches, recipients, suppressions
 
   /// Only `batches` may be left out of a bundle.
   public var isRequired: Bool { self != .batches }
-
-  public static func < (a: Table, b: Table) -> Bool {
-    allCases.firstIndex(of: a).map { i in i < (allCases.firstIndex(of: b) ?? 0) } ?? false
-  }
 }
 
 /// A problem with one row, which fails that row's tenant (planning-rules §2).
