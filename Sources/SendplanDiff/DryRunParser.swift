@@ -101,13 +101,8 @@ enum JSONUnescape {
     func hex4() -> UInt32? {
       var v: UInt32 = 0
       for _ in 0..<4 {
-        guard let c = it.next() else { return nil }
-        switch c {
-        case 0x30...0x39: v = v << 4 | UInt32(c - 0x30)
-        case 0x41...0x46: v = v << 4 | UInt32(c - 0x37)
-        case 0x61...0x66: v = v << 4 | UInt32(c - 0x57)
-        default: return nil
-        }
+        guard let c = it.next(), let h = JSONText.hexValue(c) else { return nil }
+        v = v << 4 | h
       }
       return v
     }
@@ -129,8 +124,8 @@ enum JSONUnescape {
           guard it.next() == 0x5C, it.next() == 0x75, let lo = hex4(), lo >= 0xDC00, lo < 0xE000 else { return nil }
           u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)
         }
-        guard let scalar = Unicode.Scalar(u) else { return nil }
-        out.append(contentsOf: Array(String(Character(scalar)).utf8))
+        guard Unicode.Scalar(u) != nil else { return nil }
+        JSONText.appendUTF8(u, to: &out)
       default: out.append(e)
       }
     }

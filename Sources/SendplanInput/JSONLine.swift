@@ -1,3 +1,5 @@
+import SendplanModel
+
 /// A value read for one table column from CSV or JSONL.
 enum FieldValue: Equatable {
   /// Empty field, `""`, `null` or a missing key.
@@ -149,42 +151,15 @@ struct JSONLineParser {
     return integer
   }
 
-  private func hex(_ c: UInt8) -> UInt32? {
-    switch c {
-    case 0x30...0x39: return UInt32(c - 0x30)
-    case 0x41...0x46: return UInt32(c - 0x41 + 10)
-    case 0x61...0x66: return UInt32(c - 0x61 + 10)
-    default: return nil
-    }
-  }
-
   private mutating func hex4() throws(Failure) -> UInt32 {
     guard i + 4 <= p.count else { throw .invalid("bad \\u escape") }
     var v: UInt32 = 0
     for k in 0..<4 {
-      guard let h = hex(p[i + k]) else { throw .invalid("bad \\u escape") }
+      guard let h = JSONText.hexValue(p[i + k]) else { throw .invalid("bad \\u escape") }
       v = v << 4 | h
     }
     i += 4
     return v
-  }
-
-  private mutating func appendScalar(_ v: UInt32) {
-    if v < 0x80 {
-      scratch.append(UInt8(v))
-    } else if v < 0x800 {
-      scratch.append(UInt8(0xC0 | v >> 6))
-      scratch.append(UInt8(0x80 | v & 0x3F))
-    } else if v < 0x10000 {
-      scratch.append(UInt8(0xE0 | v >> 12))
-      scratch.append(UInt8(0x80 | v >> 6 & 0x3F))
-      scratch.append(UInt8(0x80 | v & 0x3F))
-    } else {
-      scratch.append(UInt8(0xF0 | v >> 18))
-      scratch.append(UInt8(0x80 | v >> 12 & 0x3F))
-      scratch.append(UInt8(0x80 | v >> 6 & 0x3F))
-      scratch.append(UInt8(0x80 | v & 0x3F))
-    }
   }
 
   /// Parses a string starting at the opening quote; the line is already known to be UTF-8.
@@ -237,11 +212,11 @@ struct JSONLineParser {
           i += 2
           let lo = try hex4()
           guard lo >= 0xDC00 && lo <= 0xDFFF else { throw .invalid("lone surrogate escape") }
-          appendScalar(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00))
+          JSONText.appendUTF8(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00), to: &scratch)
         } else if u >= 0xDC00 && u <= 0xDFFF {
           throw .invalid("lone surrogate escape")
         } else {
-          appendScalar(u)
+          JSONText.appendUTF8(u, to: &scratch)
         }
       default:
         throw .invalid("bad escape in a string")
