@@ -42,13 +42,21 @@ let package = Package(
       ]
     ),
     .target(
+      name: "SendplanAudit",
+      dependencies: [
+        "SendplanModel", "SendplanEngine", "SendplanOutput", "CSendplanSys",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
+    .target(
       name: "SendplanDiff",
       dependencies: ["SendplanModel", "SendplanEngine"]
     ),
     .target(
       name: "SendplanCLI",
       dependencies: [
-        "SendplanModel", "SendplanInput", "SendplanEngine", "SendplanOutput", "SendplanDiff", "CSendplanSys",
+        "SendplanModel", "SendplanInput", "SendplanEngine", "SendplanOutput", "SendplanDiff", "SendplanAudit",
+        "CSendplanSys", .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -27,3 +27,11 @@ void sendplan_tune_malloc(void) {
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif
 }
+
+int sendplan_syncfs(int fd) {
+#ifdef __linux__
+  return syncfs(fd);
+#else
+  return fsync(fd);
+#endif
+}

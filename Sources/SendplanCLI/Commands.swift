@@ -1,5 +1,6 @@
 import ArgumentParser
 import CSendplanSys
+import SendplanAudit
 import SendplanEngine
 import SendplanInput
 import SendplanModel
@@ -21,7 +22,7 @@ public struct SendplanCommand: ParsableCommand {
     abstract: "Dry-run planner for email sequences: who would get which step, who would not, and why.",
     discussion: ExitStatus.helpText,
     version: Tool.version,
-    subcommands: [RunCommand.self, ValidateCommand.self, DiffCommand.self]
+    subcommands: [RunCommand.self, ValidateCommand.self, DiffCommand.self, AuditCommand.self]
   )
 
   public init() {}
@@ -83,7 +84,7 @@ func readBundle(_ path: String, console: Console) throws -> ExportBundle {
 func printIssues(_ failure: TenantFailure, console: Console) {
   for i in failure.issues {
     console.err(
-      "error: \(i.file):\(i.line): \(i.message) (tenant \(failure.customerID.string.debugDescription); fix: \(i.fix))")
+      "error: \(i.file)\(i.line > 0 ? ":\(i.line)" : ""): \(i.message) (tenant \(failure.customerID.string.debugDescription); fix: \(i.fix))")
   }
 }
 
@@ -149,9 +150,29 @@ struct RunCommand: ParsableCommand {
   @Flag(name: .long, help: "Print only errors.")
   var quiet = false
 
+  @Option(
+    name: .customLong("audit-dir"),
+    help: "Append every planned tenant's events to its tamper-evident audit stream in this folder.")
+  var auditDir: String?
+
+  @Option(
+    name: .customLong("signing-key"),
+    help: "Ed25519 key (from `sendplan audit keygen`) that signs each checkpoint; without it seals are unsigned.")
+  var signingKey: String?
+
+  @Option(name: .customLong("debug-kill-at"), help: .hidden)
+  var debugKillAt: Int?
+
+  @Option(name: .customLong("debug-fail-at"), help: .hidden)
+  var debugFailAt: Int?
+
+  @Flag(name: .customLong("debug-count-steps"), help: .hidden)
+  var debugCountSteps = false
+
   func validate() throws {
     if let asOf { _ = try parseAsOf(asOf) }
     if let runID { try checkRunID(runID) }
+    if signingKey != nil && auditDir == nil { throw ValidationError("--signing-key needs --audit-dir") }
   }
 
   func run() throws {
@@ -159,6 +180,21 @@ struct RunCommand: ParsableCommand {
     let asOfTime = try asOf.map(parseAsOf) ?? now()
     let id = runID ?? RunOptions.defaultRunID(asOf: asOfTime)
     let start = monotonicSeconds()
+    // The lock comes first, so a second run is refused at once.
+    var audit: AuditWriter?
+    let faults = FaultPoints(killAt: debugKillAt, failAt: debugFailAt) { n, what in
+      Console.current.err("sendplan: debug kill at step \(n) (\(what))")
+      raise(SIGKILL)
+    }
+    if let auditDir {
+      do throws(AuditError) {
+        let key = try signingKey.map { k throws(AuditError) in try AuditKeys.loadPrivate(k) }
+        audit = try AuditWriter(root: auditDir, runID: id, asOf: asOfTime, key: key, faults: faults)
+      } catch {
+        console.err("error: \(error)")
+        throw Exit(status: ExitStatus.of(error))
+      }
+    }
     let bundle = try readBundle(inputOptions.input, console: console)
     let readDone = monotonicSeconds()
     if !quiet {
@@ -169,17 +205,53 @@ struct RunCommand: ParsableCommand {
     }
     let tty = console.stderrIsTTY && !quiet
     let options = RunOptions(out: out, asOf: asOfTime, runID: id, sync: !noFsync)
+    var refused: [ID: [RowIssue]] = [:]
+    var alreadySealed = 0
+    if let audit {
+      let preps = audit.prepare(bundle.tenants.map(\.customerID))
+      for (t, p) in zip(bundle.tenants, preps) {
+        switch p {
+        case .ready: break
+        case .alreadySealed: alreadySealed += 1
+        case .refused(let e):
+          refused[t.customerID] = [RowIssue(file: e.path, line: 0, code: e.code, message: e.message, fix: e.fix)]
+        }
+      }
+    }
     let result: RunResult
-    do throws(OutputError) {
-      result = try RunWriter.run(bundle: bundle, options: options) { done, total in
+    let summary = SummaryBox()
+    do {
+      result = try RunWriter.run(
+        bundle: bundle, options: options, refused: refused,
+        beforePublish: audit.map { audit in
+          { outcomes in summary.value = try audit.commit(outcomes.compactMap(\.plan)) }
+        }
+      ) { done, total in
         if tty && (done == total || done % max(1, total / 100) == 0) {
           console.write("\rsendplan: planned \(done)/\(total) tenants", toError: true)
           if done == total { console.write("\n", toError: true) }
         }
       }
-    } catch {
+    } catch let error as OutputError {
       console.err("error: \(error)")
       throw Exit(status: ExitStatus.of(error))
+    } catch let error as AuditError {
+      console.err("error: audit: \(error)")
+      console.err("sendplan: the run was aborted; the audit trail is unsealed for this run and OUT is unchanged")
+      throw Exit(status: ExitStatus.of(error))
+    }
+    if debugCountSteps { console.err("sendplan: debug: \(faults.steps) durability steps") }
+    if let s = summary.value {
+      for n in s.notices { console.err("audit: \(n)") }
+      if !quiet || !s.notices.isEmpty {
+        let sign = s.signed ? "signed" : "UNSIGNED (no --signing-key)"
+        var line = "audit: appended \(s.eventsAppended) events to \(s.streams.count) stream(s) in \(auditDir ?? ""), seals \(sign)"
+        if alreadySealed > 0 {
+          line += "; run \(id) was already sealed for \(alreadySealed) tenant(s), left unchanged"
+        }
+        if s.streams.isEmpty && alreadySealed > 0 { line = "audit: run \(id) is already sealed for every tenant; nothing appended (no-op)" }
+        console.err(line)
+      }
     }
     for t in result.tenants {
       if let f = t.failure { printIssues(f, console: console) }
@@ -198,6 +270,11 @@ struct RunCommand: ParsableCommand {
       throw Exit(status: .tenantsFailed)
     }
   }
+}
+
+/// Carries the audit summary out of the publish hook.
+final class SummaryBox: @unchecked Sendable {
+  var value: AuditSummary?
 }
 
 func fmt(_ seconds: Double) -> String {

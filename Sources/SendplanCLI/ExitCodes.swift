@@ -1,3 +1,4 @@
+import SendplanAudit
 import SendplanInput
 import SendplanOutput
 
@@ -12,6 +13,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
   case noInput = 66
   case cannotCreate = 73
   case ioError = 74
+  case tempFail = 75
 
   /// The table printed in `--help` and the README.
   public static let helpText = """
@@ -19,16 +21,28 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
       0   success
       1   some tenants failed (row-level errors); the others were planned
       64  usage error (bad flag or value)
-      65  bad input data (structural error); nothing was written
+      65  bad input data (structural error), a bad key file, or a damaged audit trail; nothing was written
       66  input missing (no such bundle folder)
       73  cannot create output (OUT not writable, or not a sendplan folder)
-      74  I/O error while reading or writing
+      74  I/O error while reading or writing (disk full); the audit run is left unsealed, retry
+      75  temporary failure: another run holds the audit lock, or the run was stopped; retry later
     """
 
   static func of(_ e: InputErrors) -> ExitStatus {
     if e.errors.contains(where: { $0.kind == .missing && $0.code == "bundle_missing" }) { return .noInput }
     if e.errors.contains(where: { $0.kind == .io }) { return .ioError }
     return .dataError
+  }
+
+  static func of(_ e: AuditError) -> ExitStatus {
+    switch e.kind {
+    case .locked: return .tempFail
+    case .io: return .ioError
+    case .corrupt, .badKey: return .dataError
+    case .notFound: return .noInput
+    case .usage: return .usage
+    case .cannotCreate: return .cannotCreate
+    }
   }
 
   static func of(_ e: OutputError) -> ExitStatus {

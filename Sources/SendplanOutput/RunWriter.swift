@@ -55,9 +55,15 @@ public struct RunResult: Sendable {
 /// Plans every tenant in parallel and publishes OUT atomically.
 public enum RunWriter {
   /// Plans `bundle` and writes OUT. `progress` is called after each tenant (from worker threads).
+  ///
+  /// Tenants with an entry in `refused` are not planned and are written as failed with those issues.
+  /// `beforePublish` runs once every file is written and synced, before OUT is swapped in; if it throws,
+  /// OUT is left as it was and the error is rethrown.
   public static func run(
-    bundle: ExportBundle, options: RunOptions, progress: (@Sendable (Int, Int) -> Void)? = nil
-  ) throws(OutputError) -> RunResult {
+    bundle: ExportBundle, options: RunOptions, refused: [ID: [RowIssue]] = [:],
+    beforePublish: (([TenantOutcome]) throws -> Void)? = nil,
+    progress: (@Sendable (Int, Int) -> Void)? = nil
+  ) throws -> RunResult {
     let staging = try Staging(out: options.out)
     try FS.makeDirectory(staging.temp + "/tenants")
 
@@ -85,7 +91,8 @@ public enum RunWriter {
       let tenant = bundle.tenants[i]
       let dir = staging.temp + "/tenants/" + folders[i]
       do throws(OutputError) {
-        let outcome = try writeTenant(tenant, folder: folders[i], dir: dir, options: options, syncer: syncer)
+        let outcome = try writeTenant(
+          tenant, folder: folders[i], dir: dir, options: options, refused: refused[tenant.customerID], syncer: syncer)
         outcomes.withLock { $0[i] = outcome }
       } catch {
         firstError.withLock { if $0 == nil { $0 = error } }
@@ -104,6 +111,14 @@ public enum RunWriter {
       throw failure
     }
     let results = outcomes.withLock { $0.compactMap { $0 } }
+    if let beforePublish {
+      do {
+        try beforePublish(results)
+      } catch {
+        try? FS.removeTree(staging.temp)
+        throw error
+      }
+    }
     let manifest = Manifest.document(bundle: bundle, outcomes: results, options: options)
     try OutputFile.write(manifest.render(), to: staging.temp + "/run.json", sync: options.sync)
     if options.sync {
@@ -116,10 +131,13 @@ public enum RunWriter {
   }
 
   static func writeTenant(
-    _ tenant: TenantInput, folder: String, dir: String, options: RunOptions, syncer: Syncer?
+    _ tenant: TenantInput, folder: String, dir: String, options: RunOptions, refused: [RowIssue]?, syncer: Syncer?
   ) throws(OutputError) -> TenantOutcome {
     try FS.makeDirectory(dir)
-    switch Planner.plan(tenant, asOf: options.asOf) {
+    let result =
+      refused.map { Result<TenantPlan, TenantFailure>.failure(TenantFailure(customerID: tenant.customerID, issues: $0)) }
+      ?? Planner.plan(tenant, asOf: options.asOf)
+    switch result {
     case .failure(let failure):
       let doc = JSONValue.object([
         "customerId": .string(tenant.customerID.string),

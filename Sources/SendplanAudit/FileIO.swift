@@ -1,0 +1,239 @@
+import CSendplanSys
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Counts the durability steps of a run (writes, syncs, renames) and can stop or fail at one of them.
+///
+/// The crash test kills the process at chosen steps; the disk-full test fails a chosen write.
+/// The action comes from the caller, so the library never signals anything itself.
+public final class FaultPoints: Sendable {
+  let counter = Atomic<Int>(0)
+  let killAt: Int?
+  let failAt: Int?
+  let kill: @Sendable (Int, String) -> Void
+
+  /// `kill` runs at step `killAt`; step `failAt` fails as if the disk were full.
+  public init(killAt: Int? = nil, failAt: Int? = nil, kill: @escaping @Sendable (Int, String) -> Void = { _, _ in }) {
+    self.killAt = killAt
+    self.failAt = failAt
+    self.kill = kill
+  }
+
+  /// Steps taken so far.
+  public var steps: Int { counter.load(ordering: .relaxed) }
+
+  func step(_ what: String, _ path: String) throws(AuditError) {
+    let n = counter.add(1, ordering: .relaxed).newValue
+    if n == killAt { kill(n, what + " " + path) }
+    if n == failAt {
+      throw AuditError(
+        .io, code: "write_failed", path: path,
+        message: "\(what) failed: \(AuditFS.errorText(ENOSPC)) (injected at step \(n))",
+        fix: "free space on the audit file system, then re-run the same --run-id")
+    }
+  }
+}
+
+/// Thin POSIX helpers; every error names the path and the system's reason.
+enum AuditFS {
+  static func errorText(_ err: Int32) -> String { String(cString: strerror(err)) }
+
+  static func ioError(_ what: String, _ path: String, _ err: Int32) -> AuditError {
+    AuditError(
+      .io, code: "io_error", path: path, message: "cannot \(what): \(errorText(err))",
+      fix: "check the audit file system (space, permissions), then re-run the same --run-id")
+  }
+
+  static func exists(_ path: String) -> Bool {
+    var st = stat()
+    return lstat(path, &st) == 0
+  }
+
+  static func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+  }
+
+  static func size(_ path: String) -> Int64? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return Int64(st.st_size)
+  }
+
+  static func makeDirectory(_ path: String) throws(AuditError) {
+    if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ioError("create the folder", path, errno) }
+  }
+
+  /// The whole file, or nil when it does not exist.
+  static func read(_ path: String) throws(AuditError) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 {
+      if errno == ENOENT { return nil }
+      throw ioError("open", path, errno)
+    }
+    defer { close(fd) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw ioError("read", path, errno)
+      }
+      if n == 0 { break }
+      out.append(contentsOf: chunk[0..<n])
+    }
+    return out
+  }
+
+  /// Reads `length` bytes at `offset`; fewer at the end of the file.
+  static func read(_ path: String, offset: Int64, length: Int) throws(AuditError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { throw ioError("open", path, errno) }
+    defer { close(fd) }
+    var out = [UInt8](repeating: 0, count: length)
+    var got = 0
+    while got < length {
+      let n = out.withUnsafeMutableBytes { p in
+        pread(fd, p.baseAddress.map { $0 + got }, length - got, off_t(offset) + off_t(got))
+      }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw ioError("read", path, errno)
+      }
+      if n == 0 { break }
+      got += n
+    }
+    return Array(out[0..<got])
+  }
+
+  static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String, faults: FaultPoints?) throws(AuditError) {
+    var start = bytes.startIndex
+    let chunk = 1 << 20
+    while start < bytes.endIndex {
+      let end = min(start + chunk, bytes.endIndex)
+      try faults?.step("write", path)
+      var off = start
+      while off < end {
+        let n = bytes[off..<end].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+          if errno == EINTR { continue }
+          throw ioError("write", path, errno)
+        }
+        off += n
+      }
+      start = end
+    }
+  }
+
+  /// Creates or replaces `path` with `bytes` (no sync; callers sync the file system as a whole).
+  static func writeFile(_ path: String, _ bytes: [UInt8], faults: FaultPoints?, mode: mode_t = 0o644) throws(AuditError) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    if fd < 0 { throw ioError("create", path, errno) }
+    defer { close(fd) }
+    try writeAll(fd, bytes[...], path: path, faults: faults)
+  }
+
+  /// Appends to `path`, creating it when `create` is set (and refusing to if it exists).
+  static func append(_ path: String, _ bytes: ArraySlice<UInt8>, create: Bool, faults: FaultPoints?) throws(AuditError) {
+    let flags = O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0)
+    let fd = open(path, flags, 0o644)
+    if fd < 0 { throw ioError(create ? "create" : "open for appending", path, errno) }
+    defer { close(fd) }
+    try writeAll(fd, bytes, path: path, faults: faults)
+  }
+
+  static func rename(_ from: String, _ to: String, faults: FaultPoints?) throws(AuditError) {
+    try faults?.step("rename", to)
+    if Glibc.rename(from, to) != 0 { throw ioError("rename \(from) to", to, errno) }
+    try faults?.step("renamed", to)
+  }
+
+  /// fsync of one file or folder.
+  static func sync(_ path: String, faults: FaultPoints?) throws(AuditError) {
+    try faults?.step("fsync", path)
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { throw ioError("open for fsync", path, errno) }
+    defer { close(fd) }
+    if fsync(fd) != 0 { throw ioError("fsync", path, errno) }
+    try faults?.step("fsynced", path)
+  }
+
+  /// Flushes the whole file system holding `path`: one barrier for every file and folder written before it.
+  static func syncAll(_ path: String, faults: FaultPoints?) throws(AuditError) {
+    try faults?.step("syncfs", path)
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { throw ioError("open for syncfs", path, errno) }
+    defer { close(fd) }
+    if sendplan_syncfs(fd) != 0 { throw ioError("sync the file system of", path, errno) }
+    try faults?.step("syncedfs", path)
+  }
+
+  static func truncate(_ path: String, to size: Int64, faults: FaultPoints?) throws(AuditError) {
+    try faults?.step("truncate", path)
+    if Glibc.truncate(path, off_t(size)) != 0 { throw ioError("truncate", path, errno) }
+  }
+
+  static func remove(_ path: String) {
+    unlink(path)
+  }
+
+  /// Names in a folder, sorted byte-wise; empty when it does not exist.
+  static func list(_ path: String) throws(AuditError) -> [String] {
+    guard let d = opendir(path) else {
+      if errno == ENOENT { return [] }
+      throw ioError("list", path, errno)
+    }
+    defer { closedir(d) }
+    var names: [String] = []
+    while let e = readdir(d) {
+      let name = withUnsafeBytes(of: e.pointee.d_name) { p in
+        String(decoding: p.prefix(while: { $0 != 0 }), as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+  }
+}
+
+/// An exclusive, non-blocking lock on an audit folder, held until released or the process ends.
+public final class AuditLock: Sendable {
+  let fd: Int32
+
+  /// Takes the lock at once or throws `locked`, naming the holder's pid when it is known.
+  public init(auditDir: String) throws(AuditError) {
+    let path = auditDir + "/.lock"
+    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    if fd < 0 {
+      throw AuditError(
+        .cannotCreate, code: "lock_unavailable", path: path,
+        message: "cannot open the lock file: \(AuditFS.errorText(errno))",
+        fix: "make sure the audit folder exists and is writable")
+    }
+    if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+      let err = errno
+      var buf = [UInt8](repeating: 0, count: 32)
+      let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 32, 0) }
+      close(fd)
+      let holder = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self).filter(\.isNumber) : ""
+      guard err == EWOULDBLOCK else {
+        throw AuditError(
+          .io, code: "lock_failed", path: path, message: "cannot lock: \(AuditFS.errorText(err))",
+          fix: "check the audit file system")
+      }
+      throw AuditError(
+        .locked, code: "audit_locked", path: path,
+        message: "another sendplan process\(holder.isEmpty ? "" : " (pid \(holder))") holds the audit lock",
+        fix: "wait for it to finish, then retry; never run two nightly jobs on one audit folder")
+    }
+    let pid = Array("\(getpid())\n".utf8)
+    _ = ftruncate(fd, 0)
+    _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    self.fd = fd
+  }
+
+  deinit { close(fd) }
+}

@@ -1,0 +1,168 @@
+import CSendplanSys
+
+/// A SHA-256 digest.
+public struct Hash32: Sendable, Hashable {
+  var a: UInt64 = 0
+  var b: UInt64 = 0
+  var c: UInt64 = 0
+  var d: UInt64 = 0
+
+  public static let zero = Hash32()
+
+  init() {}
+
+  /// SHA-256 of `bytes`.
+  public static func sha256(_ bytes: some Collection<UInt8>) -> Hash32 {
+    var h = Hash32()
+    let done: Void? = bytes.withContiguousStorageIfAvailable { p in
+      h.fill { sendplan_sha256(p.baseAddress, p.count, $0) }
+    }
+    if done == nil {
+      let copy = Array(bytes)
+      copy.withUnsafeBufferPointer { p in h.fill { sendplan_sha256(p.baseAddress, p.count, $0) } }
+    }
+    return h
+  }
+
+  /// RFC 6962 leaf hash: SHA-256(0x00 || entry).
+  public static func leaf(_ entry: UnsafeRawBufferPointer) -> Hash32 {
+    var h = Hash32()
+    h.fill { sendplan_sha256_prefixed(0, entry.baseAddress, entry.count, nil, 0, $0) }
+    return h
+  }
+
+  public static func leaf(_ entry: [UInt8]) -> Hash32 {
+    entry.withUnsafeBytes { leaf($0) }
+  }
+
+  /// RFC 6962 interior node: SHA-256(0x01 || left || right).
+  public static func node(_ l: Hash32, _ r: Hash32) -> Hash32 {
+    var h = Hash32()
+    var l = l
+    var r = r
+    withUnsafeBytes(of: &l) { lp in
+      withUnsafeBytes(of: &r) { rp in
+        h.fill { sendplan_sha256_prefixed(1, lp.baseAddress, 32, rp.baseAddress, 32, $0) }
+      }
+    }
+    return h
+  }
+
+  /// Chain link: SHA-256(previous || leaf).
+  public static func link(_ previous: Hash32, _ leaf: Hash32) -> Hash32 {
+    var h = Hash32()
+    var p = previous
+    var l = leaf
+    withUnsafeBytes(of: &p) { pp in
+      withUnsafeBytes(of: &l) { lp in
+        h.fill { sendplan_sha256_concat(pp.baseAddress, 32, lp.baseAddress, 32, $0) }
+      }
+    }
+    return h
+  }
+
+  private mutating func fill(_ body: (UnsafeMutablePointer<UInt8>) -> Void) {
+    withUnsafeMutableBytes(of: &self) { p in
+      if let base = p.baseAddress { body(base.assumingMemoryBound(to: UInt8.self)) }
+    }
+  }
+
+  /// The 32 digest bytes.
+  public var bytes: [UInt8] {
+    var s = self
+    return withUnsafeBytes(of: &s) { Array($0) }
+  }
+
+  public init?(bytes: some Collection<UInt8>) {
+    guard bytes.count == 32 else { return nil }
+    var h = Hash32()
+    withUnsafeMutableBytes(of: &h) { p in
+      for (i, b) in bytes.enumerated() { p[i] = b }
+    }
+    self = h
+  }
+
+  private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+  /// Appends 64 lower-case hex digits.
+  public func appendHex(to out: inout [UInt8]) {
+    var s = self
+    withUnsafeBytes(of: &s) { p in
+      for b in p {
+        out.append(Hash32.digits[Int(b >> 4)])
+        out.append(Hash32.digits[Int(b & 15)])
+      }
+    }
+  }
+
+  public var hex: String {
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    appendHex(to: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Parses exactly 64 lower-case hex digits.
+  public init?(hex: some Collection<UInt8>) {
+    guard hex.count == 64 else { return nil }
+    var out: [UInt8] = []
+    out.reserveCapacity(32)
+    var hi: UInt8 = 0
+    for (i, c) in hex.enumerated() {
+      let v: UInt8
+      switch c {
+      case 0x30...0x39: v = c - 0x30
+      case 0x61...0x66: v = c - 0x61 + 10
+      default: return nil
+      }
+      if i & 1 == 0 { hi = v } else { out.append(hi << 4 | v) }
+    }
+    self.init(bytes: out)
+  }
+
+  public init?(hex: String) {
+    self.init(hex: Array(hex.utf8))
+  }
+}
+
+/// The right edge of an RFC 6962 Merkle tree: the roots of its perfect subtrees, largest first.
+/// Appending a leaf and computing the root need only this edge, so a year of history is never re-read.
+public struct MerkleFrontier: Sendable, Equatable {
+  public private(set) var size: Int64 = 0
+  public private(set) var nodes: [Hash32] = []
+
+  public init() {}
+
+  public init?(size: Int64, nodes: [Hash32]) {
+    guard size >= 0, nodes.count == size.nonzeroBitCount else { return nil }
+    self.size = size
+    self.nodes = nodes
+  }
+
+  public mutating func append(_ leaf: Hash32) {
+    var h = leaf
+    var k = size
+    while k & 1 == 1 {
+      h = Hash32.node(nodes.removeLast(), h)
+      k >>= 1
+    }
+    nodes.append(h)
+    size += 1
+  }
+
+  /// The tree head (MTH); SHA-256 of nothing for the empty tree.
+  public var root: Hash32 {
+    guard var r = nodes.last else { return Hash32.sha256([UInt8]()) }
+    for n in nodes.dropLast().reversed() { r = Hash32.node(n, r) }
+    return r
+  }
+
+  /// The RFC 6962 definition, recursively; for tests.
+  public static func referenceRoot(_ leaves: [Hash32]) -> Hash32 {
+    if leaves.isEmpty { return Hash32.sha256([UInt8]()) }
+    if leaves.count == 1 { return leaves[0] }
+    var k = 1
+    while k * 2 < leaves.count { k *= 2 }
+    return Hash32.node(referenceRoot(Array(leaves[..<k])), referenceRoot(Array(leaves[k...])))
+  }
+}

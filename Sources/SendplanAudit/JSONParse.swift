@@ -1,0 +1,214 @@
+import SendplanOutput
+
+/// A strict JSON reader for the audit trail's own files: integers only, no duplicate keys,
+/// nothing after the value. Anything else is reported, never guessed at.
+enum JSONParse {
+  struct Failure: Error {
+    var offset: Int
+    var message: String
+  }
+
+  static func parse(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONValue {
+    let a = Array(bytes)
+    var p = Parser(b: a, i: 0)
+    let v = try p.value(depth: 0)
+    p.space()
+    guard p.i == a.count else { throw Failure(offset: p.i, message: "unexpected bytes after the JSON value") }
+    return v
+  }
+
+  private struct Parser {
+    let b: [UInt8]
+    var i: Int
+
+    mutating func space() {
+      while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+    }
+
+    func fail(_ m: String) -> Failure { Failure(offset: i, message: m) }
+
+    mutating func value(depth: Int) throws(Failure) -> JSONValue {
+      guard depth < 32 else { throw fail("nested too deeply") }
+      space()
+      guard i < b.count else { throw fail("unexpected end of input") }
+      switch b[i] {
+      case 0x7B:
+        i += 1
+        var o: [String: JSONValue] = [:]
+        space()
+        if i < b.count, b[i] == 0x7D {
+          i += 1
+          return .object(o)
+        }
+        while true {
+          space()
+          guard i < b.count, b[i] == 0x22 else { throw fail("expected a key") }
+          let k = try string()
+          space()
+          guard i < b.count, b[i] == 0x3A else { throw fail("expected ':'") }
+          i += 1
+          let v = try value(depth: depth + 1)
+          guard o.updateValue(v, forKey: k) == nil else { throw fail("duplicate key \(k.debugDescription)") }
+          space()
+          guard i < b.count else { throw fail("unterminated object") }
+          if b[i] == 0x2C {
+            i += 1
+            continue
+          }
+          guard b[i] == 0x7D else { throw fail("expected ',' or '}'") }
+          i += 1
+          return .object(o)
+        }
+      case 0x5B:
+        i += 1
+        var a: [JSONValue] = []
+        space()
+        if i < b.count, b[i] == 0x5D {
+          i += 1
+          return .array(a)
+        }
+        while true {
+          a.append(try value(depth: depth + 1))
+          space()
+          guard i < b.count else { throw fail("unterminated array") }
+          if b[i] == 0x2C {
+            i += 1
+            continue
+          }
+          guard b[i] == 0x5D else { throw fail("expected ',' or ']'") }
+          i += 1
+          return .array(a)
+        }
+      case 0x22:
+        return .string(try string())
+      case 0x74:
+        try word("true")
+        return .bool(true)
+      case 0x66:
+        try word("false")
+        return .bool(false)
+      case 0x6E:
+        try word("null")
+        return .null
+      case 0x2D, 0x30...0x39:
+        let start = i
+        if b[i] == 0x2D { i += 1 }
+        var v: Int64 = 0
+        var digits = 0
+        while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
+          let (m, o1) = v.multipliedReportingOverflow(by: 10)
+          let (s, o2) = m.addingReportingOverflow(Int64(b[i] - 0x30))
+          guard !o1, !o2 else { throw fail("integer out of range") }
+          v = s
+          digits += 1
+          i += 1
+        }
+        guard digits > 0 else { throw fail("bad number") }
+        if i < b.count, b[i] == 0x2E || b[i] == 0x65 || b[i] == 0x45 { throw fail("only integers are allowed") }
+        return .int(b[start] == 0x2D ? -v : v)
+      default:
+        throw fail("unexpected character")
+      }
+    }
+
+    mutating func word(_ w: StaticString) throws(Failure) {
+      let n = w.utf8CodeUnitCount
+      guard i + n <= b.count else { throw fail("unexpected end of input") }
+      for k in 0..<n where b[i + k] != w.utf8Start[k] { throw fail("unexpected word") }
+      i += n
+    }
+
+    mutating func hex4() throws(Failure) -> UInt32 {
+      guard i + 4 <= b.count else { throw fail("short \\u escape") }
+      var v: UInt32 = 0
+      for _ in 0..<4 {
+        let c = b[i]
+        let d: UInt32
+        switch c {
+        case 0x30...0x39: d = UInt32(c - 0x30)
+        case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+        case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+        default: throw fail("bad \\u escape")
+        }
+        v = v << 4 | d
+        i += 1
+      }
+      return v
+    }
+
+    mutating func string() throws(Failure) -> String {
+      i += 1
+      var out: [UInt8] = []
+      while true {
+        guard i < b.count else { throw fail("unterminated string") }
+        let c = b[i]
+        if c == 0x22 {
+          i += 1
+          break
+        }
+        if c < 0x20 { throw fail("control character in string") }
+        if c != 0x5C {
+          out.append(c)
+          i += 1
+          continue
+        }
+        i += 1
+        guard i < b.count else { throw fail("unterminated escape") }
+        let e = b[i]
+        i += 1
+        switch e {
+        case 0x22, 0x5C, 0x2F: out.append(e)
+        case 0x62: out.append(0x08)
+        case 0x66: out.append(0x0C)
+        case 0x6E: out.append(0x0A)
+        case 0x72: out.append(0x0D)
+        case 0x74: out.append(0x09)
+        case 0x75:
+          var u = try hex4()
+          if u >= 0xD800 && u < 0xDC00 {
+            guard i + 6 <= b.count, b[i] == 0x5C, b[i + 1] == 0x75 else { throw fail("lone surrogate") }
+            i += 2
+            let lo = try hex4()
+            guard lo >= 0xDC00 && lo < 0xE000 else { throw fail("lone surrogate") }
+            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)
+          } else if u >= 0xDC00 && u < 0xE000 {
+            throw fail("lone surrogate")
+          }
+          guard let scalar = Unicode.Scalar(u) else { throw fail("bad code point") }
+          out.append(contentsOf: String(Character(scalar)).utf8)
+        default:
+          throw fail("bad escape")
+        }
+      }
+      guard let s = String(validating: out, as: UTF8.self) else { throw fail("string is not UTF-8") }
+      return s
+    }
+  }
+}
+
+extension JSONValue {
+  subscript(key: String) -> JSONValue? {
+    if case .object(let o) = self { return o[key] }
+    return nil
+  }
+
+  var stringValue: String? {
+    if case .string(let s) = self { return s }
+    return nil
+  }
+
+  var intValue: Int64? {
+    if case .int(let v) = self { return v }
+    return nil
+  }
+
+  var boolValue: Bool? {
+    if case .bool(let v) = self { return v }
+    return nil
+  }
+
+  var arrayValue: [JSONValue]? {
+    if case .array(let a) = self { return a }
+    return nil
+  }
+}

@@ -1,0 +1,134 @@
+import Crypto
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Base64 (RFC 4648, with padding), written here to keep Foundation out of the library.
+enum Base64 {
+  private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+  static func encode(_ data: [UInt8]) -> String {
+    var out: [UInt8] = []
+    var i = 0
+    while i + 3 <= data.count {
+      let v = UInt32(data[i]) << 16 | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2])
+      for s in [18, 12, 6, 0] { out.append(alphabet[Int(v >> UInt32(s) & 63)]) }
+      i += 3
+    }
+    let rest = data.count - i
+    if rest > 0 {
+      let v = UInt32(data[i]) << 16 | (rest == 2 ? UInt32(data[i + 1]) << 8 : 0)
+      out.append(alphabet[Int(v >> 18 & 63)])
+      out.append(alphabet[Int(v >> 12 & 63)])
+      out.append(rest == 2 ? alphabet[Int(v >> 6 & 63)] : 0x3D)
+      out.append(0x3D)
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  static func decode(_ text: some StringProtocol) -> [UInt8]? {
+    let s = Array(text.utf8)
+    guard s.count % 4 == 0 else { return nil }
+    var out: [UInt8] = []
+    var i = 0
+    while i < s.count {
+      var v: UInt32 = 0
+      var pad = 0
+      for k in 0..<4 {
+        let c = s[i + k]
+        var d: UInt32 = 0
+        if c == 0x3D {
+          guard i + 4 == s.count, k >= 2 else { return nil }
+          pad += 1
+        } else {
+          guard pad == 0, let idx = alphabet.firstIndex(of: c) else { return nil }
+          d = UInt32(idx)
+        }
+        v = v << 6 | d
+      }
+      out.append(UInt8(v >> 16 & 255))
+      if pad < 2 { out.append(UInt8(v >> 8 & 255)) }
+      if pad < 1 { out.append(UInt8(v & 255)) }
+      i += 4
+    }
+    return out
+  }
+}
+
+/// Key files for signing checkpoints with Ed25519.
+///
+/// Private: `sendplan-audit-ed25519-private-key/1`, a newline, the base64 32-byte seed, a newline.
+/// Public: `sendplan-audit-ed25519-public-key/1`, a newline, the base64 32-byte key, a newline.
+public enum AuditKeys {
+  static let privateTag = "sendplan-audit-ed25519-private-key/1"
+  static let publicTag = "sendplan-audit-ed25519-public-key/1"
+
+  public static func privateKeyFile(_ key: Curve25519.Signing.PrivateKey) -> [UInt8] {
+    Array("\(privateTag)\n\(Base64.encode(Array(key.rawRepresentation)))\n".utf8)
+  }
+
+  public static func publicKeyFile(_ key: Curve25519.Signing.PublicKey) -> [UInt8] {
+    Array("\(publicTag)\n\(Base64.encode(Array(key.rawRepresentation)))\n".utf8)
+  }
+
+  /// First 16 hex digits of SHA-256 over the raw public key.
+  public static func keyID(_ key: Curve25519.Signing.PublicKey) -> String {
+    String(Hash32.sha256(Array(key.rawRepresentation)).hex.prefix(16))
+  }
+
+  static func body(_ bytes: [UInt8], tag: String, path: String) throws(AuditError) -> [UInt8] {
+    let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+    guard lines.count >= 2, lines[0] == tag, let raw = Base64.decode(lines[1]), raw.count == 32,
+      lines.dropFirst(2).allSatisfy(\.isEmpty)
+    else {
+      throw AuditError(
+        .badKey, code: "bad_key_file", path: path, message: "not a sendplan \(tag.contains("private") ? "private" : "public") key file",
+        fix: "create keys with `sendplan audit keygen --out FILE`")
+    }
+    return raw
+  }
+
+  /// Loads a private key, refusing files that group or others can read.
+  public static func loadPrivate(_ path: String) throws(AuditError) -> Curve25519.Signing.PrivateKey {
+    guard let bytes = try AuditFS.read(path) else {
+      throw AuditError(
+        .badKey, code: "key_missing", path: path, message: "the signing key file does not exist",
+        fix: "create one with `sendplan audit keygen --out \(path)`")
+    }
+    if let mode = AuditFS.mode(path), mode & 0o077 != 0 {
+      throw AuditError(
+        .badKey, code: "key_permissions", path: path,
+        message: "the signing key is readable by other users (mode \(String(mode & 0o777, radix: 8)))",
+        fix: "chmod 600 \(path)")
+    }
+    let raw = try body(bytes, tag: privateTag, path: path)
+    do {
+      return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+    } catch {
+      throw AuditError(.badKey, code: "bad_key", path: path, message: "not a valid Ed25519 key", fix: "create a new key")
+    }
+  }
+
+  public static func loadPublic(_ path: String) throws(AuditError) -> Curve25519.Signing.PublicKey {
+    guard let bytes = try AuditFS.read(path) else {
+      throw AuditError(
+        .badKey, code: "key_missing", path: path, message: "the public key file does not exist",
+        fix: "pass the .pub file written by `sendplan audit keygen`")
+    }
+    let raw = try body(bytes, tag: publicTag, path: path)
+    do {
+      return try Curve25519.Signing.PublicKey(rawRepresentation: raw)
+    } catch {
+      throw AuditError(.badKey, code: "bad_key", path: path, message: "not a valid Ed25519 key", fix: "use the .pub file")
+    }
+  }
+}
+
+extension AuditFS {
+  static func mode(_ path: String) -> UInt32? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return UInt32(st.st_mode)
+  }
+}

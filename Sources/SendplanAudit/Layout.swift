@@ -1,0 +1,133 @@
+import SendplanModel
+import SendplanOutput
+
+/// Where things live in an audit folder.
+///
+/// ```
+/// AUDIT/.lock
+/// AUDIT/streams/<folder>/stream.json          which customer the stream belongs to
+/// AUDIT/streams/<folder>/NNNNNNNN.log         segment N: one run's records, append-only
+/// AUDIT/streams/<folder>/NNNNNNNN.manifest.json
+/// AUDIT/streams/<folder>/NNNNNNNN.checkpoint
+/// AUDIT/streams/<folder>/NNNNNNNN.idx         query index, rebuildable from the segment
+/// AUDIT/streams/<folder>/head.json            latest committed seal
+/// AUDIT/streams/<folder>/quarantine/          torn tails moved aside by recovery
+/// ```
+/// `<folder>` is derived from the customer id exactly as in OUT, never taken from it raw.
+public struct AuditLayout: Sendable {
+  public let root: String
+
+  public init(root: String) {
+    var r = root
+    while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+    self.root = r
+  }
+
+  public var streams: String { root + "/streams" }
+
+  public func streamDir(_ customerID: ID) -> String { streams + "/" + FolderName.of(customerID) }
+
+  static func number(_ n: Int64) -> String {
+    let s = String(n)
+    return s.count >= 8 ? s : String(repeating: "0", count: 8 - s.count) + s
+  }
+
+  static func segment(_ dir: String, _ n: Int64) -> String { dir + "/" + number(n) + ".log" }
+  static func manifest(_ dir: String, _ n: Int64) -> String { dir + "/" + number(n) + ".manifest.json" }
+  static func checkpoint(_ dir: String, _ n: Int64) -> String { dir + "/" + number(n) + ".checkpoint" }
+  static func index(_ dir: String, _ n: Int64) -> String { dir + "/" + number(n) + ".idx" }
+  static func head(_ dir: String) -> String { dir + "/head.json" }
+  static func identity(_ dir: String) -> String { dir + "/stream.json" }
+  static func quarantine(_ dir: String) -> String { dir + "/quarantine" }
+}
+
+/// The numbered files found in one stream folder.
+struct StreamFiles {
+  var logs: Set<Int64> = []
+  var manifests: Set<Int64> = []
+  var checkpoints: Set<Int64> = []
+  var indexes: Set<Int64> = []
+  var hasHead = false
+  var hasIdentity = false
+  /// Names that do not belong in a stream folder (temporary files from a crash excepted).
+  var unknown: [String] = []
+
+  var lastLog: Int64 { logs.max() ?? 0 }
+
+  static func scan(_ dir: String) throws(AuditError) -> StreamFiles {
+    var f = StreamFiles()
+    for name in try AuditFS.list(dir) {
+      if name == "head.json" {
+        f.hasHead = true
+        continue
+      }
+      if name == "stream.json" {
+        f.hasIdentity = true
+        continue
+      }
+      if name == "quarantine" || name.hasSuffix(".tmp") { continue }
+      let parts = name.split(separator: ".", maxSplits: 1)
+      guard parts.count == 2, parts[0].utf8.count == 8, parts[0].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+        let n = Int64(parts[0]), n >= 1
+      else {
+        f.unknown.append(name)
+        continue
+      }
+      switch parts[1] {
+      case "log": f.logs.insert(n)
+      case "manifest.json": f.manifests.insert(n)
+      case "checkpoint": f.checkpoints.insert(n)
+      case "idx": f.indexes.insert(n)
+      default: f.unknown.append(name)
+      }
+    }
+    return f
+  }
+}
+
+/// `stream.json`: binds a stream folder to its customer id.
+enum StreamIdentity {
+  static let format = "sendplan-audit-stream/1"
+
+  static func render(_ customerID: String) -> [UInt8] {
+    JSONValue.object(["format": .string(format), "customerId": .string(customerID)]).render()
+  }
+
+  static func parse(_ bytes: [UInt8]) -> String? {
+    guard let v = try? JSONParse.parse(bytes), v["format"]?.stringValue == format else { return nil }
+    return v["customerId"]?.stringValue
+  }
+}
+
+/// The query index of one segment: one JSON line per enrollment, in segment order:
+/// `{"e":enrollment,"n":first seq,"k":records,"o":byte offset,"l":byte length}`.
+enum SegmentIndex {
+  static func render(_ entries: [IndexEntry]) -> [UInt8] {
+    var out = JSONBytes()
+    for e in entries {
+      out.raw("{\"e\":")
+      out.string(e.enrollmentID)
+      out.raw(",\"n\":")
+      out.int(e.firstSeq)
+      out.raw(",\"k\":")
+      out.int(e.count)
+      out.raw(",\"o\":")
+      out.int(e.offset)
+      out.raw(",\"l\":")
+      out.int(e.length)
+      out.raw("}\n")
+    }
+    return out.bytes
+  }
+
+  static func parse(_ bytes: [UInt8]) -> [IndexEntry]? {
+    var out: [IndexEntry] = []
+    for line in bytes.split(separator: 0x0A) {
+      guard let v = try? JSONParse.parse(line), let e = v["e"]?.stringValue, let n = v["n"]?.intValue,
+        let k = v["k"]?.intValue, let o = v["o"]?.intValue, let l = v["l"]?.intValue
+      else { return nil }
+      out.append(IndexEntry(enrollmentID: e, firstSeq: n, count: k, offset: o, length: l))
+    }
+    return out
+  }
+}

@@ -1,0 +1,339 @@
+import CSendplanSys
+import SendplanEngine
+import SendplanModel
+import SendplanOutput
+
+/// The audit event types of the Stage 2A contract.
+public enum EventType: String, Sendable, CaseIterable, Comparable {
+  case dryRunPlanned = "dry_run_planned"
+  case wouldSend = "would_send"
+  case skipped
+  case failedValidation = "failed_validation"
+  case paused
+
+  public static func < (a: EventType, b: EventType) -> Bool { a.rawValue < b.rawValue }
+
+  static func of(_ status: ItemStatus) -> EventType {
+    switch status {
+    case .wouldSend: return .wouldSend
+    case .skipped: return .skipped
+    case .failedValidation: return .failedValidation
+    case .paused: return .paused
+    }
+  }
+}
+
+/// The first record of every segment; binds the segment to its stream, run and place in the chain.
+public struct SegmentHeader: Sendable, Equatable {
+  public var seq: Int64
+  public var segment: Int64
+  public var customerID: String
+  public var runID: String
+  /// The run's `asOf`, RFC 3339 UTC.
+  public var timestamp: String
+  /// The chain head before this segment (all zeros for the first).
+  public var prev: Hash32
+}
+
+/// One audit event as stored. Customer, run and timestamp come from the segment header.
+public struct Event: Sendable, Equatable {
+  public var seq: Int64
+  public var type: EventType
+  public var enrollmentID: String
+  public var stepOrder: Int64?
+  public var recipientID: String?
+  public var recipientCount: Int64?
+  public var reason: String?
+  /// Enrollment-level error codes, only on an enrollment-level `failed_validation`.
+  public var errors: [String]?
+}
+
+/// A parsed record line.
+public enum Record: Sendable, Equatable {
+  case header(SegmentHeader)
+  case event(Event)
+
+  public var seq: Int64 {
+    switch self {
+    case .header(let h): return h.seq
+    case .event(let e): return e.seq
+    }
+  }
+}
+
+/// Encodes records into lines: `{...fields...,"h":"<chain hash hex>"}` and a newline.
+///
+/// The hashed body of a line is the line without its trailing `,"h":"…"` member, that is the
+/// fields followed by `}`. Its RFC 6962 leaf hash is SHA-256(0x00 || body), and the chain hash
+/// stored in `h` is SHA-256(previous chain hash || leaf hash).
+struct RecordEncoder {
+  var out: [UInt8] = []
+  var chain: Hash32
+  var frontier: MerkleFrontier
+  var seq: Int64
+  var counts: [EventType: Int] = [:]
+  private var json = JSONBytes()
+
+  init(chain: Hash32, frontier: MerkleFrontier) {
+    self.chain = chain
+    self.frontier = frontier
+    self.seq = frontier.size
+  }
+
+  mutating func header(segment: Int64, customerID: String, runID: String, timestamp: String) {
+    json.bytes.removeAll(keepingCapacity: true)
+    json.raw("{\"n\":")
+    json.int(seq)
+    json.raw(",\"t\":\"segment\",\"segment\":")
+    json.int(segment)
+    json.raw(",\"customerId\":")
+    json.string(customerID)
+    json.raw(",\"runId\":")
+    json.string(runID)
+    json.raw(",\"timestamp\":")
+    json.string(timestamp)
+    json.raw(",\"prev\":\"")
+    chain.appendHex(to: &json.bytes)
+    json.raw("\"")
+    finish()
+  }
+
+  mutating func event(
+    _ type: EventType, enrollment: String, step: Int64? = nil, recipient: String? = nil, count: Int64? = nil,
+    reason: String? = nil, errors: [String]? = nil
+  ) {
+    json.bytes.removeAll(keepingCapacity: true)
+    json.raw("{\"n\":")
+    json.int(seq)
+    json.raw(",\"t\":\"")
+    json.raw(type.rawValue)
+    json.raw("\",\"e\":")
+    json.string(enrollment)
+    if let step {
+      json.raw(",\"s\":")
+      json.int(step)
+    }
+    if let recipient {
+      json.raw(",\"r\":")
+      json.string(recipient)
+    }
+    if let count {
+      json.raw(",\"c\":")
+      json.int(count)
+    }
+    if let reason {
+      json.raw(",\"reason\":")
+      json.string(reason)
+    }
+    if let errors {
+      json.raw(",\"errors\":[")
+      for (i, e) in errors.enumerated() {
+        if i > 0 { json.raw(",") }
+        json.string(e)
+      }
+      json.raw("]")
+    }
+    counts[type, default: 0] += 1
+    finish()
+  }
+
+  /// Hashes the body in `json` (still without its closing brace) and appends the full line.
+  private mutating func finish() {
+    let leaf = json.bytes.withUnsafeBytes { p in RecordEncoder.leafOfOpenBody(p) }
+    chain = Hash32.link(chain, leaf)
+    frontier.append(leaf)
+    out.append(contentsOf: json.bytes)
+    out.append(contentsOf: RecordEncoder.hashKey)
+    chain.appendHex(to: &out)
+    out.append(0x22)
+    out.append(0x7D)
+    out.append(0x0A)
+    seq += 1
+  }
+
+  static let hashKey: [UInt8] = Array(",\"h\":\"".utf8)
+
+  /// Leaf hash of `open` followed by `}`.
+  static func leafOfOpenBody(_ open: UnsafeRawBufferPointer) -> Hash32 {
+    var ctx = sendplan_sha256_ctx()
+    sendplan_sha256_init(&ctx)
+    var zero: UInt8 = 0
+    var brace: UInt8 = 0x7D
+    sendplan_sha256_update(&ctx, &zero, 1)
+    sendplan_sha256_update(&ctx, open.baseAddress, open.count)
+    sendplan_sha256_update(&ctx, &brace, 1)
+    var bytes = [UInt8](repeating: 0, count: 32)
+    bytes.withUnsafeMutableBufferPointer { p in
+      if let base = p.baseAddress { sendplan_sha256_final(&ctx, base) }
+    }
+    return Hash32(bytes: bytes) ?? .zero
+  }
+}
+
+/// One enrollment's records inside a segment, for the query index.
+struct IndexEntry: Sendable, Equatable {
+  var enrollmentID: String
+  var firstSeq: Int64
+  var count: Int64
+  var offset: Int64
+  var length: Int64
+}
+
+/// The bytes and facts of one run's segment for one tenant.
+struct BuiltSegment {
+  var bytes: [UInt8]
+  var chainHead: Hash32
+  var frontier: MerkleFrontier
+  var counts: [EventType: Int]
+  var index: [IndexEntry]
+  var firstSeq: Int64
+  var records: Int64
+  var enrollments: Int
+}
+
+/// Turns a tenant plan into its audit events.
+enum SegmentBuilder {
+  /// Builds the whole segment deterministically from the stream state before it.
+  ///
+  /// Per enrollment: for each step, `dry_run_planned` (with the number of items of that step) and then
+  /// one event per item, by recipient id. An enrollment with no steps but with errors gets one
+  /// enrollment-level `failed_validation` carrying every code.
+  static func build(
+    plan: TenantPlan, segment: Int64, runID: String, chain: Hash32, frontier: MerkleFrontier
+  ) -> BuiltSegment {
+    var enc = RecordEncoder(chain: chain, frontier: frontier)
+    enc.out.reserveCapacity(256 + plan.counts.items * 150 + plan.enrollments.count * 200)
+    let first = enc.seq
+    enc.header(
+      segment: segment, customerID: plan.customerID.string, runID: runID, timestamp: plan.asOf.rfc3339)
+    var index: [IndexEntry] = []
+    index.reserveCapacity(plan.enrollments.count)
+    for e in plan.enrollments {
+      let startOffset = enc.out.count
+      let startSeq = enc.seq
+      let enr = e.enrollmentID.string
+      if e.steps.isEmpty {
+        if let firstError = e.errors.first {
+          enc.event(
+            .failedValidation, enrollment: enr, reason: firstError.rawValue, errors: e.errors.map(\.rawValue))
+        }
+      } else {
+        var k = 0
+        for (si, step) in e.steps.enumerated() {
+          var end = k
+          while end < e.items.count && Int(e.items[end].step) == si { end += 1 }
+          enc.event(.dryRunPlanned, enrollment: enr, step: step.order, count: Int64(end - k))
+          while k < end {
+            let item = e.items[k]
+            enc.event(
+              EventType.of(item.status), enrollment: enr, step: step.order,
+              recipient: e.recipients[Int(item.recipient)].id.string, reason: item.status.reason)
+            k += 1
+          }
+        }
+      }
+      if enc.seq > startSeq {
+        index.append(
+          IndexEntry(
+            enrollmentID: enr, firstSeq: startSeq, count: enc.seq - startSeq, offset: Int64(startOffset),
+            length: Int64(enc.out.count - startOffset)))
+      }
+    }
+    return BuiltSegment(
+      bytes: enc.out, chainHead: enc.chain, frontier: enc.frontier, counts: enc.counts, index: index,
+      firstSeq: first, records: enc.seq - first, enrollments: plan.enrollments.count)
+  }
+}
+
+/// Reads record lines back, checking their form and hash.
+enum RecordDecoder {
+  enum Problem: Error, Equatable {
+    /// Not a record line at all (bad JSON, missing fields, non-canonical form).
+    case malformed(String)
+    /// A segment header whose `prev` is not the chain head before it.
+    case chainBreak
+  }
+
+  /// Decodes one line (without its newline) and checks its chain hash against `previous`.
+  /// Returns the record, its leaf hash and its stored chain hash.
+  /// A hash mismatch is reported through `hashOK` rather than thrown, so a verifier can go on reading.
+  static func decode(
+    _ line: ArraySlice<UInt8>, previous: Hash32
+  ) throws(Problem) -> (record: Record, leaf: Hash32, stored: Hash32, hashOK: Bool) {
+    let tail = 6 + 64 + 2
+    guard line.count > tail + 1 else { throw .malformed("too short for a record") }
+    let hashStart = line.endIndex - tail
+    guard line[hashStart..<hashStart + 6].elementsEqual(RecordEncoder.hashKey),
+      line[line.endIndex - 2] == 0x22, line[line.endIndex - 1] == 0x7D,
+      let stored = Hash32(hex: line[hashStart + 6..<line.endIndex - 2])
+    else { throw .malformed("does not end with the \"h\" chain hash") }
+    let open = line[line.startIndex..<hashStart]
+    let value: JSONValue
+    do {
+      value = try JSONParse.parse(Array(open) + [0x7D])
+    } catch {
+      throw .malformed("not valid JSON: \(error.message)")
+    }
+    let record = try record(from: value)
+    if case .header(let h) = record, h.prev != previous { throw .chainBreak }
+    // Only the canonical encoding is accepted, so one record has exactly one byte form.
+    var enc = RecordEncoder(chain: previous, frontier: MerkleFrontier())
+    enc.seq = record.seq
+    switch record {
+    case .header(let h):
+      enc.header(segment: h.segment, customerID: h.customerID, runID: h.runID, timestamp: h.timestamp)
+    case .event(let e):
+      enc.event(
+        e.type, enrollment: e.enrollmentID, step: e.stepOrder, recipient: e.recipientID, count: e.recipientCount,
+        reason: e.reason, errors: e.errors)
+    }
+    guard enc.out.count == line.count + 1, enc.out.prefix(open.count).elementsEqual(open),
+      let leaf = enc.frontier.nodes.first
+    else {
+      throw .malformed("not in canonical form")
+    }
+    return (record, leaf, stored, enc.chain == stored)
+  }
+
+  static func record(from v: JSONValue) throws(Problem) -> Record {
+    guard case .object(let o) = v else { throw .malformed("not an object") }
+    guard let seq = o["n"]?.intValue, seq >= 0 else { throw .malformed("missing \"n\"") }
+    guard let t = o["t"]?.stringValue else { throw .malformed("missing \"t\"") }
+    if t == "segment" {
+      guard let segment = o["segment"]?.intValue, let c = o["customerId"]?.stringValue,
+        let r = o["runId"]?.stringValue, let ts = o["timestamp"]?.stringValue,
+        let prevHex = o["prev"]?.stringValue, let prev = Hash32(hex: prevHex), o.count == 7
+      else { throw .malformed("bad segment header") }
+      return .header(
+        SegmentHeader(seq: seq, segment: segment, customerID: c, runID: r, timestamp: ts, prev: prev))
+    }
+    guard let type = EventType(rawValue: t) else { throw .malformed("unknown event type \(t.debugDescription)") }
+    guard let e = o["e"]?.stringValue else { throw .malformed("missing \"e\"") }
+    var errors: [String]?
+    if let a = o["errors"] {
+      guard let list = a.arrayValue else { throw .malformed("bad \"errors\"") }
+      var codes: [String] = []
+      for x in list {
+        guard let s = x.stringValue else { throw .malformed("bad \"errors\"") }
+        codes.append(s)
+      }
+      errors = codes
+    }
+    let event = Event(
+      seq: seq, type: type, enrollmentID: e, stepOrder: o["s"]?.intValue, recipientID: o["r"]?.stringValue,
+      recipientCount: o["c"]?.intValue, reason: o["reason"]?.stringValue, errors: errors)
+    let known = ["n", "t", "e", "s", "r", "c", "reason", "errors"]
+    guard o.keys.allSatisfy(known.contains) else { throw .malformed("unknown field") }
+    switch type {
+    case .dryRunPlanned:
+      guard event.stepOrder != nil, event.recipientCount != nil, event.recipientID == nil, event.reason == nil
+      else { throw .malformed("bad dry_run_planned fields") }
+    case .wouldSend:
+      guard event.stepOrder != nil, event.recipientID != nil, event.reason == nil, event.recipientCount == nil
+      else { throw .malformed("bad would_send fields") }
+    case .skipped, .paused, .failedValidation:
+      guard event.reason != nil, event.recipientCount == nil else { throw .malformed("bad \(t) fields") }
+    }
+    return .event(event)
+  }
+}

@@ -1,0 +1,113 @@
+/// The result of reading one segment's bytes record by record.
+struct SegmentScan {
+  enum Problem: Equatable {
+    /// Bytes after the last newline: what a crash mid-write leaves.
+    case tornTail(offset: Int, bytes: Int)
+    /// A record that is malformed, out of sequence or fails its hash, at a 1-based line.
+    case bad(line: Int, offset: Int, what: String, hashOnly: Bool)
+  }
+
+  var header: SegmentHeader?
+  var chain: Hash32
+  var frontier: MerkleFrontier
+  var counts: [EventType: Int] = [:]
+  var index: [IndexEntry] = []
+  /// Records read and accepted, header included.
+  var records: Int64 = 0
+  /// Bytes of whole, accepted lines.
+  var validBytes = 0
+  var problem: Problem?
+  /// Lines whose content does not match their hash, when reading on past them (`tolerant`).
+  var modified: [Int] = []
+
+  /// Reads `bytes` as segment `number` of `customerID`'s stream, continuing from `chain` and `frontier`.
+  /// Stops at the first problem, except that a `tolerant` read notes modified records and goes on.
+  static func read(
+    _ bytes: [UInt8], number: Int64, customerID: String, chain: Hash32, frontier: MerkleFrontier,
+    tolerant: Bool = false
+  ) -> SegmentScan {
+    var s = SegmentScan(chain: chain, frontier: frontier)
+    var start = 0
+    var line = 0
+    var currentEnrollment: String?
+    while start < bytes.count {
+      guard let nl = bytes[start...].firstIndex(of: 0x0A) else {
+        s.problem = .tornTail(offset: start, bytes: bytes.count - start)
+        return s
+      }
+      line += 1
+      let expectedSeq = s.frontier.size
+      do throws(RecordDecoder.Problem) {
+        let (record, leaf, stored, hashOK) = try RecordDecoder.decode(bytes[start..<nl], previous: s.chain)
+        if !hashOK {
+          if !tolerant {
+            s.problem = .bad(
+              line: line, offset: start, what: "the record's content does not match its hash (modified)", hashOnly: true)
+            return s
+          }
+          s.modified.append(line)
+        }
+        if record.seq != expectedSeq {
+          s.problem = .bad(
+            line: line, offset: start,
+            what: "record number \(record.seq) where \(expectedSeq) was expected (a record was deleted, inserted or moved)",
+            hashOnly: false)
+          return s
+        }
+        switch record {
+        case .header(let h):
+          guard line == 1 else {
+            s.problem = .bad(line: line, offset: start, what: "a segment header inside the segment", hashOnly: false)
+            return s
+          }
+          guard h.segment == number else {
+            s.problem = .bad(
+              line: line, offset: start, what: "the header names segment \(h.segment), but the file is segment \(number)",
+              hashOnly: false)
+            return s
+          }
+          guard h.customerID == customerID else {
+            s.problem = .bad(
+              line: line, offset: start,
+              what: "the segment belongs to customer \(h.customerID.debugDescription), not to this stream's customer",
+              hashOnly: false)
+            return s
+          }
+          s.header = h
+        case .event(let e):
+          guard line > 1 else {
+            s.problem = .bad(line: line, offset: start, what: "the segment does not start with a header", hashOnly: false)
+            return s
+          }
+          s.counts[e.type, default: 0] += 1
+          if e.enrollmentID == currentEnrollment, var last = s.index.popLast() {
+            last.count += 1
+            last.length = Int64(nl + 1) - last.offset
+            s.index.append(last)
+          } else {
+            currentEnrollment = e.enrollmentID
+            s.index.append(
+              IndexEntry(
+                enrollmentID: e.enrollmentID, firstSeq: e.seq, count: 1, offset: Int64(start),
+                length: Int64(nl + 1 - start)))
+          }
+        }
+        s.chain = stored
+        s.frontier.append(leaf)
+        s.records += 1
+        s.validBytes = nl + 1
+      } catch {
+        let what: String
+        let hashOnly = false
+        switch error {
+        case .malformed(let m): what = "malformed record: \(m)"
+        case .chainBreak: what = "the segment header does not continue the chain (prev differs)"
+        }
+        s.problem = .bad(line: line, offset: start, what: what, hashOnly: hashOnly)
+        return s
+      }
+      start = nl + 1
+    }
+    return s
+  }
+}

@@ -1,0 +1,246 @@
+import Crypto
+import SendplanOutput
+
+/// The sealed facts of one segment: `NNNNNNNN.manifest.json`.
+public struct SealManifest: Sendable, Equatable {
+  public static let format = "sendplan-audit-manifest/1"
+  public var customerID: String
+  public var runID: String
+  public var segment: Int64
+  public var timestamp: String
+  /// False when the run was interrupted and a later run sealed what it had written.
+  public var complete: Bool
+  public var firstRecord: Int64
+  public var lastRecord: Int64
+  public var counts: [EventType: Int]
+  public var prevChainHead: Hash32
+  public var chainHead: Hash32
+  public var segmentBytes: Int64
+  public var segmentSHA256: Hash32
+  public var treeSize: Int64
+  public var merkleRoot: Hash32
+  public var frontier: [Hash32]
+  public var keyID: String?
+
+  var records: Int64 { lastRecord - firstRecord + 1 }
+
+  func render() -> [UInt8] {
+    var counts: [String: JSONValue] = [:]
+    for t in EventType.allCases { counts[t.rawValue] = .int(Int64(self.counts[t] ?? 0)) }
+    return JSONValue.object([
+      "format": .string(Self.format),
+      "customerId": .string(customerID),
+      "runId": .string(runID),
+      "segment": .int(segment),
+      "timestamp": .string(timestamp),
+      "complete": .bool(complete),
+      "firstRecord": .int(firstRecord),
+      "lastRecord": .int(lastRecord),
+      "records": .int(records),
+      "events": .object(counts),
+      "prevChainHead": .string(prevChainHead.hex),
+      "chainHead": .string(chainHead.hex),
+      "segmentBytes": .int(segmentBytes),
+      "segmentSha256": .string(segmentSHA256.hex),
+      "treeSize": .int(treeSize),
+      "merkleRoot": .string(merkleRoot.hex),
+      "frontier": .array(frontier.map { .string($0.hex) }),
+      "signed": .bool(keyID != nil),
+      "keyId": keyID.map { .string($0) } ?? .null,
+    ]).render()
+  }
+
+  static func parse(_ bytes: [UInt8]) -> SealManifest? {
+    guard let v = try? JSONParse.parse(bytes), v["format"]?.stringValue == format,
+      let c = v["customerId"]?.stringValue, let r = v["runId"]?.stringValue, let seg = v["segment"]?.intValue,
+      let ts = v["timestamp"]?.stringValue, let complete = v["complete"]?.boolValue,
+      let first = v["firstRecord"]?.intValue, let last = v["lastRecord"]?.intValue,
+      let prev = v["prevChainHead"]?.stringValue.flatMap(Hash32.init(hex:)),
+      let head = v["chainHead"]?.stringValue.flatMap(Hash32.init(hex:)),
+      let size = v["segmentBytes"]?.intValue,
+      let sha = v["segmentSha256"]?.stringValue.flatMap(Hash32.init(hex:)),
+      let tree = v["treeSize"]?.intValue,
+      let root = v["merkleRoot"]?.stringValue.flatMap(Hash32.init(hex:)),
+      let frontierValues = v["frontier"]?.arrayValue,
+      case .object(let eventCounts)? = v["events"]
+    else { return nil }
+    var frontier: [Hash32] = []
+    for f in frontierValues {
+      guard let h = f.stringValue.flatMap(Hash32.init(hex:)) else { return nil }
+      frontier.append(h)
+    }
+    var counts: [EventType: Int] = [:]
+    for (k, n) in eventCounts {
+      guard let t = EventType(rawValue: k), let n = n.intValue else { return nil }
+      if n > 0 { counts[t] = Int(n) }
+    }
+    return SealManifest(
+      customerID: c, runID: r, segment: seg, timestamp: ts, complete: complete, firstRecord: first,
+      lastRecord: last, counts: counts, prevChainHead: prev, chainHead: head, segmentBytes: size,
+      segmentSHA256: sha, treeSize: tree, merkleRoot: root, frontier: frontier, keyID: v["keyId"]?.stringValue)
+  }
+}
+
+/// A signed tree head: `NNNNNNNN.checkpoint`.
+///
+/// The signed text is eight lines, each ending in a newline:
+/// `sendplan-audit-checkpoint/1`, `customer <hex of the customer id's UTF-8>`, `segment <n>`,
+/// `size <tree size>`, `root <Merkle root hex>`, `chain <chain head hex>`, `run <run id>`, `time <asOf>`.
+/// A blank line follows, then one line: `ed25519 <key id> <base64 public key> <base64 signature>`,
+/// or `unsigned`.
+public struct Checkpoint: Sendable, Equatable {
+  public var customerID: String
+  public var segment: Int64
+  public var treeSize: Int64
+  public var root: Hash32
+  public var chainHead: Hash32
+  public var runID: String
+  public var time: String
+  public var signature: Signature?
+
+  public struct Signature: Sendable, Equatable {
+    public var keyID: String
+    public var publicKey: [UInt8]
+    public var value: [UInt8]
+  }
+
+  var body: [UInt8] {
+    let customerHex = Array(customerID.utf8).map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
+    return Array(
+      """
+      sendplan-audit-checkpoint/1
+      customer \(customerHex)
+      segment \(segment)
+      size \(treeSize)
+      root \(root.hex)
+      chain \(chainHead.hex)
+      run \(runID)
+      time \(time)
+
+      """.utf8)
+  }
+
+  mutating func sign(with key: Curve25519.Signing.PrivateKey?) throws(AuditError) {
+    guard let key else {
+      signature = nil
+      return
+    }
+    do {
+      let sig = try key.signature(for: body)
+      signature = Signature(
+        keyID: AuditKeys.keyID(key.publicKey), publicKey: Array(key.publicKey.rawRepresentation), value: Array(sig))
+    } catch {
+      throw AuditError(
+        .badKey, code: "sign_failed", path: "", message: "cannot sign the checkpoint: \(error)",
+        fix: "check the signing key")
+    }
+  }
+
+  func render() -> [UInt8] {
+    var out = body
+    out.append(0x0A)
+    if let s = signature {
+      out.append(contentsOf: "ed25519 \(s.keyID) \(Base64.encode(s.publicKey)) \(Base64.encode(s.value))\n".utf8)
+    } else {
+      out.append(contentsOf: "unsigned\n".utf8)
+    }
+    return out
+  }
+
+  /// Whether the signature is valid for the body, by the embedded key or by `trusted` when given.
+  func signatureValid(trusted: Curve25519.Signing.PublicKey?) -> Bool {
+    guard let s = signature else { return false }
+    let key: Curve25519.Signing.PublicKey
+    if let trusted {
+      key = trusted
+    } else {
+      guard let k = try? Curve25519.Signing.PublicKey(rawRepresentation: s.publicKey) else { return false }
+      key = k
+    }
+    return key.isValidSignature(s.value, for: body)
+  }
+
+  static func parse(_ bytes: [UInt8]) -> Checkpoint? {
+    let text = String(decoding: bytes, as: UTF8.self)
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    guard lines.count == 11, lines[0] == "sendplan-audit-checkpoint/1", lines[8].isEmpty, lines[10].isEmpty else {
+      return nil
+    }
+    func field(_ i: Int, _ name: String) -> String? {
+      let prefix = name + " "
+      guard lines[i].hasPrefix(prefix) else { return nil }
+      return String(lines[i].dropFirst(prefix.count))
+    }
+    guard let customerHex = field(1, "customer"), customerHex.utf8.count % 2 == 0,
+      let segment = field(2, "segment").flatMap({ Int64($0) }),
+      let size = field(3, "size").flatMap({ Int64($0) }),
+      let root = field(4, "root").flatMap({ Hash32(hex: $0) }),
+      let chain = field(5, "chain").flatMap({ Hash32(hex: $0) }),
+      let run = field(6, "run"), let time = field(7, "time")
+    else { return nil }
+    var idBytes: [UInt8] = []
+    var hex = Array(customerHex.utf8)[...]
+    while !hex.isEmpty {
+      guard let b = UInt8(String(decoding: hex.prefix(2), as: UTF8.self), radix: 16) else { return nil }
+      idBytes.append(b)
+      hex = hex.dropFirst(2)
+    }
+    guard let customer = String(validating: idBytes, as: UTF8.self) else { return nil }
+    var cp = Checkpoint(
+      customerID: customer, segment: segment, treeSize: size, root: root, chainHead: chain, runID: run, time: time,
+      signature: nil)
+    guard cp.body.elementsEqual(text.utf8.prefix(cp.body.count)) else { return nil }
+    if lines[9] != "unsigned" {
+      let parts = lines[9].split(separator: " ")
+      guard parts.count == 4, parts[0] == "ed25519", let pub = Base64.decode(parts[2]), pub.count == 32,
+        let sig = Base64.decode(parts[3]), sig.count == 64
+      else { return nil }
+      cp.signature = Signature(keyID: String(parts[1]), publicKey: pub, value: sig)
+    }
+    return cp
+  }
+}
+
+/// `head.json`: the stream's latest sealed state and the runs it holds. Derived from the manifests,
+/// rewritten at every seal; it is the point at which a seal counts as committed.
+struct StreamHead: Sendable, Equatable {
+  static let format = "sendplan-audit-head/1"
+  var customerID: String
+  var segment: Int64
+  var treeSize: Int64
+  var chainHead: Hash32
+  var frontier: [Hash32]
+  /// Run id to segment number.
+  var runs: [String: Int64]
+
+  func render() -> [UInt8] {
+    JSONValue.object([
+      "format": .string(Self.format),
+      "customerId": .string(customerID),
+      "segment": .int(segment),
+      "treeSize": .int(treeSize),
+      "chainHead": .string(chainHead.hex),
+      "frontier": .array(frontier.map { .string($0.hex) }),
+      "runs": .object(runs.mapValues { .int($0) }),
+    ]).render()
+  }
+
+  static func parse(_ bytes: [UInt8]) -> StreamHead? {
+    guard let v = try? JSONParse.parse(bytes), v["format"]?.stringValue == format,
+      let c = v["customerId"]?.stringValue, let seg = v["segment"]?.intValue, let size = v["treeSize"]?.intValue,
+      let head = v["chainHead"]?.stringValue.flatMap(Hash32.init(hex:)),
+      let fv = v["frontier"]?.arrayValue, case .object(let rv)? = v["runs"]
+    else { return nil }
+    var frontier: [Hash32] = []
+    for f in fv {
+      guard let h = f.stringValue.flatMap(Hash32.init(hex:)) else { return nil }
+      frontier.append(h)
+    }
+    var runs: [String: Int64] = [:]
+    for (k, s) in rv {
+      guard let s = s.intValue else { return nil }
+      runs[k] = s
+    }
+    return StreamHead(customerID: c, segment: seg, treeSize: size, chainHead: head, frontier: frontier, runs: runs)
+  }
+}

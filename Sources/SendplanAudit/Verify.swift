@@ -1,0 +1,307 @@
+import Crypto
+import SendplanModel
+import SendplanOutput
+
+/// One thing `audit verify` found wrong.
+public struct VerifyProblem: Sendable, Equatable {
+  public var customerID: String
+  /// File, with `:line` when a record is at fault.
+  public var path: String
+  public var code: String
+  public var message: String
+}
+
+/// What `audit verify` found.
+public struct VerifyReport: Sendable {
+  public var streams = 0
+  public var runsTotal = 0
+  public var runsValid = 0
+  public var recordsChecked: Int64 = 0
+  public var recordsModified = 0
+  public var problems: [VerifyProblem] = []
+  /// Facts worth knowing that are not problems, such as unsigned checkpoints.
+  public var notes: [String] = []
+
+  public var valid: Bool { problems.isEmpty }
+
+  public var summary: String {
+    "Results: \(runsValid)/\(runsTotal) runs valid, \(recordsModified) records modified, "
+      + "\(problems.count) problem\(problems.count == 1 ? "" : "s") in \(streams) stream\(streams == 1 ? "" : "s")"
+  }
+
+  public func json() -> JSONValue {
+    .object([
+      "valid": .bool(valid),
+      "streams": .int(Int64(streams)),
+      "runs": .object(["total": .int(Int64(runsTotal)), "valid": .int(Int64(runsValid))]),
+      "recordsChecked": .int(recordsChecked),
+      "recordsModified": .int(Int64(recordsModified)),
+      "problems": .array(
+        problems.map {
+          .object([
+            "customerId": .string($0.customerID), "path": .string($0.path), "code": .string($0.code),
+            "message": .string($0.message),
+          ])
+        }),
+      "notes": .array(notes.map { .string($0) }),
+    ])
+  }
+}
+
+/// Checks audit streams end to end: every record, link, segment, manifest, checkpoint, signature and root.
+public enum AuditVerifier {
+  /// Reads a checkpoint file exported earlier, to check the streams have not been rolled back or forked.
+  public static func loadCheckpoint(_ path: String) throws(AuditError) -> Checkpoint {
+    guard let bytes = try AuditFS.read(path) else {
+      throw AuditError(
+        .notFound, code: "checkpoint_missing", path: path, message: "the trusted checkpoint file does not exist",
+        fix: "pass a .checkpoint file kept from an earlier run")
+    }
+    guard let cp = Checkpoint.parse(bytes) else {
+      throw AuditError(
+        .badKey, code: "checkpoint_unreadable", path: path, message: "not a sendplan checkpoint",
+        fix: "pass a .checkpoint file copied from a stream folder")
+    }
+    return cp
+  }
+
+  public static func verify(
+    root: String, customerID: ID? = nil, publicKey: Curve25519.Signing.PublicKey? = nil,
+    trusted: [Checkpoint] = []
+  ) throws(AuditError) -> VerifyReport {
+    let layout = AuditLayout(root: root)
+    var report = VerifyReport()
+    let folders: [String]
+    if let customerID {
+      let dir = layout.streamDir(customerID)
+      guard AuditFS.isDirectory(dir) else {
+        throw AuditError(
+          .notFound, code: "stream_not_found", path: layout.streams,
+          message: "no audit stream for customer \(customerID.string.debugDescription)",
+          fix: "check the customer id and --audit-dir")
+      }
+      folders = [FolderName.of(customerID)]
+    } else {
+      guard AuditFS.isDirectory(layout.streams) else {
+        throw AuditError(
+          .notFound, code: "audit_dir_missing", path: layout.streams, message: "not an audit folder (no streams/)",
+          fix: "pass the folder given to `sendplan run --audit-dir`")
+      }
+      folders = try AuditFS.list(layout.streams)
+    }
+    var seenCustomers: Set<String> = []
+    for folder in folders {
+      try verifyStream(
+        layout.streams + "/" + folder, folder: folder, publicKey: publicKey, trusted: trusted, report: &report,
+        seen: &seenCustomers)
+    }
+    for cp in trusted where !seenCustomers.contains(cp.customerID) {
+      if customerID == nil || customerID?.string == cp.customerID {
+        report.problems.append(
+          VerifyProblem(
+            customerID: cp.customerID, path: layout.streams, code: "stream_deleted",
+            message: "a trusted checkpoint names this customer's stream (size \(cp.treeSize)), but the stream is gone"))
+      }
+    }
+    return report
+  }
+
+  static func verifyStream(
+    _ dir: String, folder: String, publicKey: Curve25519.Signing.PublicKey?, trusted: [Checkpoint],
+    report: inout VerifyReport, seen: inout Set<String>
+  ) throws(AuditError) {
+    report.streams += 1
+    var customer = "?"
+    func problem(_ path: String, _ code: String, _ message: String) {
+      report.problems.append(VerifyProblem(customerID: customer, path: path, code: code, message: message))
+    }
+    guard let idBytes = try AuditFS.read(AuditLayout.identity(dir)), let owner = StreamIdentity.parse(idBytes) else {
+      problem(AuditLayout.identity(dir), "stream_identity_missing", "stream.json is missing or unreadable")
+      return
+    }
+    customer = owner
+    seen.insert(owner)
+    if FolderName.of(ID(owner)) != folder {
+      problem(dir, "stream_folder_mismatch", "the folder name does not belong to customer \(owner.debugDescription)")
+    }
+    let files = try StreamFiles.scan(dir)
+    for name in files.unknown { problem(dir + "/" + name, "unexpected_file", "a file that sendplan never writes") }
+    let last = max(files.lastLog, files.manifests.max() ?? 0, files.checkpoints.max() ?? 0)
+    let myTrusted = trusted.filter { $0.customerID == owner }
+    for cp in myTrusted {
+      if let publicKey, !cp.signatureValid(trusted: publicKey) {
+        problem("trusted checkpoint", "trusted_checkpoint_signature", "the trusted checkpoint's signature is not valid")
+      }
+    }
+    var chain = Hash32.zero
+    var frontier = MerkleFrontier()
+    var lastSealed: SealManifest?
+    for n in stride(from: 1, through: last, by: 1) {
+      let spath = AuditLayout.segment(dir, n)
+      let mpath = AuditLayout.manifest(dir, n)
+      let cpath = AuditLayout.checkpoint(dir, n)
+      let hasLog = files.logs.contains(n)
+      let hasManifest = files.manifests.contains(n)
+      let hasCheckpoint = files.checkpoints.contains(n)
+      let problemsBefore = report.problems.count
+      let sealedHere = hasManifest || hasCheckpoint
+      if sealedHere || n < last { report.runsTotal += 1 }
+      let manifest = hasManifest ? (try AuditFS.read(mpath)).flatMap(SealManifest.parse) : nil
+      if hasManifest && manifest == nil { problem(mpath, "manifest_unreadable", "the manifest is not valid") }
+      if !hasLog {
+        problem(spath, "segment_missing", "segment \(n) is missing: deleted")
+      } else {
+        let bytes = try AuditFS.read(spath) ?? []
+        let scan = SegmentScan.read(
+          bytes, number: n, customerID: owner, chain: chain, frontier: frontier, tolerant: true)
+        report.recordsChecked += scan.records
+        for line in scan.modified {
+          report.recordsModified += 1
+          problem("\(spath):\(line)", "record_modified", "the record's content does not match its hash: modified")
+        }
+        switch scan.problem {
+        case .none: break
+        case .tornTail(let offset, let count):
+          problem(
+            spath, sealedHere ? "segment_truncated" : "torn_tail",
+            sealedHere
+              ? "the sealed segment ends in \(count) bytes of a partial record at offset \(offset): truncated or edited"
+              : "the unsealed segment ends in a torn record (\(count) bytes); the next run moves it to quarantine")
+        case .bad(let line, _, let what, _):
+          problem("\(spath):\(line)", "record_invalid", what)
+        }
+        if let m = manifest {
+          let found = scan.frontier.size - 1
+          if scan.problem == nil && scan.modified.isEmpty {
+            if found < m.lastRecord && bytes.count < m.segmentBytes && scan.chain != m.chainHead
+              && found >= m.firstRecord
+            {
+              problem(
+                spath, "segment_truncated",
+                "the segment holds records \(m.firstRecord) to \(found) but was sealed with records up to \(m.lastRecord): "
+                  + "records removed from the end")
+            } else if scan.chain != m.chainHead || found != m.lastRecord || Int64(bytes.count) != m.segmentBytes {
+              problem(
+                spath, "segment_rewritten",
+                "the segment differs from its seal (sealed: records \(m.firstRecord)-\(m.lastRecord), "
+                  + "\(m.segmentBytes) bytes; found: up to \(found), \(bytes.count) bytes): "
+                  + "records were inserted, removed or rewritten after sealing")
+            } else if Hash32.sha256(bytes) != m.segmentSHA256 {
+              problem(spath, "segment_rewritten", "the segment's SHA-256 differs from its seal")
+            }
+          }
+          if m.segment != n || m.customerID != owner {
+            problem(mpath, "manifest_misplaced", "the manifest belongs to segment \(m.segment) of another place")
+          }
+          if m.prevChainHead != chain || m.firstRecord != frontier.size {
+            problem(mpath, "manifest_chain", "the manifest does not continue from the previous seal")
+          }
+          if let h = scan.header, h.runID != m.runID || h.timestamp != m.timestamp {
+            problem(mpath, "manifest_run", "the manifest's run or time differs from the segment header")
+          }
+          if MerkleFrontier(size: m.treeSize, nodes: m.frontier)?.root != m.merkleRoot {
+            problem(mpath, "manifest_root", "the manifest's Merkle root does not match its own frontier")
+          }
+          if scan.problem == nil && scan.modified.isEmpty && scan.frontier.root != m.merkleRoot {
+            problem(mpath, "merkle_root", "the Merkle root over the stream differs from the sealed root")
+          }
+          if !m.complete { report.notes.append("\(owner.debugDescription): segment \(n) holds the interrupted run \(m.runID), sealed as incomplete") }
+        } else if hasLog && n == last && !hasCheckpoint {
+          problem(
+            spath, "segment_unsealed",
+            "segment \(n) (run \(scan.header?.runID ?? "?")) is not sealed: the run was interrupted; "
+              + "re-run with the same --run-id to complete it")
+        }
+        // Carry on from the sealed state, so one damaged segment does not hide the next.
+        if let m = manifest, let f = MerkleFrontier(size: m.treeSize, nodes: m.frontier) {
+          chain = m.chainHead
+          frontier = f
+        } else {
+          chain = scan.chain
+          frontier = scan.frontier
+        }
+      }
+      if hasManifest && !hasCheckpoint {
+        problem(cpath, "checkpoint_missing", "the checkpoint of segment \(n) is missing: deleted")
+      }
+      if !hasManifest && (hasCheckpoint || n < last) {
+        problem(mpath, "manifest_missing", "the manifest of segment \(n) is missing: deleted")
+      }
+      if hasCheckpoint {
+        var found: [(String, String, String)] = []
+        verifyCheckpoint(cpath, n: n, owner: owner, manifest: manifest, publicKey: publicKey, report: &report) {
+          found.append(($0, $1, $2))
+        }
+        for f in found { problem(f.0, f.1, f.2) }
+      }
+      for cp in myTrusted where cp.treeSize == frontier.size && cp.root != frontier.root {
+        problem(
+          spath, "trusted_checkpoint_mismatch",
+          "at size \(cp.treeSize) the stream's root differs from the trusted checkpoint: history was rewritten")
+      }
+      if manifest != nil { lastSealed = manifest }
+      if sealedHere || n < last, report.problems.count == problemsBefore { report.runsValid += 1 }
+    }
+    for cp in myTrusted where cp.treeSize > frontier.size {
+      problem(
+        dir, "rollback",
+        "the stream holds \(frontier.size) records, but a trusted checkpoint (segment \(cp.segment), run \(cp.runID)) "
+          + "had \(cp.treeSize): rolled back to an older state")
+    }
+    let headPath = AuditLayout.head(dir)
+    if let m = lastSealed {
+      if let hb = try AuditFS.read(headPath) {
+        if let head = StreamHead.parse(hb) {
+          if head.segment < m.segment || head.treeSize < m.treeSize {
+            problem(
+              headPath, "head_rolled_back",
+              "head.json names segment \(head.segment) (size \(head.treeSize)), older than the last seal (segment \(m.segment))")
+          } else if head.segment != m.segment || head.treeSize != m.treeSize || head.chainHead != m.chainHead {
+            problem(headPath, "head_mismatch", "head.json does not match the last sealed manifest")
+          }
+        } else {
+          problem(headPath, "head_unreadable", "head.json is not valid")
+        }
+      } else {
+        problem(headPath, "head_missing", "head.json is missing")
+      }
+    }
+  }
+
+  static func verifyCheckpoint(
+    _ cpath: String, n: Int64, owner: String, manifest: SealManifest?, publicKey: Curve25519.Signing.PublicKey?,
+    report: inout VerifyReport, problem: (String, String, String) -> Void
+  ) {
+    guard let bytes = try? AuditFS.read(cpath), let cp = Checkpoint.parse(bytes) else {
+      problem(cpath, "checkpoint_unreadable", "the checkpoint is not valid")
+      return
+    }
+    if cp.segment != n || cp.customerID != owner {
+      problem(
+        cpath, cp.segment < n ? "checkpoint_rolled_back" : "checkpoint_misplaced",
+        "this is the checkpoint of segment \(cp.segment)\(cp.customerID == owner ? "" : " of another customer"), "
+          + "not of segment \(n)")
+    } else if let m = manifest,
+      cp.treeSize != m.treeSize || cp.root != m.merkleRoot || cp.chainHead != m.chainHead || cp.runID != m.runID
+    {
+      problem(cpath, "checkpoint_mismatch", "the checkpoint does not match the manifest of segment \(n)")
+    }
+    if let s = cp.signature {
+      if let publicKey {
+        if s.keyID != AuditKeys.keyID(publicKey) || s.publicKey != Array(publicKey.rawRepresentation) {
+          problem(
+            cpath, "wrong_key",
+            "signed by key \(s.keyID), not by the trusted key \(AuditKeys.keyID(publicKey))")
+        } else if !cp.signatureValid(trusted: publicKey) {
+          problem(cpath, "bad_signature", "the signature does not match the checkpoint")
+        }
+      } else if !cp.signatureValid(trusted: nil) {
+        problem(cpath, "bad_signature", "the signature does not match the checkpoint")
+      }
+    } else if publicKey != nil {
+      problem(cpath, "unsigned", "the checkpoint is unsigned, but a public key was given")
+    } else {
+      report.notes.append("\(owner.debugDescription): checkpoint \(n) is unsigned")
+    }
+  }
+}
