@@ -73,8 +73,15 @@ let package = Package(
       dependencies: ["SendplanEngine", "SendplanModel", "SendplanInput"]
     ),
     .testTarget(
+      name: "SendplanAuditTests",
+      dependencies: ["SendplanAudit", .product(name: "Crypto", package: "swift-crypto")]
+    ),
+    .testTarget(
       name: "SendplanCLITests",
-      dependencies: ["SendplanCLI", "SendplanModel", "SendplanOutput", "SendplanDiff"],
+      dependencies: [
+        "SendplanCLI", "SendplanModel", "SendplanOutput", "SendplanDiff", "SendplanAudit",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
       exclude: ["Golden"]
     ),
   ]

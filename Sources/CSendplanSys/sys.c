@@ -35,3 +35,11 @@ int sendplan_syncfs(int fd) {
   return fsync(fd);
 #endif
 }
+
+void sendplan_start_writeback(int fd) {
+#ifdef __linux__
+  (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+  (void)fd;
+#endif
+}

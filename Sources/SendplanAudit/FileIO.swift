@@ -130,7 +130,8 @@ enum AuditFS {
   }
 
   /// Creates or replaces `path` with `bytes` (no sync; callers sync the file system as a whole).
-  static func writeFile(_ path: String, _ bytes: [UInt8], faults: FaultPoints?, mode: mode_t = 0o644) throws(AuditError) {
+  static func writeFile(_ path: String, _ bytes: [UInt8], faults: FaultPoints?, mode: mode_t = 0o644) throws(AuditError)
+  {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
     if fd < 0 { throw ioError("create", path, errno) }
     defer { close(fd) }
@@ -138,12 +139,15 @@ enum AuditFS {
   }
 
   /// Appends to `path`, creating it when `create` is set (and refusing to if it exists).
-  static func append(_ path: String, _ bytes: ArraySlice<UInt8>, create: Bool, faults: FaultPoints?) throws(AuditError) {
+  static func append(_ path: String, _ bytes: ArraySlice<UInt8>, create: Bool, faults: FaultPoints?) throws(AuditError)
+  {
     let flags = O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0)
     let fd = open(path, flags, 0o644)
     if fd < 0 { throw ioError(create ? "create" : "open for appending", path, errno) }
     defer { close(fd) }
     try writeAll(fd, bytes, path: path, faults: faults)
+    // Start writing back now, so the sync before sealing finds little left to do.
+    sendplan_start_writeback(fd)
   }
 
   static func rename(_ from: String, _ to: String, faults: FaultPoints?) throws(AuditError) {

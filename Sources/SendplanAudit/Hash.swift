@@ -82,17 +82,22 @@ public struct Hash32: Sendable, Hashable {
     self = h
   }
 
-  private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
   /// Appends 64 lower-case hex digits.
   public func appendHex(to out: inout [UInt8]) {
     var s = self
+    var text = (Hash32.zero, Hash32.zero)
     withUnsafeBytes(of: &s) { p in
-      for b in p {
-        out.append(Hash32.digits[Int(b >> 4)])
-        out.append(Hash32.digits[Int(b & 15)])
+      withUnsafeMutableBytes(of: &text) { t in
+        for i in 0..<32 {
+          let b = p[i]
+          let hi = b >> 4
+          let lo = b & 15
+          t[2 * i] = hi < 10 ? 0x30 + hi : 0x57 + hi
+          t[2 * i + 1] = lo < 10 ? 0x30 + lo : 0x57 + lo
+        }
       }
     }
+    withUnsafeBytes(of: &text) { out.append(contentsOf: $0) }
   }
 
   public var hex: String {

@@ -83,7 +83,8 @@ public enum AuditKeys {
       lines.dropFirst(2).allSatisfy(\.isEmpty)
     else {
       throw AuditError(
-        .badKey, code: "bad_key_file", path: path, message: "not a sendplan \(tag.contains("private") ? "private" : "public") key file",
+        .badKey, code: "bad_key_file", path: path,
+        message: "not a sendplan \(tag.contains("private") ? "private" : "public") key file",
         fix: "create keys with `sendplan audit keygen --out FILE`")
     }
     return raw
@@ -106,7 +107,8 @@ public enum AuditKeys {
     do {
       return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
     } catch {
-      throw AuditError(.badKey, code: "bad_key", path: path, message: "not a valid Ed25519 key", fix: "create a new key")
+      throw AuditError(
+        .badKey, code: "bad_key", path: path, message: "not a valid Ed25519 key", fix: "create a new key")
     }
   }
 
@@ -120,7 +122,8 @@ public enum AuditKeys {
     do {
       return try Curve25519.Signing.PublicKey(rawRepresentation: raw)
     } catch {
-      throw AuditError(.badKey, code: "bad_key", path: path, message: "not a valid Ed25519 key", fix: "use the .pub file")
+      throw AuditError(
+        .badKey, code: "bad_key", path: path, message: "not a valid Ed25519 key", fix: "use the .pub file")
     }
   }
 }

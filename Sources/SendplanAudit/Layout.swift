@@ -131,3 +131,22 @@ enum SegmentIndex {
     return out
   }
 }
+
+extension StreamFiles {
+  /// The last committed segment and the head that says so.
+  ///
+  /// `head.json` decides. Without it (a stream whose first commit never finished, or a deleted head),
+  /// a pending `head.json.tmp` means its segment is not committed; otherwise the last segment with
+  /// both seal files counts.
+  func committed(_ dir: String) throws(AuditError) -> (segment: Int64, head: StreamHead?, headUnreadable: Bool) {
+    if let bytes = try AuditFS.read(AuditLayout.head(dir)) {
+      guard let head = StreamHead.parse(bytes) else { return (0, nil, true) }
+      return (head.segment, head, false)
+    }
+    if let tmp = try AuditFS.read(AuditLayout.head(dir) + ".tmp"), let pending = StreamHead.parse(tmp) {
+      let before = logs.filter { $0 < pending.segment && manifests.contains($0) && checkpoints.contains($0) }
+      return (before.max() ?? 0, nil, false)
+    }
+    return (logs.filter { manifests.contains($0) && checkpoints.contains($0) }.max() ?? 0, nil, false)
+  }
+}

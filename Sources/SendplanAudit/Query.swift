@@ -94,12 +94,14 @@ public enum AuditQuery {
       throw AuditError(
         .usage, code: "bad_limit", path: "", message: "--limit must be 1 to \(maxLimit)", fix: "pass a smaller --limit")
     }
-    let from = try cursor.map { c throws(AuditError) in
-      try decodeCursor(c, customerID: customerID.string, enrollmentID: enrollmentID)
-    } ?? 0
+    let from =
+      try cursor.map { c throws(AuditError) in
+        try decodeCursor(c, customerID: customerID.string, enrollmentID: enrollmentID)
+      } ?? 0
     let notFound = AuditError(
       .notFound, code: "enrollment_not_found", path: "",
-      message: "no audit entries for enrollment \(enrollmentID.debugDescription) of customer \(customerID.string.debugDescription)",
+      message:
+        "no audit entries for enrollment \(enrollmentID.debugDescription) of customer \(customerID.string.debugDescription)",
       fix: "check both ids; entries appear once a run with --audit-dir has sealed")
     let dir = AuditLayout(root: root).streamDir(customerID)
     guard let idBytes = try AuditFS.read(AuditLayout.identity(dir)) else { throw notFound }

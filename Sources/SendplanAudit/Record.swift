@@ -13,6 +13,16 @@ public enum EventType: String, Sendable, CaseIterable, Comparable {
 
   public static func < (a: EventType, b: EventType) -> Bool { a.rawValue < b.rawValue }
 
+  var position: Int {
+    switch self {
+    case .dryRunPlanned: return 0
+    case .wouldSend: return 1
+    case .skipped: return 2
+    case .failedValidation: return 3
+    case .paused: return 4
+    }
+  }
+
   static func of(_ status: ItemStatus) -> EventType {
     switch status {
     case .wouldSend: return .wouldSend
@@ -67,12 +77,19 @@ public enum Record: Sendable, Equatable {
 /// fields followed by `}`. Its RFC 6962 leaf hash is SHA-256(0x00 || body), and the chain hash
 /// stored in `h` is SHA-256(previous chain hash || leaf hash).
 struct RecordEncoder {
-  var out: [UInt8] = []
   var chain: Hash32
   var frontier: MerkleFrontier
   var seq: Int64
-  var counts: [EventType: Int] = [:]
+  /// Indexed like `EventType.allCases`; an array because it is bumped once per record.
+  private var tally = [Int](repeating: 0, count: EventType.allCases.count)
+  /// Every line so far; the current record is encoded in place from `start`.
   private var json = JSONBytes()
+  private var start = 0
+
+  var out: [UInt8] {
+    get { json.bytes }
+    set { json.bytes = newValue }
+  }
 
   init(chain: Hash32, frontier: MerkleFrontier) {
     self.chain = chain
@@ -80,8 +97,10 @@ struct RecordEncoder {
     self.seq = frontier.size
   }
 
+  mutating func reserve(_ n: Int) { json.bytes.reserveCapacity(n) }
+
   mutating func header(segment: Int64, customerID: String, runID: String, timestamp: String) {
-    json.bytes.removeAll(keepingCapacity: true)
+    start = json.bytes.count
     json.raw("{\"n\":")
     json.int(seq)
     json.raw(",\"t\":\"segment\",\"segment\":")
@@ -102,7 +121,7 @@ struct RecordEncoder {
     _ type: EventType, enrollment: String, step: Int64? = nil, recipient: String? = nil, count: Int64? = nil,
     reason: String? = nil, errors: [String]? = nil
   ) {
-    json.bytes.removeAll(keepingCapacity: true)
+    start = json.bytes.count
     json.raw("{\"n\":")
     json.int(seq)
     json.raw(",\"t\":\"")
@@ -133,21 +152,70 @@ struct RecordEncoder {
       }
       json.raw("]")
     }
-    counts[type, default: 0] += 1
+    tally[type.position] += 1
     finish()
   }
 
-  /// Hashes the body in `json` (still without its closing brace) and appends the full line.
+  var counts: [EventType: Int] {
+    var d: [EventType: Int] = [:]
+    for (i, t) in EventType.allCases.enumerated() where tally[i] > 0 { d[t] = tally[i] }
+    return d
+  }
+
+  /// The hot path: one item event, with the enrollment's `"e":"…"` member already encoded.
+  mutating func item(_ status: ItemStatus, enrollmentMember: [UInt8], step: Int64, recipient: String) {
+    start = json.bytes.count
+    json.raw("{\"n\":")
+    json.int(seq)
+    let type: EventType
+    switch status {
+    case .wouldSend:
+      type = .wouldSend
+      json.raw(",\"t\":\"would_send\",")
+    case .skipped:
+      type = .skipped
+      json.raw(",\"t\":\"skipped\",")
+    case .failedValidation:
+      type = .failedValidation
+      json.raw(",\"t\":\"failed_validation\",")
+    case .paused:
+      type = .paused
+      json.raw(",\"t\":\"paused\",")
+    }
+    json.bytes.append(contentsOf: enrollmentMember)
+    json.raw(",\"s\":")
+    json.int(step)
+    json.raw(",\"r\":")
+    json.string(recipient)
+    if let reason = status.reason {
+      // Reason codes are fixed ASCII words; nothing to escape.
+      json.raw(",\"reason\":\"")
+      json.raw(reason)
+      json.raw("\"")
+    }
+    tally[type.position] += 1
+    finish()
+  }
+
+  /// `"e":"<escaped id>"` for the hot path.
+  static func enrollmentMember(_ id: String) -> [UInt8] {
+    var j = JSONBytes()
+    j.raw("\"e\":")
+    j.string(id)
+    return j.bytes
+  }
+
+  /// Hashes the open body (from `start`, still without its closing brace) and completes the line.
   private mutating func finish() {
-    let leaf = json.bytes.withUnsafeBytes { p in RecordEncoder.leafOfOpenBody(p) }
+    let from = start
+    let leaf = json.bytes.withUnsafeBytes { p in
+      RecordEncoder.leafOfOpenBody(UnsafeRawBufferPointer(rebasing: p[from...]))
+    }
     chain = Hash32.link(chain, leaf)
     frontier.append(leaf)
-    out.append(contentsOf: json.bytes)
-    out.append(contentsOf: RecordEncoder.hashKey)
-    chain.appendHex(to: &out)
-    out.append(0x22)
-    out.append(0x7D)
-    out.append(0x0A)
+    json.raw(",\"h\":\"")
+    chain.appendHex(to: &json.bytes)
+    json.raw("\"}\n")
     seq += 1
   }
 
@@ -162,11 +230,11 @@ struct RecordEncoder {
     sendplan_sha256_update(&ctx, &zero, 1)
     sendplan_sha256_update(&ctx, open.baseAddress, open.count)
     sendplan_sha256_update(&ctx, &brace, 1)
-    var bytes = [UInt8](repeating: 0, count: 32)
-    bytes.withUnsafeMutableBufferPointer { p in
-      if let base = p.baseAddress { sendplan_sha256_final(&ctx, base) }
+    var h = Hash32.zero
+    withUnsafeMutableBytes(of: &h) { p in
+      if let base = p.baseAddress { sendplan_sha256_final(&ctx, base.assumingMemoryBound(to: UInt8.self)) }
     }
-    return Hash32(bytes: bytes) ?? .zero
+    return h
   }
 }
 
@@ -202,7 +270,7 @@ enum SegmentBuilder {
     plan: TenantPlan, segment: Int64, runID: String, chain: Hash32, frontier: MerkleFrontier
   ) -> BuiltSegment {
     var enc = RecordEncoder(chain: chain, frontier: frontier)
-    enc.out.reserveCapacity(256 + plan.counts.items * 150 + plan.enrollments.count * 200)
+    enc.reserve(256 + plan.counts.items * 150 + plan.enrollments.count * 200)
     let first = enc.seq
     enc.header(
       segment: segment, customerID: plan.customerID.string, runID: runID, timestamp: plan.asOf.rfc3339)
@@ -219,15 +287,16 @@ enum SegmentBuilder {
         }
       } else {
         var k = 0
+        let member = RecordEncoder.enrollmentMember(enr)
         for (si, step) in e.steps.enumerated() {
           var end = k
           while end < e.items.count && Int(e.items[end].step) == si { end += 1 }
           enc.event(.dryRunPlanned, enrollment: enr, step: step.order, count: Int64(end - k))
           while k < end {
             let item = e.items[k]
-            enc.event(
-              EventType.of(item.status), enrollment: enr, step: step.order,
-              recipient: e.recipients[Int(item.recipient)].id.string, reason: item.status.reason)
+            enc.item(
+              item.status, enrollmentMember: member, step: step.order,
+              recipient: e.recipients[Int(item.recipient)].id.string)
             k += 1
           }
         }
@@ -250,8 +319,7 @@ enum RecordDecoder {
   enum Problem: Error, Equatable {
     /// Not a record line at all (bad JSON, missing fields, non-canonical form).
     case malformed(String)
-    /// A segment header whose `prev` is not the chain head before it.
-    case chainBreak
+
   }
 
   /// Decodes one line (without its newline) and checks its chain hash against `previous`.
@@ -275,12 +343,13 @@ enum RecordDecoder {
       throw .malformed("not valid JSON: \(error.message)")
     }
     let record = try record(from: value)
-    if case .header(let h) = record, h.prev != previous { throw .chainBreak }
     // Only the canonical encoding is accepted, so one record has exactly one byte form.
     var enc = RecordEncoder(chain: previous, frontier: MerkleFrontier())
     enc.seq = record.seq
     switch record {
     case .header(let h):
+      // The header carries its own `prev`; whether it continues the chain is the reader's check.
+      enc.chain = h.prev
       enc.header(segment: h.segment, customerID: h.customerID, runID: h.runID, timestamp: h.timestamp)
     case .event(let e):
       enc.event(

@@ -42,15 +42,24 @@ struct SegmentScan {
         if !hashOK {
           if !tolerant {
             s.problem = .bad(
-              line: line, offset: start, what: "the record's content does not match its hash (modified)", hashOnly: true)
+              line: line, offset: start, what: "the record's content does not match its hash (modified)", hashOnly: true
+            )
             return s
           }
           s.modified.append(line)
         }
+        if case .header(let h) = record, h.customerID != customerID {
+          s.problem = .bad(
+            line: line, offset: start,
+            what: "the segment belongs to customer \(h.customerID.debugDescription), not to this stream's customer",
+            hashOnly: false)
+          return s
+        }
         if record.seq != expectedSeq {
           s.problem = .bad(
             line: line, offset: start,
-            what: "record number \(record.seq) where \(expectedSeq) was expected (a record was deleted, inserted or moved)",
+            what:
+              "record number \(record.seq) where \(expectedSeq) was expected (a record was deleted, inserted or moved)",
             hashOnly: false)
           return s
         }
@@ -62,7 +71,8 @@ struct SegmentScan {
           }
           guard h.segment == number else {
             s.problem = .bad(
-              line: line, offset: start, what: "the header names segment \(h.segment), but the file is segment \(number)",
+              line: line, offset: start,
+              what: "the header names segment \(h.segment), but the file is segment \(number)",
               hashOnly: false)
             return s
           }
@@ -73,10 +83,17 @@ struct SegmentScan {
               hashOnly: false)
             return s
           }
+          guard h.prev == s.chain else {
+            s.problem = .bad(
+              line: line, offset: start, what: "the segment header does not continue the chain (prev differs)",
+              hashOnly: false)
+            return s
+          }
           s.header = h
         case .event(let e):
           guard line > 1 else {
-            s.problem = .bad(line: line, offset: start, what: "the segment does not start with a header", hashOnly: false)
+            s.problem = .bad(
+              line: line, offset: start, what: "the segment does not start with a header", hashOnly: false)
             return s
           }
           s.counts[e.type, default: 0] += 1
@@ -97,13 +114,8 @@ struct SegmentScan {
         s.records += 1
         s.validBytes = nl + 1
       } catch {
-        let what: String
-        let hashOnly = false
-        switch error {
-        case .malformed(let m): what = "malformed record: \(m)"
-        case .chainBreak: what = "the segment header does not continue the chain (prev differs)"
-        }
-        s.problem = .bad(line: line, offset: start, what: what, hashOnly: hashOnly)
+        guard case .malformed(let m) = error else { return s }
+        s.problem = .bad(line: line, offset: start, what: "malformed record: \(m)", hashOnly: false)
         return s
       }
       start = nl + 1

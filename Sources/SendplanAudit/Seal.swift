@@ -16,7 +16,6 @@ public struct SealManifest: Sendable, Equatable {
   public var prevChainHead: Hash32
   public var chainHead: Hash32
   public var segmentBytes: Int64
-  public var segmentSHA256: Hash32
   public var treeSize: Int64
   public var merkleRoot: Hash32
   public var frontier: [Hash32]
@@ -41,7 +40,6 @@ public struct SealManifest: Sendable, Equatable {
       "prevChainHead": .string(prevChainHead.hex),
       "chainHead": .string(chainHead.hex),
       "segmentBytes": .int(segmentBytes),
-      "segmentSha256": .string(segmentSHA256.hex),
       "treeSize": .int(treeSize),
       "merkleRoot": .string(merkleRoot.hex),
       "frontier": .array(frontier.map { .string($0.hex) }),
@@ -58,7 +56,6 @@ public struct SealManifest: Sendable, Equatable {
       let prev = v["prevChainHead"]?.stringValue.flatMap(Hash32.init(hex:)),
       let head = v["chainHead"]?.stringValue.flatMap(Hash32.init(hex:)),
       let size = v["segmentBytes"]?.intValue,
-      let sha = v["segmentSha256"]?.stringValue.flatMap(Hash32.init(hex:)),
       let tree = v["treeSize"]?.intValue,
       let root = v["merkleRoot"]?.stringValue.flatMap(Hash32.init(hex:)),
       let frontierValues = v["frontier"]?.arrayValue,
@@ -77,7 +74,7 @@ public struct SealManifest: Sendable, Equatable {
     return SealManifest(
       customerID: c, runID: r, segment: seg, timestamp: ts, complete: complete, firstRecord: first,
       lastRecord: last, counts: counts, prevChainHead: prev, chainHead: head, segmentBytes: size,
-      segmentSHA256: sha, treeSize: tree, merkleRoot: root, frontier: frontier, keyID: v["keyId"]?.stringValue)
+      treeSize: tree, merkleRoot: root, frontier: frontier, keyID: v["keyId"]?.stringValue)
   }
 }
 

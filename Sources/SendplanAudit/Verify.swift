@@ -136,7 +136,32 @@ public enum AuditVerifier {
     var chain = Hash32.zero
     var frontier = MerkleFrontier()
     var lastSealed: SealManifest?
-    for n in stride(from: 1, through: last, by: 1) {
+    // head.json decides which seals are committed; later ones are an interrupted run, or a rollback.
+    let headPath = AuditLayout.head(dir)
+    let found = try files.committed(dir)
+    let head = found.head
+    if found.headUnreadable { problem(headPath, "head_unreadable", "head.json is not valid") }
+    let pendingHead = AuditFS.exists(headPath + ".tmp")
+    let committed = found.segment
+    if head == nil && !found.headUnreadable && committed > 0 {
+      problem(headPath, "head_missing", "head.json is missing")
+    }
+    for n in stride(from: committed + 1, through: last, by: 1) {
+      report.runsTotal += 1
+      let sealFiles = files.manifests.contains(n) && files.checkpoints.contains(n)
+      if sealFiles && !pendingHead {
+        problem(
+          headPath, "head_rolled_back",
+          "segment \(n) is sealed, but head.json names segment \(committed): the head was rolled back")
+      } else if n == last && n == committed + 1 && files.logs.contains(n) {
+        problem(
+          AuditLayout.segment(dir, n), "segment_unsealed",
+          "segment \(n) is not sealed: its run was interrupted; re-run with the same --run-id to complete it")
+      } else {
+        problem(AuditLayout.segment(dir, n), "segment_uncommitted", "segment \(n) lies beyond the committed head")
+      }
+    }
+    for n in stride(from: 1, through: committed, by: 1) {
       let spath = AuditLayout.segment(dir, n)
       let mpath = AuditLayout.manifest(dir, n)
       let cpath = AuditLayout.checkpoint(dir, n)
@@ -144,8 +169,7 @@ public enum AuditVerifier {
       let hasManifest = files.manifests.contains(n)
       let hasCheckpoint = files.checkpoints.contains(n)
       let problemsBefore = report.problems.count
-      let sealedHere = hasManifest || hasCheckpoint
-      if sealedHere || n < last { report.runsTotal += 1 }
+      report.runsTotal += 1
       let manifest = hasManifest ? (try AuditFS.read(mpath)).flatMap(SealManifest.parse) : nil
       if hasManifest && manifest == nil { problem(mpath, "manifest_unreadable", "the manifest is not valid") }
       if !hasLog {
@@ -163,10 +187,8 @@ public enum AuditVerifier {
         case .none: break
         case .tornTail(let offset, let count):
           problem(
-            spath, sealedHere ? "segment_truncated" : "torn_tail",
-            sealedHere
-              ? "the sealed segment ends in \(count) bytes of a partial record at offset \(offset): truncated or edited"
-              : "the unsealed segment ends in a torn record (\(count) bytes); the next run moves it to quarantine")
+            spath, "segment_truncated",
+            "the sealed segment ends in \(count) bytes of a partial record at offset \(offset): truncated or edited")
         case .bad(let line, _, let what, _):
           problem("\(spath):\(line)", "record_invalid", what)
         }
@@ -186,8 +208,6 @@ public enum AuditVerifier {
                 "the segment differs from its seal (sealed: records \(m.firstRecord)-\(m.lastRecord), "
                   + "\(m.segmentBytes) bytes; found: up to \(found), \(bytes.count) bytes): "
                   + "records were inserted, removed or rewritten after sealing")
-            } else if Hash32.sha256(bytes) != m.segmentSHA256 {
-              problem(spath, "segment_rewritten", "the segment's SHA-256 differs from its seal")
             }
           }
           if m.segment != n || m.customerID != owner {
@@ -205,12 +225,10 @@ public enum AuditVerifier {
           if scan.problem == nil && scan.modified.isEmpty && scan.frontier.root != m.merkleRoot {
             problem(mpath, "merkle_root", "the Merkle root over the stream differs from the sealed root")
           }
-          if !m.complete { report.notes.append("\(owner.debugDescription): segment \(n) holds the interrupted run \(m.runID), sealed as incomplete") }
-        } else if hasLog && n == last && !hasCheckpoint {
-          problem(
-            spath, "segment_unsealed",
-            "segment \(n) (run \(scan.header?.runID ?? "?")) is not sealed: the run was interrupted; "
-              + "re-run with the same --run-id to complete it")
+          if !m.complete {
+            report.notes.append(
+              "\(owner.debugDescription): segment \(n) holds the interrupted run \(m.runID), sealed as incomplete")
+          }
         }
         // Carry on from the sealed state, so one damaged segment does not hide the next.
         if let m = manifest, let f = MerkleFrontier(size: m.treeSize, nodes: m.frontier) {
@@ -224,7 +242,7 @@ public enum AuditVerifier {
       if hasManifest && !hasCheckpoint {
         problem(cpath, "checkpoint_missing", "the checkpoint of segment \(n) is missing: deleted")
       }
-      if !hasManifest && (hasCheckpoint || n < last) {
+      if !hasManifest {
         problem(mpath, "manifest_missing", "the manifest of segment \(n) is missing: deleted")
       }
       if hasCheckpoint {
@@ -240,7 +258,7 @@ public enum AuditVerifier {
           "at size \(cp.treeSize) the stream's root differs from the trusted checkpoint: history was rewritten")
       }
       if manifest != nil { lastSealed = manifest }
-      if sealedHere || n < last, report.problems.count == problemsBefore { report.runsValid += 1 }
+      if report.problems.count == problemsBefore { report.runsValid += 1 }
     }
     for cp in myTrusted where cp.treeSize > frontier.size {
       problem(
@@ -248,22 +266,9 @@ public enum AuditVerifier {
         "the stream holds \(frontier.size) records, but a trusted checkpoint (segment \(cp.segment), run \(cp.runID)) "
           + "had \(cp.treeSize): rolled back to an older state")
     }
-    let headPath = AuditLayout.head(dir)
-    if let m = lastSealed {
-      if let hb = try AuditFS.read(headPath) {
-        if let head = StreamHead.parse(hb) {
-          if head.segment < m.segment || head.treeSize < m.treeSize {
-            problem(
-              headPath, "head_rolled_back",
-              "head.json names segment \(head.segment) (size \(head.treeSize)), older than the last seal (segment \(m.segment))")
-          } else if head.segment != m.segment || head.treeSize != m.treeSize || head.chainHead != m.chainHead {
-            problem(headPath, "head_mismatch", "head.json does not match the last sealed manifest")
-          }
-        } else {
-          problem(headPath, "head_unreadable", "head.json is not valid")
-        }
-      } else {
-        problem(headPath, "head_missing", "head.json is missing")
+    if let m = lastSealed, let head {
+      if head.treeSize != m.treeSize || head.chainHead != m.chainHead {
+        problem(headPath, "head_mismatch", "head.json does not match the manifest of segment \(m.segment)")
       }
     }
   }

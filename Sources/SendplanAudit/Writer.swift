@@ -71,12 +71,12 @@ struct PendingSeal: Sendable {
 
 /// Appends a run's events to per-tenant audit streams and seals them, crash-safely.
 ///
-/// A run takes the folder's lock, `prepare`s every tenant's stream (recovering what a crash left),
-/// and, once the plans exist, `commit`s: segment bytes are written, the file system is synced,
-/// manifests, checkpoints and indexes are written to temporary names, synced, renamed into place,
-/// synced, and finally `head.json` is renamed into place and synced. A crash at any point leaves
-/// either the previous committed state plus an unsealed segment (which the next run completes) or
-/// the new committed state.
+/// A run takes the folder's lock and `prepare`s every tenant's stream (recovering what a crash left).
+/// As each plan is made, `append` writes its segment, manifest, checkpoint, index and the next head
+/// (as `head.json.tmp`). `commit` syncs the file system, renames every head into place and syncs
+/// again. A crash at any point leaves either the previous committed state plus an unsealed segment
+/// (which the next run completes) or the new committed state.
+// Unchecked only because swift-crypto's key type is not marked Sendable; the key is immutable.
 public final class AuditWriter: @unchecked Sendable {
   public let layout: AuditLayout
   let runID: String
@@ -84,8 +84,9 @@ public final class AuditWriter: @unchecked Sendable {
   let key: Curve25519.Signing.PrivateKey?
   let faults: FaultPoints?
   let lock: AuditLock
-  var states: [ID: StreamState] = [:]
-  var notices: [String] = []
+  let prepared = Mutex<(states: [ID: StreamState], notices: [String])>(([:], []))
+  var states: [ID: StreamState] { prepared.withLock { $0.states } }
+  var notices: [String] { prepared.withLock { $0.notices } }
 
   /// Creates the folder if needed and takes its lock.
   public init(
@@ -129,9 +130,11 @@ public final class AuditWriter: @unchecked Sendable {
       results.withLock { $0[i] = (r.0, r.1, notes) }
     }
     let all = results.withLock { $0 }
-    for (i, r) in all.enumerated() {
-      if let s = r.1 { states[customerIDs[i]] = s }
-      notices.append(contentsOf: r.2)
+    prepared.withLock { p in
+      for (i, r) in all.enumerated() {
+        if let s = r.1 { p.states[customerIDs[i]] = s }
+        p.notices.append(contentsOf: r.2)
+      }
     }
     return all.map(\.0)
   }
@@ -154,20 +157,16 @@ public final class AuditWriter: @unchecked Sendable {
     for n in 1...max(1, last) where last > 0 && !files.logs.contains(n) {
       throw corrupt(AuditLayout.segment(dir, n), "segment_missing", "segment \(n) is missing (later segments exist)")
     }
-    // The committed seal is head.json's; without it, the last segment with both seal files.
-    var committed: Int64
-    var headLoaded = false
-    if let headBytes = try AuditFS.read(AuditLayout.head(dir)) {
-      guard let head = StreamHead.parse(headBytes), head.customerID == customerID.string else {
-        throw corrupt(AuditLayout.head(dir), "head_unreadable", "head.json is not a valid stream head")
-      }
-      committed = head.segment
-      state.runs = head.runs
-      headLoaded = true
-    } else {
-      committed = (last > 0 && files.manifests.contains(last) && files.checkpoints.contains(last)) ? last : last - 1
-      if committed < 0 { committed = 0 }
+    let found = try files.committed(dir)
+    if found.headUnreadable {
+      throw corrupt(AuditLayout.head(dir), "head_unreadable", "head.json is not a valid stream head")
     }
+    if let head = found.head, head.customerID != customerID.string {
+      throw corrupt(AuditLayout.head(dir), "head_unreadable", "head.json belongs to another customer")
+    }
+    let committed = found.segment
+    let headLoaded = found.head != nil
+    state.runs = found.head?.runs ?? [:]
     guard committed <= last, last <= committed + 1 else {
       throw corrupt(
         AuditLayout.head(dir), "head_mismatch",
@@ -175,7 +174,8 @@ public final class AuditWriter: @unchecked Sendable {
     }
     for n in stride(from: 1, through: committed, by: 1) {
       if !files.manifests.contains(n) {
-        throw corrupt(AuditLayout.manifest(dir, n), "manifest_missing", "the manifest of sealed segment \(n) is missing")
+        throw corrupt(
+          AuditLayout.manifest(dir, n), "manifest_missing", "the manifest of sealed segment \(n) is missing")
       }
       if !files.checkpoints.contains(n) {
         throw corrupt(
@@ -201,7 +201,8 @@ public final class AuditWriter: @unchecked Sendable {
       if tail.count >= 68 { lastHash = Array(tail[(tail.count - 67)..<(tail.count - 3)]) }
       guard tail.last == 0x0A, Hash32(hex: lastHash) == m.chainHead else {
         throw corrupt(
-          spath, "sealed_segment_changed", "the last record of sealed segment \(committed) does not end in its chain head")
+          spath, "sealed_segment_changed",
+          "the last record of sealed segment \(committed) does not end in its chain head")
       }
       state.sealed = committed
       state.treeSize = m.treeSize
@@ -270,81 +271,62 @@ public final class AuditWriter: @unchecked Sendable {
       fix: "run `sendplan audit verify` and restore the stream from a backup or an export")
   }
 
-  /// Appends and seals every plan's events. `plans` must only hold tenants `prepare` found ready.
-  public func commit(_ plans: [TenantPlan]) throws(AuditError) -> AuditSummary {
+  /// Builds and writes one tenant's segment; safe to call from several threads for different tenants.
+  /// Tenants `prepare` did not find ready are skipped.
+  public func append(_ plan: TenantPlan) throws(AuditError) {
+    guard let state = states[plan.customerID] else { return }
+    var notes: [String] = []
+    let (pending, outcome) = try writeSegment(plan, state: state, notes: &notes)
+    try writeSeals(pending, state: state)
+    appended.withLock {
+      $0.seals.append(pending)
+      $0.outcomes.append(outcome)
+      $0.notes.append(contentsOf: notes)
+    }
+  }
+
+  struct Appended {
+    var seals: [[PendingSeal]] = []
+    var outcomes: [StreamOutcome] = []
+    var notes: [String] = []
+  }
+  let appended = Mutex(Appended())
+
+  /// Commits every segment `append` wrote: one file-system sync makes segments, manifests, checkpoints,
+  /// indexes and the new heads durable; then each `head.json.tmp` is renamed over `head.json` (the
+  /// commit point of a seal) and the file system is synced again. `alreadySealed` is the number of
+  /// tenants `prepare` found done.
+  public func commit(alreadySealed: Int) throws(AuditError) -> AuditSummary {
+    let done = appended.withLock { $0 }
     var summary = AuditSummary(signed: key != nil)
-    summary.notices = notices
-    let work = plans.filter { states[$0.customerID] != nil }
-    summary.alreadySealed = plans.count - work.count
-    let seals = Mutex<[[PendingSeal]]>(Array(repeating: [], count: work.count))
-    let outcomes = Mutex<[StreamOutcome?]>(Array(repeating: nil, count: work.count))
-    let firstError = Mutex<AuditError?>(nil)
-    let lateNotes = Mutex<[String]>([])
-
-    // 1. Segment bytes, in parallel.
-    DispatchQueue.concurrentPerform(iterations: work.count) { i in
-      if firstError.withLock({ $0 != nil }) { return }
-      do throws(AuditError) {
-        guard let state = states[work[i].customerID] else { return }
-        var notes: [String] = []
-        let (pending, outcome) = try writeSegment(work[i], state: state, notes: &notes)
-        seals.withLock { $0[i] = pending }
-        if !notes.isEmpty { lateNotes.withLock { $0.append(contentsOf: notes) } }
-        outcomes.withLock { $0[i] = outcome }
-      } catch {
-        firstError.withLock { if $0 == nil { $0 = error } }
-      }
-    }
-    if let e = firstError.withLock({ $0 }) { throw e }
+    summary.notices = notices + done.notes.sorted()
+    summary.alreadySealed = alreadySealed
     try AuditFS.syncAll(layout.streams, faults: faults)
-
-    // 2. Seal files under temporary names.
-    let allSeals = seals.withLock { $0 }
-    DispatchQueue.concurrentPerform(iterations: allSeals.count) { i in
-      if firstError.withLock({ $0 != nil }) { return }
-      do throws(AuditError) {
-        for s in allSeals[i] {
-          try AuditFS.writeFile(AuditLayout.manifest(s.dir, s.manifest.segment) + ".tmp", s.manifest.render(), faults: faults)
-          try AuditFS.writeFile(
-            AuditLayout.checkpoint(s.dir, s.manifest.segment) + ".tmp", s.checkpoint.render(), faults: faults)
-          try AuditFS.writeFile(
-            AuditLayout.index(s.dir, s.manifest.segment) + ".tmp", SegmentIndex.render(s.index), faults: faults)
-        }
-        if let last = allSeals[i].last, let state = states[work[i].customerID] {
-          var runs = state.runs
-          for s in allSeals[i] where s.manifest.complete { runs[s.manifest.runID] = s.manifest.segment }
-          let head = StreamHead(
-            customerID: last.manifest.customerID, segment: last.manifest.segment, treeSize: last.manifest.treeSize,
-            chainHead: last.manifest.chainHead, frontier: last.manifest.frontier, runs: runs)
-          try AuditFS.writeFile(AuditLayout.head(last.dir) + ".tmp", head.render(), faults: faults)
-        }
-      } catch {
-        firstError.withLock { if $0 == nil { $0 = error } }
-      }
-    }
-    if let e = firstError.withLock({ $0 }) { throw e }
-    try AuditFS.syncAll(layout.streams, faults: faults)
-
-    // 3. Seal files into place, then the heads that commit them.
-    for group in allSeals {
-      for s in group {
-        for path in [
-          AuditLayout.manifest(s.dir, s.manifest.segment), AuditLayout.checkpoint(s.dir, s.manifest.segment),
-          AuditLayout.index(s.dir, s.manifest.segment),
-        ] {
-          try AuditFS.rename(path + ".tmp", path, faults: faults)
-        }
-      }
-    }
-    try AuditFS.syncAll(layout.streams, faults: faults)
-    for group in allSeals {
+    for group in done.seals {
       guard let last = group.last else { continue }
       try AuditFS.rename(AuditLayout.head(last.dir) + ".tmp", AuditLayout.head(last.dir), faults: faults)
     }
     try AuditFS.syncAll(layout.streams, faults: faults)
-    summary.streams = outcomes.withLock { $0.compactMap { $0 } }
-    summary.notices += lateNotes.withLock { $0 }.sorted()
+    summary.streams = done.outcomes.sorted { $0.customerID < $1.customerID }
     return summary
+  }
+
+  /// Writes a tenant's seal files in place and its next head under a temporary name.
+  /// None of them counts until `head.json` names the segment, so a crash mid-write is harmless.
+  func writeSeals(_ seals: [PendingSeal], state: StreamState) throws(AuditError) {
+    guard let last = seals.last else { return }
+    var runs = state.runs
+    for s in seals where s.manifest.complete { runs[s.manifest.runID] = s.manifest.segment }
+    let head = StreamHead(
+      customerID: last.manifest.customerID, segment: last.manifest.segment, treeSize: last.manifest.treeSize,
+      chainHead: last.manifest.chainHead, frontier: last.manifest.frontier, runs: runs)
+    // The pending head goes first: seal files beyond head.json without it mean tampering, not a crash.
+    try AuditFS.writeFile(AuditLayout.head(last.dir) + ".tmp", head.render(), faults: faults)
+    for s in seals {
+      try AuditFS.writeFile(AuditLayout.manifest(s.dir, s.manifest.segment), s.manifest.render(), faults: faults)
+      try AuditFS.writeFile(AuditLayout.checkpoint(s.dir, s.manifest.segment), s.checkpoint.render(), faults: faults)
+      try AuditFS.writeFile(AuditLayout.index(s.dir, s.manifest.segment), SegmentIndex.render(s.index), faults: faults)
+    }
   }
 
   /// Writes one tenant's segment (finishing an interrupted one when it is this run's) and returns the seals to write.
@@ -381,12 +363,15 @@ public final class AuditWriter: @unchecked Sendable {
     let path = AuditLayout.segment(state.dir, next)
     if !existing.isEmpty {
       guard existing.count <= built.bytes.count, built.bytes.prefix(existing.count).elementsEqual(existing) else {
-        let line = zip(existing.split(separator: 0x0A), built.bytes.split(separator: 0x0A)).prefix { $0 == $1 }.count + 1
+        let line =
+          zip(existing.split(separator: 0x0A), built.bytes.split(separator: 0x0A)).prefix { $0 == $1 }.count + 1
         throw AuditError(
           .corrupt, code: "audit_run_mismatch", path: "\(path):\(line)",
           message:
             "the interrupted run \(runID) wrote events that differ from what this run plans; the bundle or --as-of changed since",
-          fix: "re-run with the original bundle and --as-of, or use a new --run-id (the interrupted part is then sealed as incomplete)")
+          fix:
+            "re-run with the original bundle and --as-of, or use a new --run-id (the interrupted part is then sealed as incomplete)"
+        )
       }
       try AuditFS.append(path, built.bytes[existing.count...], create: false, faults: faults)
     } else {
@@ -424,7 +409,7 @@ public final class AuditWriter: @unchecked Sendable {
     let m = SealManifest(
       customerID: customerID, runID: runID, segment: segment, timestamp: timestamp, complete: complete,
       firstRecord: firstRecord, lastRecord: frontier.size - 1, counts: counts, prevChainHead: prev,
-      chainHead: chain, segmentBytes: Int64(bytes.count), segmentSHA256: Hash32.sha256(bytes),
+      chainHead: chain, segmentBytes: Int64(bytes.count),
       treeSize: frontier.size, merkleRoot: root, frontier: frontier.nodes,
       keyID: key.map { AuditKeys.keyID($0.publicKey) })
     var cp = Checkpoint(

@@ -128,7 +128,9 @@ struct VerifyCommand: ParsableCommand {
       }
       for n in report.notes { console.out("note: \(n)") }
       if publicKey == nil {
-        console.out("note: signatures were checked against the keys inside the audit folder; pass --public-key to check who signed")
+        console.out(
+          "note: signatures were checked against the keys inside the audit folder; pass --public-key to check who signed"
+        )
       }
       console.out(report.summary)
     }
@@ -147,7 +149,9 @@ struct ExportCommand: ParsableCommand {
   @Option(name: .long, help: "The archive to write (it must not exist).") var out: String
 
   func run() throws {
-    let bytes = try auditing { () throws(AuditError) in try AuditExport.archive(root: auditDir, customerID: ID(customerID)) }
+    let bytes = try auditing { () throws(AuditError) in
+      try AuditExport.archive(root: auditDir, customerID: ID(customerID))
+    }
     try writeFile(out, bytes, mode: 0o644)
     Console.current.out("wrote \(out) (\(bytes.count) bytes); verify it with the steps in its README.txt")
   }

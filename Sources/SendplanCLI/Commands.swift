@@ -84,7 +84,8 @@ func readBundle(_ path: String, console: Console) throws -> ExportBundle {
 func printIssues(_ failure: TenantFailure, console: Console) {
   for i in failure.issues {
     console.err(
-      "error: \(i.file)\(i.line > 0 ? ":\(i.line)" : ""): \(i.message) (tenant \(failure.customerID.string.debugDescription); fix: \(i.fix))")
+      "error: \(i.file)\(i.line > 0 ? ":\(i.line)" : ""): \(i.message) (tenant \(failure.customerID.string.debugDescription); fix: \(i.fix))"
+    )
   }
 }
 
@@ -220,12 +221,16 @@ struct RunCommand: ParsableCommand {
     }
     let result: RunResult
     let summary = SummaryBox()
+    var afterTenant: (@Sendable (TenantPlan) throws -> Void)?
+    var beforePublish: (([TenantOutcome]) throws -> Void)?
+    if let audit {
+      let sealedBefore = alreadySealed
+      afterTenant = { plan in try audit.append(plan) }
+      beforePublish = { _ in summary.value = try audit.commit(alreadySealed: sealedBefore) }
+    }
     do {
       result = try RunWriter.run(
-        bundle: bundle, options: options, refused: refused,
-        beforePublish: audit.map { audit in
-          { outcomes in summary.value = try audit.commit(outcomes.compactMap(\.plan)) }
-        }
+        bundle: bundle, options: options, refused: refused, afterTenant: afterTenant, beforePublish: beforePublish
       ) { done, total in
         if tty && (done == total || done % max(1, total / 100) == 0) {
           console.write("\rsendplan: planned \(done)/\(total) tenants", toError: true)
@@ -245,11 +250,14 @@ struct RunCommand: ParsableCommand {
       for n in s.notices { console.err("audit: \(n)") }
       if !quiet || !s.notices.isEmpty {
         let sign = s.signed ? "signed" : "UNSIGNED (no --signing-key)"
-        var line = "audit: appended \(s.eventsAppended) events to \(s.streams.count) stream(s) in \(auditDir ?? ""), seals \(sign)"
+        var line =
+          "audit: appended \(s.eventsAppended) events to \(s.streams.count) stream(s) in \(auditDir ?? ""), seals \(sign)"
         if alreadySealed > 0 {
           line += "; run \(id) was already sealed for \(alreadySealed) tenant(s), left unchanged"
         }
-        if s.streams.isEmpty && alreadySealed > 0 { line = "audit: run \(id) is already sealed for every tenant; nothing appended (no-op)" }
+        if s.streams.isEmpty && alreadySealed > 0 {
+          line = "audit: run \(id) is already sealed for every tenant; nothing appended (no-op)"
+        }
         console.err(line)
       }
     }

@@ -61,6 +61,7 @@ public enum RunWriter {
   /// OUT is left as it was and the error is rethrown.
   public static func run(
     bundle: ExportBundle, options: RunOptions, refused: [ID: [RowIssue]] = [:],
+    afterTenant: (@Sendable (TenantPlan) throws -> Void)? = nil,
     beforePublish: (([TenantOutcome]) throws -> Void)? = nil,
     progress: (@Sendable (Int, Int) -> Void)? = nil
   ) throws -> RunResult {
@@ -78,7 +79,7 @@ public enum RunWriter {
 
     let syncer = options.sync ? Syncer() : nil
     let outcomes = Mutex<[TenantOutcome?]>(Array(repeating: nil, count: bundle.tenants.count))
-    let firstError = Mutex<OutputError?>(nil)
+    let firstError = Mutex<(any Error)?>(nil)
     let done = Atomic<Int>(0)
     let total = bundle.tenants.count
     // Big tenants first, so both cores finish together.
@@ -90,9 +91,10 @@ public enum RunWriter {
       if firstError.withLock({ $0 != nil }) { return }
       let tenant = bundle.tenants[i]
       let dir = staging.temp + "/tenants/" + folders[i]
-      do throws(OutputError) {
+      do {
         let outcome = try writeTenant(
           tenant, folder: folders[i], dir: dir, options: options, refused: refused[tenant.customerID], syncer: syncer)
+        if let afterTenant, let plan = outcome.plan { try afterTenant(plan) }
         outcomes.withLock { $0[i] = outcome }
       } catch {
         firstError.withLock { if $0 == nil { $0 = error } }
@@ -101,7 +103,7 @@ public enum RunWriter {
       progress?(n, total)
     }
     var failure = firstError.withLock { $0 }
-    do throws(OutputError) {
+    do {
       try syncer?.drain()
     } catch {
       failure = failure ?? error
@@ -135,7 +137,9 @@ public enum RunWriter {
   ) throws(OutputError) -> TenantOutcome {
     try FS.makeDirectory(dir)
     let result =
-      refused.map { Result<TenantPlan, TenantFailure>.failure(TenantFailure(customerID: tenant.customerID, issues: $0)) }
+      refused.map {
+        Result<TenantPlan, TenantFailure>.failure(TenantFailure(customerID: tenant.customerID, issues: $0))
+      }
       ?? Planner.plan(tenant, asOf: options.asOf)
     switch result {
     case .failure(let failure):

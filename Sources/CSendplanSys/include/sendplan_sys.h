@@ -36,4 +36,8 @@ int sendplan_sha256_accelerated(void);
 /// Returns 0 on success, or -1 with errno set.
 int sendplan_syncfs(int fd);
 
+/// Starts asynchronous write-back of a file's dirty pages (Linux sync_file_range); errors are ignored,
+/// because a later fsync or syncfs reports them.
+void sendplan_start_writeback(int fd);
+
 #endif
