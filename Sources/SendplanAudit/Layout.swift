@@ -100,7 +100,7 @@ enum StreamIdentity {
 }
 
 /// The query index of one segment: one JSON line per enrollment, in segment order:
-/// `{"e":enrollment,"n":first seq,"k":records,"o":byte offset,"l":byte length}`.
+/// `{"e":enrollment,"n":first seq,"k":records,"o":byte offset,"l":byte length,"p":hash before,"z":hash after}`.
 enum SegmentIndex {
   static func render(_ entries: [IndexEntry]) -> [UInt8] {
     var out = JSONBytes()
@@ -115,7 +115,11 @@ enum SegmentIndex {
       out.int(e.offset)
       out.raw(",\"l\":")
       out.int(e.length)
-      out.raw("}\n")
+      out.raw(",\"p\":\"")
+      out.raw(e.before.hex)
+      out.raw("\",\"z\":\"")
+      out.raw(e.after.hex)
+      out.raw("\"}\n")
     }
     return out.bytes
   }
@@ -124,9 +128,10 @@ enum SegmentIndex {
     var out: [IndexEntry] = []
     for line in bytes.split(separator: 0x0A) {
       guard let v = try? JSONParse.parse(line), let e = v["e"]?.stringValue, let n = v["n"]?.intValue,
-        let k = v["k"]?.intValue, let o = v["o"]?.intValue, let l = v["l"]?.intValue
+        let k = v["k"]?.intValue, let o = v["o"]?.intValue, let l = v["l"]?.intValue,
+        let p = v["p"]?.stringValue.flatMap(Hash32.init(hex:)), let z = v["z"]?.stringValue.flatMap(Hash32.init(hex:))
       else { return nil }
-      out.append(IndexEntry(enrollmentID: e, firstSeq: n, count: k, offset: o, length: l))
+      out.append(IndexEntry(enrollmentID: e, firstSeq: n, count: k, offset: o, length: l, before: p, after: z))
     }
     return out
   }

@@ -148,33 +148,40 @@ public enum AuditQuery {
       guard !ranges.isEmpty else { continue }
       let header = try readHeader(spath)
       for r in ranges {
-        let before = min(r.offset, 67)
-        let bytes = try AuditFS.read(spath, offset: r.offset - before, length: Int(r.length + before))
-        guard bytes.count == Int(r.length + before), before == 67,
-          var previous = Hash32(hex: bytes[0..<64])
-        else { throw damaged(spath, "the index points outside the segment") }
-        var start = Int(before)
-        var line = 0
+        let bytes = try AuditFS.read(spath, offset: r.offset, length: Int(r.length))
+        guard bytes.count == Int(r.length) else { throw damaged(spath, "the index points outside the segment") }
+        var previous = r.before
+        var start = 0
+        var taken: [JSONValue] = []
+        var cursorAt: Int64?
         while start < bytes.count {
           guard let nl = bytes[start...].firstIndex(of: 0x0A) else { throw damaged(spath, "a record is cut short") }
-          line += 1
-          let d: (record: Record, leaf: Hash32, stored: Hash32, hashOK: Bool)
+          let d: (record: Record, hash: Hash32, tagOK: Bool)
           do throws(RecordDecoder.Problem) {
             d = try RecordDecoder.decode(bytes[start..<nl], previous: previous)
           } catch {
             throw damaged(spath, "a record of this enrollment is malformed")
           }
-          guard d.hashOK, case .event(let e) = d.record, e.enrollmentID == enrollmentID else {
+          guard d.tagOK, case .event(let e) = d.record, e.enrollmentID == enrollmentID else {
             throw damaged(spath, "record \(d.record.seq) does not match its hash")
           }
-          previous = d.stored
+          previous = d.hash
           start = nl + 1
-          if e.seq < from { continue }
-          if entries.count == limit {
-            next = encodeCursor(seq: e.seq, customerID: customerID.string, enrollmentID: enrollmentID)
-            break segments
+          if e.seq < from || cursorAt != nil { continue }
+          if entries.count + taken.count == limit {
+            cursorAt = e.seq
+            continue
           }
-          entries.append(entry(e, header: header))
+          taken.append(entry(e, header: header))
+        }
+        // Every returned entry is checked: the range's hashes must end where the index says.
+        guard previous == r.after else {
+          throw damaged(spath, "the records of this enrollment do not match their hashes")
+        }
+        entries += taken
+        if let cursorAt {
+          next = encodeCursor(seq: cursorAt, customerID: customerID.string, enrollmentID: enrollmentID)
+          break segments
         }
       }
     }
@@ -194,7 +201,7 @@ public enum AuditQuery {
       let bytes = try AuditFS.read(path, offset: 0, length: length)
       if let nl = bytes.firstIndex(of: 0x0A) {
         guard let d = try? RecordDecoder.decode(bytes[0..<nl], previous: .zero), case .header(let h) = d.record,
-          Hash32.link(h.prev, d.leaf) == d.stored
+          d.tagOK
         else { throw damaged(path, "the segment header is not valid") }
         return h
       }

@@ -71,11 +71,13 @@ public enum Record: Sendable, Equatable {
   }
 }
 
-/// Encodes records into lines: `{...fields...,"h":"<chain hash hex>"}` and a newline.
+/// Encodes records into lines: `{...fields...,"h":"<tag>"}` and a newline.
 ///
-/// The hashed body of a line is the line without its trailing `,"h":"…"` member, that is the
-/// fields followed by `}`. Its RFC 6962 leaf hash is SHA-256(0x00 || body), and the chain hash
-/// stored in `h` is SHA-256(previous chain hash || leaf hash).
+/// The body of a line is the line without its trailing `,"h":"…"` member, that is the fields
+/// followed by `}`. A record's hash is SHA-256(0x00 || body || previous record's hash): the RFC 6962
+/// leaf hash of the entry `body || previous hash`, so the chain link is part of every leaf. The line
+/// stores the first 8 hex digits of it as a tag, to pinpoint a damaged record; the full hash of the
+/// last record is sealed in the manifest and the checkpoint.
 struct RecordEncoder {
   var chain: Hash32
   var frontier: MerkleFrontier
@@ -83,37 +85,34 @@ struct RecordEncoder {
   /// Indexed like `EventType.allCases`; an array because it is bumped once per record.
   private var tally = [Int](repeating: 0, count: EventType.allCases.count)
   /// Every line so far; the current record is encoded in place from `start`.
-  private var json = JSONBytes()
+  let w: ByteWriter
   private var start = 0
 
-  var out: [UInt8] {
-    get { json.bytes }
-    set { json.bytes = newValue }
-  }
+  var out: [UInt8] { w.bytes }
+  var count: Int { w.count }
 
-  init(chain: Hash32, frontier: MerkleFrontier) {
+  init(chain: Hash32, frontier: MerkleFrontier, capacity: Int = 512) {
     self.chain = chain
     self.frontier = frontier
     self.seq = frontier.size
+    w = ByteWriter(capacity: capacity)
   }
 
-  mutating func reserve(_ n: Int) { json.bytes.reserveCapacity(n) }
-
   mutating func header(segment: Int64, customerID: String, runID: String, timestamp: String) {
-    start = json.bytes.count
-    json.raw("{\"n\":")
-    json.int(seq)
-    json.raw(",\"t\":\"segment\",\"segment\":")
-    json.int(segment)
-    json.raw(",\"customerId\":")
-    json.string(customerID)
-    json.raw(",\"runId\":")
-    json.string(runID)
-    json.raw(",\"timestamp\":")
-    json.string(timestamp)
-    json.raw(",\"prev\":\"")
-    chain.appendHex(to: &json.bytes)
-    json.raw("\"")
+    start = w.count
+    w.raw("{\"n\":")
+    w.int(seq)
+    w.raw(",\"t\":\"segment\",\"segment\":")
+    w.int(segment)
+    w.raw(",\"customerId\":")
+    w.string(customerID)
+    w.raw(",\"runId\":")
+    w.string(runID)
+    w.raw(",\"timestamp\":")
+    w.string(timestamp)
+    w.raw(",\"prev\":\"")
+    w.hex(chain)
+    w.byte(0x22)
     finish()
   }
 
@@ -121,36 +120,36 @@ struct RecordEncoder {
     _ type: EventType, enrollment: String, step: Int64? = nil, recipient: String? = nil, count: Int64? = nil,
     reason: String? = nil, errors: [String]? = nil
   ) {
-    start = json.bytes.count
-    json.raw("{\"n\":")
-    json.int(seq)
-    json.raw(",\"t\":\"")
-    json.raw(type.rawValue)
-    json.raw("\",\"e\":")
-    json.string(enrollment)
+    start = w.count
+    w.raw("{\"n\":")
+    w.int(seq)
+    w.raw(",\"t\":\"")
+    w.raw(Array(type.rawValue.utf8))
+    w.raw("\",\"e\":")
+    w.string(enrollment)
     if let step {
-      json.raw(",\"s\":")
-      json.int(step)
+      w.raw(",\"s\":")
+      w.int(step)
     }
     if let recipient {
-      json.raw(",\"r\":")
-      json.string(recipient)
+      w.raw(",\"r\":")
+      w.string(recipient)
     }
     if let count {
-      json.raw(",\"c\":")
-      json.int(count)
+      w.raw(",\"c\":")
+      w.int(count)
     }
     if let reason {
-      json.raw(",\"reason\":")
-      json.string(reason)
+      w.raw(",\"reason\":")
+      w.string(reason)
     }
     if let errors {
-      json.raw(",\"errors\":[")
+      w.raw(",\"errors\":[")
       for (i, e) in errors.enumerated() {
-        if i > 0 { json.raw(",") }
-        json.string(e)
+        if i > 0 { w.byte(0x2C) }
+        w.string(e)
       }
-      json.raw("]")
+      w.byte(0x5D)
     }
     tally[type.position] += 1
     finish()
@@ -164,34 +163,35 @@ struct RecordEncoder {
 
   /// The hot path: one item event, with the enrollment's `"e":"…"` member already encoded.
   mutating func item(_ status: ItemStatus, enrollmentMember: [UInt8], step: Int64, recipient: String) {
-    start = json.bytes.count
-    json.raw("{\"n\":")
-    json.int(seq)
+    start = w.count
+    w.raw("{\"n\":")
+    w.int(seq)
     let type: EventType
     switch status {
     case .wouldSend:
       type = .wouldSend
-      json.raw(",\"t\":\"would_send\",")
+      w.raw(",\"t\":\"would_send\",")
     case .skipped:
       type = .skipped
-      json.raw(",\"t\":\"skipped\",")
+      w.raw(",\"t\":\"skipped\",")
     case .failedValidation:
       type = .failedValidation
-      json.raw(",\"t\":\"failed_validation\",")
+      w.raw(",\"t\":\"failed_validation\",")
     case .paused:
       type = .paused
-      json.raw(",\"t\":\"paused\",")
+      w.raw(",\"t\":\"paused\",")
     }
-    json.bytes.append(contentsOf: enrollmentMember)
-    json.raw(",\"s\":")
-    json.int(step)
-    json.raw(",\"r\":")
-    json.string(recipient)
+    w.raw(enrollmentMember)
+    w.raw(",\"s\":")
+    w.int(step)
+    w.raw(",\"r\":")
+    w.string(recipient)
     if let reason = status.reason {
       // Reason codes are fixed ASCII words; nothing to escape.
-      json.raw(",\"reason\":\"")
-      json.raw(reason)
-      json.raw("\"")
+      w.raw(",\"reason\":\"")
+      var r = reason
+      r.withUTF8 { w.raw(UnsafeRawBufferPointer($0)) }
+      w.byte(0x22)
     }
     tally[type.position] += 1
     finish()
@@ -199,37 +199,37 @@ struct RecordEncoder {
 
   /// `"e":"<escaped id>"` for the hot path.
   static func enrollmentMember(_ id: String) -> [UInt8] {
-    var j = JSONBytes()
-    j.raw("\"e\":")
-    j.string(id)
-    return j.bytes
+    let m = ByteWriter(capacity: 64)
+    m.raw("\"e\":")
+    m.string(id)
+    return m.bytes
   }
 
   /// Hashes the open body (from `start`, still without its closing brace) and completes the line.
   private mutating func finish() {
-    let from = start
-    let leaf = json.bytes.withUnsafeBytes { p in
-      RecordEncoder.leafOfOpenBody(UnsafeRawBufferPointer(rebasing: p[from...]))
-    }
-    chain = Hash32.link(chain, leaf)
-    frontier.append(leaf)
-    json.raw(",\"h\":\"")
-    chain.appendHex(to: &json.bytes)
-    json.raw("\"}\n")
+    chain = RecordEncoder.recordHash(openBody: w.buffer(from: start), previous: chain)
+    frontier.append(chain)
+    w.raw(",\"h\":\"")
+    w.hexTag(chain)
+    w.raw("\"}\n")
     seq += 1
   }
 
   static let hashKey: [UInt8] = Array(",\"h\":\"".utf8)
+  /// Hex digits of the record hash kept on each line.
+  static let tagLength = 8
 
-  /// Leaf hash of `open` followed by `}`.
-  static func leafOfOpenBody(_ open: UnsafeRawBufferPointer) -> Hash32 {
+  /// SHA-256(0x00 || open || "}" || previous): the record hash and RFC 6962 leaf hash.
+  static func recordHash(openBody open: UnsafeRawBufferPointer, previous: Hash32) -> Hash32 {
     var ctx = sendplan_sha256_ctx()
     sendplan_sha256_init(&ctx)
     var zero: UInt8 = 0
     var brace: UInt8 = 0x7D
+    var prev = previous
     sendplan_sha256_update(&ctx, &zero, 1)
     sendplan_sha256_update(&ctx, open.baseAddress, open.count)
     sendplan_sha256_update(&ctx, &brace, 1)
+    withUnsafeBytes(of: &prev) { sendplan_sha256_update(&ctx, $0.baseAddress, 32) }
     var h = Hash32.zero
     withUnsafeMutableBytes(of: &h) { p in
       if let base = p.baseAddress { sendplan_sha256_final(&ctx, base.assumingMemoryBound(to: UInt8.self)) }
@@ -245,6 +245,9 @@ struct IndexEntry: Sendable, Equatable {
   var count: Int64
   var offset: Int64
   var length: Int64
+  /// The record hash before the first record and after the last, so a query can check the range alone.
+  var before: Hash32
+  var after: Hash32
 }
 
 /// The bytes and facts of one run's segment for one tenant.
@@ -269,16 +272,17 @@ enum SegmentBuilder {
   static func build(
     plan: TenantPlan, segment: Int64, runID: String, chain: Hash32, frontier: MerkleFrontier
   ) -> BuiltSegment {
-    var enc = RecordEncoder(chain: chain, frontier: frontier)
-    enc.reserve(256 + plan.counts.items * 150 + plan.enrollments.count * 200)
+    var enc = RecordEncoder(
+      chain: chain, frontier: frontier, capacity: 256 + plan.counts.items * 150 + plan.enrollments.count * 200)
     let first = enc.seq
     enc.header(
       segment: segment, customerID: plan.customerID.string, runID: runID, timestamp: plan.asOf.rfc3339)
     var index: [IndexEntry] = []
     index.reserveCapacity(plan.enrollments.count)
     for e in plan.enrollments {
-      let startOffset = enc.out.count
+      let startOffset = enc.count
       let startSeq = enc.seq
+      let before = enc.chain
       let enr = e.enrollmentID.string
       if e.steps.isEmpty {
         if let firstError = e.errors.first {
@@ -305,7 +309,7 @@ enum SegmentBuilder {
         index.append(
           IndexEntry(
             enrollmentID: enr, firstSeq: startSeq, count: enc.seq - startSeq, offset: Int64(startOffset),
-            length: Int64(enc.out.count - startOffset)))
+            length: Int64(enc.count - startOffset), before: before, after: enc.chain))
       }
     }
     return BuiltSegment(
@@ -322,20 +326,20 @@ enum RecordDecoder {
 
   }
 
-  /// Decodes one line (without its newline) and checks its chain hash against `previous`.
-  /// Returns the record, its leaf hash and its stored chain hash.
-  /// A hash mismatch is reported through `hashOK` rather than thrown, so a verifier can go on reading.
+  /// Decodes one line (without its newline) and computes its hash from `previous`.
+  /// Returns the record, its hash and whether the line's tag matches it; a mismatch is reported, not
+  /// thrown, so a verifier can say which line is at fault.
   static func decode(
     _ line: ArraySlice<UInt8>, previous: Hash32
-  ) throws(Problem) -> (record: Record, leaf: Hash32, stored: Hash32, hashOK: Bool) {
-    let tail = 6 + 64 + 2
+  ) throws(Problem) -> (record: Record, hash: Hash32, tagOK: Bool) {
+    let tail = 6 + RecordEncoder.tagLength + 2
     guard line.count > tail + 1 else { throw .malformed("too short for a record") }
-    let hashStart = line.endIndex - tail
-    guard line[hashStart..<hashStart + 6].elementsEqual(RecordEncoder.hashKey),
-      line[line.endIndex - 2] == 0x22, line[line.endIndex - 1] == 0x7D,
-      let stored = Hash32(hex: line[hashStart + 6..<line.endIndex - 2])
-    else { throw .malformed("does not end with the \"h\" chain hash") }
-    let open = line[line.startIndex..<hashStart]
+    let tagStart = line.endIndex - tail
+    guard line[tagStart..<tagStart + 6].elementsEqual(RecordEncoder.hashKey),
+      line[line.endIndex - 2] == 0x22, line[line.endIndex - 1] == 0x7D
+    else { throw .malformed("does not end with the \"h\" hash tag") }
+    let tag = line[tagStart + 6..<line.endIndex - 2]
+    let open = line[line.startIndex..<tagStart]
     let value: JSONValue
     do {
       value = try JSONParse.parse(Array(open) + [0x7D])
@@ -356,12 +360,13 @@ enum RecordDecoder {
         e.type, enrollment: e.enrollmentID, step: e.stepOrder, recipient: e.recipientID, count: e.recipientCount,
         reason: e.reason, errors: e.errors)
     }
-    guard enc.out.count == line.count + 1, enc.out.prefix(open.count).elementsEqual(open),
-      let leaf = enc.frontier.nodes.first
+    guard enc.count == line.count + 1,
+      open.withUnsafeBytes({ $0.elementsEqual(UnsafeRawBufferPointer(start: enc.w.base, count: open.count)) })
     else {
       throw .malformed("not in canonical form")
     }
-    return (record, leaf, stored, enc.chain == stored)
+    let expected = enc.out[tagStart - line.startIndex + 6..<line.count - 2]
+    return (record, enc.chain, expected.elementsEqual(tag))
   }
 
   static func record(from v: JSONValue) throws(Problem) -> Record {

@@ -17,14 +17,13 @@ struct SegmentScan {
   /// Bytes of whole, accepted lines.
   var validBytes = 0
   var problem: Problem?
-  /// Lines whose content does not match their hash, when reading on past them (`tolerant`).
+  /// The line whose content does not match its hash, if that is the problem.
   var modified: [Int] = []
 
   /// Reads `bytes` as segment `number` of `customerID`'s stream, continuing from `chain` and `frontier`.
-  /// Stops at the first problem, except that a `tolerant` read notes modified records and goes on.
+  /// Stops at the first problem: after a modified record the chain cannot be followed.
   static func read(
-    _ bytes: [UInt8], number: Int64, customerID: String, chain: Hash32, frontier: MerkleFrontier,
-    tolerant: Bool = false
+    _ bytes: [UInt8], number: Int64, customerID: String, chain: Hash32, frontier: MerkleFrontier
   ) -> SegmentScan {
     var s = SegmentScan(chain: chain, frontier: frontier)
     var start = 0
@@ -38,16 +37,7 @@ struct SegmentScan {
       line += 1
       let expectedSeq = s.frontier.size
       do throws(RecordDecoder.Problem) {
-        let (record, leaf, stored, hashOK) = try RecordDecoder.decode(bytes[start..<nl], previous: s.chain)
-        if !hashOK {
-          if !tolerant {
-            s.problem = .bad(
-              line: line, offset: start, what: "the record's content does not match its hash (modified)", hashOnly: true
-            )
-            return s
-          }
-          s.modified.append(line)
-        }
+        let (record, hash, tagOK) = try RecordDecoder.decode(bytes[start..<nl], previous: s.chain)
         if case .header(let h) = record, h.customerID != customerID {
           s.problem = .bad(
             line: line, offset: start,
@@ -90,7 +80,21 @@ struct SegmentScan {
             return s
           }
           s.header = h
+          if !tagOK {
+            s.modified.append(line)
+            s.problem = .bad(
+              line: line, offset: start, what: "the record does not match its hash: modified", hashOnly: true)
+            return s
+          }
         case .event(let e):
+          if !tagOK {
+            s.modified.append(line)
+            s.problem = .bad(
+              line: line, offset: start,
+              what: "the record does not match its hash: modified (the records after it cannot be checked)",
+              hashOnly: true)
+            return s
+          }
           guard line > 1 else {
             s.problem = .bad(
               line: line, offset: start, what: "the segment does not start with a header", hashOnly: false)
@@ -100,17 +104,18 @@ struct SegmentScan {
           if e.enrollmentID == currentEnrollment, var last = s.index.popLast() {
             last.count += 1
             last.length = Int64(nl + 1) - last.offset
+            last.after = hash
             s.index.append(last)
           } else {
             currentEnrollment = e.enrollmentID
             s.index.append(
               IndexEntry(
                 enrollmentID: e.enrollmentID, firstSeq: e.seq, count: 1, offset: Int64(start),
-                length: Int64(nl + 1 - start)))
+                length: Int64(nl + 1 - start), before: s.chain, after: hash))
           }
         }
-        s.chain = stored
-        s.frontier.append(leaf)
+        s.chain = hash
+        s.frontier.append(hash)
         s.records += 1
         s.validBytes = nl + 1
       } catch {

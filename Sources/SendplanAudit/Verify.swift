@@ -176,15 +176,13 @@ public enum AuditVerifier {
         problem(spath, "segment_missing", "segment \(n) is missing: deleted")
       } else {
         let bytes = try AuditFS.read(spath) ?? []
-        let scan = SegmentScan.read(
-          bytes, number: n, customerID: owner, chain: chain, frontier: frontier, tolerant: true)
+        let scan = SegmentScan.read(bytes, number: n, customerID: owner, chain: chain, frontier: frontier)
         report.recordsChecked += scan.records
-        for line in scan.modified {
-          report.recordsModified += 1
-          problem("\(spath):\(line)", "record_modified", "the record's content does not match its hash: modified")
-        }
+        report.recordsModified += scan.modified.count
         switch scan.problem {
         case .none: break
+        case .bad(let line, _, let what, true):
+          problem("\(spath):\(line)", "record_modified", what)
         case .tornTail(let offset, let count):
           problem(
             spath, "segment_truncated",

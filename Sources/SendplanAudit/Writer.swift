@@ -197,9 +197,10 @@ public final class AuditWriter: @unchecked Sendable {
       }
       let tailLength = Int(min(m.segmentBytes, 4096))
       let tail = try AuditFS.read(spath, offset: m.segmentBytes - Int64(tailLength), length: tailLength)
-      var lastHash: [UInt8] = []
-      if tail.count >= 68 { lastHash = Array(tail[(tail.count - 67)..<(tail.count - 3)]) }
-      guard tail.last == 0x0A, Hash32(hex: lastHash) == m.chainHead else {
+      let t = RecordEncoder.tagLength
+      var lastTag: [UInt8] = []
+      if tail.count >= t + 3 { lastTag = Array(tail[(tail.count - t - 3)..<(tail.count - 3)]) }
+      guard tail.last == 0x0A, lastTag == Array(m.chainHead.hex.utf8.prefix(t)) else {
         throw corrupt(
           spath, "sealed_segment_changed",
           "the last record of sealed segment \(committed) does not end in its chain head")

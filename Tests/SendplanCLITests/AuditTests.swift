@@ -50,18 +50,18 @@ struct AuditFixture {
   }
 }
 
-/// Re-chains a segment's lines from `prev` the way docs/audit.md describes, independently of sendplan's code.
+/// Re-hashes a segment's lines from `prev` the way docs/audit.md describes, independently of sendplan's code.
 func rechain(_ lines: [String], firstSeq: Int, prev: [UInt8]) -> [String] {
   var chain = prev
   var out: [String] = []
   for (i, line) in lines.enumerated() where !line.isEmpty {
-    var body = String(line.dropLast(72)) + "}"
+    var body = String(line.dropLast(16)) + "}"
     if let r = body.range(of: #"^\{"n":[0-9]+,"#, options: .regularExpression) {
       body.replaceSubrange(r, with: "{\"n\":\(firstSeq + i),")
     }
-    let leaf = Array(SHA256.hash(data: [0] + Array(body.utf8)))
-    chain = Array(SHA256.hash(data: chain + leaf))
-    out.append(String(body.dropLast()) + ",\"h\":\"" + chain.map { String(format: "%02x", $0) }.joined() + "\"}")
+    chain = Array(SHA256.hash(data: [0] + Array(body.utf8) + chain))
+    let tag = chain.prefix(4).map { String(format: "%02x", $0) }.joined()
+    out.append(String(body.dropLast()) + ",\"h\":\"" + tag + "\"}")
   }
   return out + [""]
 }
