@@ -14,6 +14,8 @@ final class ByteWriter {
 
   deinit { base.deallocate() }
 
+  func reset() { count = 0 }
+
   @inline(__always)
   func ensure(_ extra: Int) {
     if count + extra > capacity { grow(count + extra) }

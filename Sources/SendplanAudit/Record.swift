@@ -98,6 +98,15 @@ struct RecordEncoder {
     w = ByteWriter(capacity: capacity)
   }
 
+  /// An encoder writing into `writer`, emptied first; for decoding many lines without allocating.
+  init(chain: Hash32, writer: ByteWriter) {
+    self.chain = chain
+    self.frontier = MerkleFrontier()
+    self.seq = 0
+    writer.reset()
+    w = writer
+  }
+
   mutating func header(segment: Int64, customerID: String, runID: String, timestamp: String) {
     start = w.count
     w.raw("{\"n\":")
@@ -330,7 +339,7 @@ enum RecordDecoder {
   /// Returns the record, its hash and whether the line's tag matches it; a mismatch is reported, not
   /// thrown, so a verifier can say which line is at fault.
   static func decode(
-    _ line: ArraySlice<UInt8>, previous: Hash32
+    _ line: ArraySlice<UInt8>, previous: Hash32, scratch: ByteWriter? = nil
   ) throws(Problem) -> (record: Record, hash: Hash32, tagOK: Bool) {
     let tail = 6 + RecordEncoder.tagLength + 2
     guard line.count > tail + 1 else { throw .malformed("too short for a record") }
@@ -340,15 +349,22 @@ enum RecordDecoder {
     else { throw .malformed("does not end with the \"h\" hash tag") }
     let tag = line[tagStart + 6..<line.endIndex - 2]
     let open = line[line.startIndex..<tagStart]
-    let value: JSONValue
-    do {
-      value = try JSONParse.parse(Array(open) + [0x7D])
-    } catch {
-      throw .malformed("not valid JSON: \(error.message)")
+    let record: Record
+    if let fast = FastRecord.event(open) {
+      record = .event(fast)
+    } else {
+      let value: JSONValue
+      do {
+        value = try JSONParse.parse(Array(open) + [0x7D])
+      } catch {
+        throw .malformed("not valid JSON: \(error.message)")
+      }
+      record = try self.record(from: value)
     }
-    let record = try record(from: value)
     // Only the canonical encoding is accepted, so one record has exactly one byte form.
-    var enc = RecordEncoder(chain: previous, frontier: MerkleFrontier())
+    var enc =
+      scratch.map { RecordEncoder(chain: previous, writer: $0) }
+      ?? RecordEncoder(chain: previous, frontier: MerkleFrontier())
     enc.seq = record.seq
     switch record {
     case .header(let h):
@@ -409,5 +425,81 @@ enum RecordDecoder {
       guard event.reason != nil, event.recipientCount == nil else { throw .malformed("bad \(t) fields") }
     }
     return .event(event)
+  }
+}
+
+/// Reads an event line written in the canonical member order without building a JSON tree.
+/// Returns nil for anything else (headers, escapes, unexpected members), which the generic reader
+/// then handles or rejects.
+enum FastRecord {
+  static func event(_ b: ArraySlice<UInt8>) -> Event? {
+    var i = b.startIndex
+    let end = b.endIndex
+    func expect(_ s: StaticString) -> Bool {
+      let n = s.utf8CodeUnitCount
+      guard end - i >= n else { return false }
+      for k in 0..<n where b[i + k] != s.utf8Start[k] { return false }
+      i += n
+      return true
+    }
+    func int() -> Int64? {
+      var v: Int64 = 0
+      var digits = 0
+      while i < end, b[i] >= 0x30, b[i] <= 0x39 {
+        let (m, o1) = v.multipliedReportingOverflow(by: 10)
+        let (a, o2) = m.addingReportingOverflow(Int64(b[i] - 0x30))
+        if o1 || o2 { return nil }
+        v = a
+        digits += 1
+        i += 1
+      }
+      return digits > 0 ? v : nil
+    }
+    func string() -> String? {
+      guard i < end, b[i] == 0x22 else { return nil }
+      i += 1
+      let from = i
+      while i < end, b[i] != 0x22 {
+        if b[i] == 0x5C || b[i] < 0x20 { return nil }
+        i += 1
+      }
+      guard i < end else { return nil }
+      let s = String(validating: b[from..<i], as: UTF8.self)
+      i += 1
+      return s
+    }
+    guard expect("{\"n\":"), let seq = int(), expect(",\"t\":"), let t = string(), let type = EventType(rawValue: t),
+      expect(",\"e\":"), let e = string()
+    else { return nil }
+    var event = Event(seq: seq, type: type, enrollmentID: e)
+    if expect(",\"s\":") {
+      guard let s = int() else { return nil }
+      event.stepOrder = s
+    }
+    if expect(",\"r\":") {
+      guard let r = string() else { return nil }
+      event.recipientID = r
+    }
+    if expect(",\"c\":") {
+      guard let c = int() else { return nil }
+      event.recipientCount = c
+    }
+    if expect(",\"reason\":") {
+      guard let r = string() else { return nil }
+      event.reason = r
+    }
+    guard i == end else { return nil }
+    switch type {
+    case .dryRunPlanned:
+      guard event.stepOrder != nil, event.recipientCount != nil, event.recipientID == nil, event.reason == nil
+      else { return nil }
+    case .wouldSend:
+      guard event.stepOrder != nil, event.recipientID != nil, event.reason == nil, event.recipientCount == nil
+      else { return nil }
+    case .skipped, .paused, .failedValidation:
+      guard event.reason != nil, event.recipientCount == nil, event.stepOrder != nil, event.recipientID != nil
+      else { return nil }
+    }
+    return event
   }
 }

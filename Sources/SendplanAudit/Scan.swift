@@ -29,6 +29,7 @@ struct SegmentScan {
     var start = 0
     var line = 0
     var currentEnrollment: String?
+    let scratch = ByteWriter(capacity: 1024)
     while start < bytes.count {
       guard let nl = bytes[start...].firstIndex(of: 0x0A) else {
         s.problem = .tornTail(offset: start, bytes: bytes.count - start)
@@ -37,7 +38,7 @@ struct SegmentScan {
       line += 1
       let expectedSeq = s.frontier.size
       do throws(RecordDecoder.Problem) {
-        let (record, hash, tagOK) = try RecordDecoder.decode(bytes[start..<nl], previous: s.chain)
+        let (record, hash, tagOK) = try RecordDecoder.decode(bytes[start..<nl], previous: s.chain, scratch: scratch)
         if case .header(let h) = record, h.customerID != customerID {
           s.problem = .bad(
             line: line, offset: start,

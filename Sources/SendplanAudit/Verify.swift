@@ -1,6 +1,13 @@
 import Crypto
+import Dispatch
 import SendplanModel
 import SendplanOutput
+import Synchronization
+
+/// swift-crypto's key type is immutable but not marked Sendable.
+struct KeyBox: @unchecked Sendable {
+  let key: Curve25519.Signing.PublicKey?
+}
 
 /// One thing `audit verify` found wrong.
 public struct VerifyProblem: Sendable, Equatable {
@@ -90,10 +97,33 @@ public enum AuditVerifier {
       folders = try AuditFS.list(layout.streams)
     }
     var seenCustomers: Set<String> = []
-    for folder in folders {
-      try verifyStream(
-        layout.streams + "/" + folder, folder: folder, publicKey: publicKey, trusted: trusted, report: &report,
-        seen: &seenCustomers)
+    // Streams are independent: check them in parallel, then merge in folder order.
+    let key = KeyBox(key: publicKey)
+    let parts = Mutex<[(VerifyReport, Set<String>, AuditError?)?]>(Array(repeating: nil, count: folders.count))
+    DispatchQueue.concurrentPerform(iterations: folders.count) { i in
+      var r = VerifyReport()
+      var seen = Set<String>()
+      var failure: AuditError?
+      do throws(AuditError) {
+        try verifyStream(
+          layout.streams + "/" + folders[i], folder: folders[i], publicKey: key.key, trusted: trusted, report: &r,
+          seen: &seen)
+      } catch {
+        failure = error
+      }
+      parts.withLock { $0[i] = (r, seen, failure) }
+    }
+    for part in parts.withLock({ $0 }) {
+      guard let (r, seen, failure) = part else { continue }
+      if let failure { throw failure }
+      report.streams += r.streams
+      report.runsTotal += r.runsTotal
+      report.runsValid += r.runsValid
+      report.recordsChecked += r.recordsChecked
+      report.recordsModified += r.recordsModified
+      report.problems += r.problems
+      report.notes += r.notes
+      seenCustomers.formUnion(seen)
     }
     for cp in trusted where !seenCustomers.contains(cp.customerID) {
       if customerID == nil || customerID?.string == cp.customerID {
