@@ -46,6 +46,8 @@ struct StreamState: Sendable {
   var frontier = MerkleFrontier()
   var runs: [String: Int64] = [:]
   var segmentBytes: Int64 = 0
+  /// stream.json must be (re)written before appending.
+  var needsIdentity = true
   /// The unsealed segment, already cut back to its last whole record.
   var open: OpenSegment?
 }
@@ -144,15 +146,15 @@ public final class AuditWriter: @unchecked Sendable {
     var state = StreamState(customerID: customerID, dir: dir, exists: AuditFS.isDirectory(dir))
     guard state.exists else { return state }
     let files = try StreamFiles.scan(dir)
-    if let owner = try AuditFS.read(AuditLayout.identity(dir)) {
-      guard StreamIdentity.parse(owner) == customerID.string else {
-        throw corrupt(
-          AuditLayout.identity(dir), "stream_owner_mismatch",
-          "this stream folder does not belong to customer \(customerID.string.debugDescription)")
-      }
-    } else if !files.logs.isEmpty {
-      throw corrupt(AuditLayout.identity(dir), "stream_identity_missing", "stream.json is missing")
+    let owner = try AuditFS.read(AuditLayout.identity(dir))
+    let ownerID = owner.flatMap(StreamIdentity.parse)
+    if let ownerID, ownerID != customerID.string {
+      throw corrupt(
+        AuditLayout.identity(dir), "stream_owner_mismatch",
+        "this stream folder does not belong to customer \(customerID.string.debugDescription)")
     }
+    // stream.json is made durable by the first commit's sync; before that a crash may lose it.
+    state.needsIdentity = ownerID == nil
     let last = files.lastLog
     for n in 1...max(1, last) where last > 0 && !files.logs.contains(n) {
       throw corrupt(AuditLayout.segment(dir, n), "segment_missing", "segment \(n) is missing (later segments exist)")
@@ -166,6 +168,9 @@ public final class AuditWriter: @unchecked Sendable {
     }
     let committed = found.segment
     let headLoaded = found.head != nil
+    if committed > 0 && state.needsIdentity {
+      throw corrupt(AuditLayout.identity(dir), "stream_identity_missing", "stream.json is missing or unreadable")
+    }
     state.runs = found.head?.runs ?? [:]
     guard committed <= last, last <= committed + 1 else {
       throw corrupt(
@@ -362,6 +367,13 @@ public final class AuditWriter: @unchecked Sendable {
     let built = SegmentBuilder.build(
       plan: plan, segment: next, runID: runID, chain: chain, frontier: frontier)
     let path = AuditLayout.segment(state.dir, next)
+    if state.needsIdentity {
+      // No fsync here: the commit's file-system sync makes it durable before any seal counts.
+      try AuditFS.makeDirectory(state.dir)
+      let idPath = AuditLayout.identity(state.dir)
+      try AuditFS.writeFile(idPath + ".tmp", StreamIdentity.render(plan.customerID.string), faults: faults)
+      try AuditFS.rename(idPath + ".tmp", idPath, faults: faults)
+    }
     if !existing.isEmpty {
       guard existing.count <= built.bytes.count, built.bytes.prefix(existing.count).elementsEqual(existing) else {
         let line =
@@ -376,13 +388,6 @@ public final class AuditWriter: @unchecked Sendable {
       }
       try AuditFS.append(path, built.bytes[existing.count...], create: false, faults: faults)
     } else {
-      if !state.exists || !AuditFS.exists(AuditLayout.identity(state.dir)) {
-        try AuditFS.makeDirectory(state.dir)
-        let idPath = AuditLayout.identity(state.dir)
-        try AuditFS.writeFile(idPath + ".tmp", StreamIdentity.render(plan.customerID.string), faults: faults)
-        try AuditFS.sync(idPath + ".tmp", faults: faults)
-        try AuditFS.rename(idPath + ".tmp", idPath, faults: faults)
-      }
       if AuditFS.exists(path) {
         // Empty after a torn header was quarantined.
         try AuditFS.append(path, built.bytes[...], create: false, faults: faults)

@@ -316,6 +316,18 @@ func rechain(_ lines: [String], firstSeq: Int, prev: [UInt8]) -> [String] {
     #expect(try eventIDs(f.audit, "acme", in: f.root) == expected)
   }
 
+  @Test func interruptedRunUnderAnotherRunIDIsSealedAsIncomplete() throws {
+    let f = try AuditFixture(runs: 0)
+    try f.run(day: 1, extra: ["--debug-fail-at", String(try precommitStep())], expect: 74)
+    let r = try f.run(day: 2)
+    #expect(r.err.contains("interrupted run run-20261127T020000Z as incomplete"), "\(r.err)")
+    let v = f.verify()
+    #expect(v.code == 0, "\(v.out)")
+    #expect(v.out.contains("sealed as incomplete") && v.out.contains("Results: 4/4 runs valid"), "\(v.out)")
+    let manifest = try String(contentsOfFile: f.stream("acme") + "/00000001.manifest.json", encoding: .utf8)
+    #expect(manifest.contains("\"complete\": false"))
+  }
+
   @Test func midFileEditDisguisedAsTornTailIsRefused() throws {
     let f = try AuditFixture(runs: 0)
     try f.run(day: 1, extra: ["--debug-fail-at", String(try precommitStep())], expect: 74)
