@@ -10,6 +10,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
   ],
   targets: [
     .systemLibrary(
@@ -21,7 +22,19 @@ let package = Package(
       name: "CSendplanSys"
     ),
     .target(
+      name: "CSendplanXML",
+      cSettings: [.unsafeFlags(["-I/usr/include/libxml2"])],
+      linkerSettings: [.linkedLibrary("xml2")]
+    ),
+    .target(
       name: "SendplanModel"
+    ),
+    .target(
+      name: "SendplanReport",
+      dependencies: [
+        "SendplanModel", "SendplanEngine", "SendplanOutput", "CSendplanXML",
+        .product(name: "Mustache", package: "swift-mustache"),
+      ]
     ),
     .target(
       name: "SendplanInput",
@@ -56,7 +69,7 @@ let package = Package(
       name: "SendplanCLI",
       dependencies: [
         "SendplanModel", "SendplanInput", "SendplanEngine", "SendplanOutput", "SendplanDiff", "SendplanAudit",
-        "CSendplanSys", .product(name: "Crypto", package: "swift-crypto"),
+        "SendplanReport", "CSendplanSys", .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

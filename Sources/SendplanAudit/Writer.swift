@@ -22,6 +22,10 @@ public struct StreamOutcome: Sendable {
   public var counts: [EventType: Int]
   /// Bytes of all segments after the run.
   public var streamBytes: Int64
+  /// The stream after this run: records, last record hash and Merkle root (hex).
+  public var treeSize: Int64
+  public var chainHead: String
+  public var merkleRoot: String
 }
 
 /// The audit side of a run.
@@ -279,8 +283,11 @@ public final class AuditWriter: @unchecked Sendable {
 
   /// Builds and writes one tenant's segment; safe to call from several threads for different tenants.
   /// Tenants `prepare` did not find ready are skipped.
-  public func append(_ plan: TenantPlan) throws(AuditError) {
-    guard let state = states[plan.customerID] else { return }
+  /// Returns the stream's state after this run, or, for a tenant whose stream already holds the run,
+  /// the state that run sealed; nil when the tenant was refused.
+  @discardableResult
+  public func append(_ plan: TenantPlan) throws(AuditError) -> StreamOutcome? {
+    guard let state = states[plan.customerID] else { return try sealedOutcome(plan.customerID) }
     var notes: [String] = []
     let (pending, outcome) = try writeSegment(plan, state: state, notes: &notes)
     try writeSeals(pending, state: state)
@@ -289,6 +296,19 @@ public final class AuditWriter: @unchecked Sendable {
       $0.outcomes.append(outcome)
       $0.notes.append(contentsOf: notes)
     }
+    return outcome
+  }
+
+  /// What an earlier, sealed run of this run id recorded for the tenant.
+  func sealedOutcome(_ customerID: ID) throws(AuditError) -> StreamOutcome? {
+    let dir = layout.streamDir(customerID)
+    guard let hb = try AuditFS.read(AuditLayout.head(dir)), let head = StreamHead.parse(hb),
+      let seg = head.runs[runID], let mb = try AuditFS.read(AuditLayout.manifest(dir, seg)),
+      let m = SealManifest.parse(mb)
+    else { return nil }
+    return StreamOutcome(
+      customerID: customerID, segment: seg, eventsAppended: 0, counts: m.counts, streamBytes: 0,
+      treeSize: m.treeSize, chainHead: m.chainHead.hex, merkleRoot: m.merkleRoot.hex)
   }
 
   struct Appended {
@@ -403,7 +423,8 @@ public final class AuditWriter: @unchecked Sendable {
     streamBytes += Int64(built.bytes.count)
     let outcome = StreamOutcome(
       customerID: plan.customerID, segment: next, eventsAppended: Int(built.records - 1), counts: built.counts,
-      streamBytes: streamBytes)
+      streamBytes: streamBytes, treeSize: built.frontier.size, chainHead: built.chainHead.hex,
+      merkleRoot: m.0.merkleRoot.hex)
     return (pending, outcome)
   }
 

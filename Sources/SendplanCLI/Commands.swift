@@ -5,6 +5,7 @@ import SendplanEngine
 import SendplanInput
 import SendplanModel
 import SendplanOutput
+import SendplanReport
 
 #if canImport(Glibc)
   import Glibc
@@ -161,6 +162,11 @@ struct RunCommand: ParsableCommand {
     help: "Ed25519 key (from `sendplan audit keygen`) that signs each checkpoint; without it seals are unsigned.")
   var signingKey: String?
 
+  @Option(
+    name: .long,
+    help: "Folder with report.html.mustache and/or report.xsd to use instead of the built-in templates.")
+  var templates: String?
+
   @Option(name: .customLong("debug-kill-at"), help: .hidden)
   var debugKillAt: Int?
 
@@ -196,6 +202,7 @@ struct RunCommand: ParsableCommand {
         throw Exit(status: ExitStatus.of(error))
       }
     }
+    let reporter = try loadReporter(templates, console: console)
     let bundle = try readBundle(inputOptions.input, console: console)
     let readDone = monotonicSeconds()
     if !quiet {
@@ -221,12 +228,21 @@ struct RunCommand: ParsableCommand {
     }
     let result: RunResult
     let summary = SummaryBox()
-    var afterTenant: (@Sendable (TenantPlan) throws -> Void)?
     var beforePublish: (([TenantOutcome]) throws -> Void)?
     if let audit {
       let sealedBefore = alreadySealed
-      afterTenant = { plan in try audit.append(plan) }
       beforePublish = { _ in summary.value = try audit.commit(alreadySealed: sealedBefore) }
+    }
+    let context = ReportContext(runID: id, toolVersion: Tool.version, inputs: bundle.inputs)
+    let signed = signingKey != nil
+    let auditor = audit
+    let afterTenant: @Sendable (TenantOutcome, TenantFiles) throws -> Void = { outcome, files in
+      var ctx = context
+      if let auditor, let plan = outcome.plan, let s = try auditor.append(plan) {
+        ctx.audit = AuditSeal(
+          segment: s.segment, treeSize: s.treeSize, chainHead: s.chainHead, merkleRoot: s.merkleRoot, signed: signed)
+      }
+      try reporter.write(outcome, asOf: asOfTime, context: ctx, files: files)
     }
     do {
       result = try RunWriter.run(
@@ -244,6 +260,10 @@ struct RunCommand: ParsableCommand {
       console.err("error: audit: \(error)")
       console.err("sendplan: the run was aborted; the audit trail is unsealed for this run and OUT is unchanged")
       throw Exit(status: ExitStatus.of(error))
+    } catch let error as ReportError {
+      console.err("error: report: \(error)")
+      console.err("sendplan: a report failed validation; the run was aborted and OUT is unchanged (exit 70)")
+      throw Exit(status: .software)
     }
     if debugCountSteps { console.err("sendplan: debug: \(faults.steps) durability steps") }
     if let s = summary.value {
@@ -278,6 +298,42 @@ struct RunCommand: ParsableCommand {
       throw Exit(status: .tenantsFailed)
     }
   }
+}
+
+/// The built-in templates, or those of `dir` where it has them.
+func loadReporter(_ dir: String?, console: Console) throws -> Reporter {
+  do throws(ReportError) {
+    var files: [String: String] = [:]
+    if let dir {
+      for name in ["report.html.mustache", "report.xsd"] {
+        if let text = readText(dir + "/" + name) { files[name] = text }
+      }
+      guard !files.isEmpty else {
+        throw ReportError(
+          code: "templates_missing", path: dir, message: "the folder holds neither report.html.mustache nor report.xsd",
+          fix: "point --templates at a copy of the repository's templates/ folder")
+      }
+    }
+    let merged = ReportTemplates.defaultFiles.merging(files) { _, mine in mine }
+    return try Reporter(templates: ReportTemplates(files: merged, origin: dir ?? "built-in templates"))
+  } catch {
+    console.err("error: \(error)")
+    throw Exit(status: .noInput)
+  }
+}
+
+/// A whole text file, or nil when it cannot be read.
+func readText(_ path: String) -> String? {
+  guard let f = fopen(path, "rb") else { return nil }
+  defer { fclose(f) }
+  var out: [UInt8] = []
+  var buf = [UInt8](repeating: 0, count: 65536)
+  while true {
+    let n = fread(&buf, 1, buf.count, f)
+    if n > 0 { out.append(contentsOf: buf[0..<n]) }
+    if n < buf.count { break }
+  }
+  return String(validating: out, as: UTF8.self)
 }
 
 /// Carries the audit summary out of the publish hook.

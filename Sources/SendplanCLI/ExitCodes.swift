@@ -11,6 +11,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
   case usage = 64
   case dataError = 65
   case noInput = 66
+  case software = 70
   case cannotCreate = 73
   case ioError = 74
   case tempFail = 75
@@ -22,7 +23,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
       1   some tenants failed (row-level errors); the others were planned
       64  usage error (bad flag or value)
       65  bad input data (structural error), a bad key file, or a damaged audit trail; nothing was written
-      66  input missing (no such bundle folder)
+      66  input missing (no such bundle folder, templates folder or report file)
+      70  a report failed validation (a sendplan or template bug); nothing was published
       73  cannot create output (OUT not writable, or not a sendplan folder)
       74  I/O error while reading or writing (disk full); the audit run is left unsealed, retry
       75  temporary failure: another run holds the audit lock, or the run was stopped; retry later

@@ -61,7 +61,7 @@ public enum RunWriter {
   /// OUT is left as it was and the error is rethrown.
   public static func run(
     bundle: ExportBundle, options: RunOptions, refused: [ID: [RowIssue]] = [:],
-    afterTenant: (@Sendable (TenantPlan) throws -> Void)? = nil,
+    afterTenant: (@Sendable (TenantOutcome, TenantFiles) throws -> Void)? = nil,
     beforePublish: (([TenantOutcome]) throws -> Void)? = nil,
     progress: (@Sendable (Int, Int) -> Void)? = nil
   ) throws -> RunResult {
@@ -94,7 +94,9 @@ public enum RunWriter {
       do {
         let outcome = try writeTenant(
           tenant, folder: folders[i], dir: dir, options: options, refused: refused[tenant.customerID], syncer: syncer)
-        if let afterTenant, let plan = outcome.plan { try afterTenant(plan) }
+        if let afterTenant {
+          try afterTenant(outcome, TenantFiles(dir: dir, sync: options.sync, syncer: syncer))
+        }
         outcomes.withLock { $0[i] = outcome }
       } catch {
         firstError.withLock { if $0 == nil { $0 = error } }
@@ -157,6 +159,22 @@ public enum RunWriter {
         syncer: syncer)
       return TenantOutcome(customerID: tenant.customerID, folder: folder, plan: plan, failure: nil)
     }
+  }
+}
+
+/// Lets a run hook add files to a tenant's folder, written and synced like the others.
+public struct TenantFiles: Sendable {
+  /// The tenant's folder in the staging copy of OUT.
+  public let dir: String
+  let sync: Bool
+  let syncer: Syncer?
+
+  /// Writes `name` in the tenant's folder and returns its path.
+  @discardableResult
+  public func write(_ name: String, _ bytes: [UInt8]) throws(OutputError) -> String {
+    let path = dir + "/" + name
+    try OutputFile.write(bytes, to: path, sync: sync, syncer: syncer)
+    return path
   }
 }
 

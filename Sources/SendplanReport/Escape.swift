@@ -1,0 +1,76 @@
+/// Text made safe for XML 1.0 and XHTML.
+///
+/// Characters XML 1.0 forbids, and other control characters, are replaced by something visible
+/// rather than dropped: C0 controls by their Control Pictures symbol (U+2400 + code, so NUL shows
+/// as ␀), DEL by ␡, C1 controls and U+FFFE/U+FFFF by U+FFFD. Tab, line feed and carriage return
+/// are kept in text and written as character references in attributes.
+public enum XMLEscape {
+  /// Appends `s` escaped for a double-quoted attribute value; also correct as element text.
+  public static func attribute(_ s: String, into out: inout [UInt8]) {
+    var s = s
+    s.withUTF8 { p in
+      var i = 0
+      let n = p.count
+      while i < n {
+        let c = p[i]
+        switch c {
+        case 0x26: out.append(contentsOf: amp)
+        case 0x3C: out.append(contentsOf: lt)
+        case 0x3E: out.append(contentsOf: gt)
+        case 0x22: out.append(contentsOf: quot)
+        case 0x27: out.append(contentsOf: apos)
+        case 0x09: out.append(contentsOf: tab)
+        case 0x0A: out.append(contentsOf: lf)
+        case 0x0D: out.append(contentsOf: cr)
+        case 0x00...0x1F: appendScalar(0x2400 + UInt32(c), &out)
+        case 0x7F: appendScalar(0x2421, &out)
+        case 0xC2 where i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F:
+          appendScalar(0xFFFD, &out)
+          i += 1
+        case 0xEF where i + 2 < n && p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF):
+          appendScalar(0xFFFD, &out)
+          i += 2
+        default: out.append(c)
+        }
+        i += 1
+      }
+    }
+  }
+
+  /// `s` with forbidden and control characters replaced visibly, not entity-escaped; for values a
+  /// template engine escapes itself.
+  public static func visible(_ s: String) -> String {
+    var needs = false
+    for u in s.unicodeScalars where replacement(u) != nil {
+      needs = true
+      break
+    }
+    guard needs else { return s }
+    var out = String.UnicodeScalarView()
+    for u in s.unicodeScalars { out.append(replacement(u) ?? u) }
+    return String(out)
+  }
+
+  static func replacement(_ u: Unicode.Scalar) -> Unicode.Scalar? {
+    switch u.value {
+    case 0x09, 0x0A, 0x0D: return nil
+    case 0x00...0x1F: return Unicode.Scalar(0x2400 + u.value)
+    case 0x7F: return Unicode.Scalar(0x2421)
+    case 0x80...0x9F, 0xFFFE, 0xFFFF: return Unicode.Scalar(0xFFFD)
+    default: return nil
+    }
+  }
+
+  static func appendScalar(_ v: UInt32, _ out: inout [UInt8]) {
+    if let u = Unicode.Scalar(v) { out.append(contentsOf: String(Character(u)).utf8) }
+  }
+
+  static let amp = Array("&amp;".utf8)
+  static let lt = Array("&lt;".utf8)
+  static let gt = Array("&gt;".utf8)
+  static let quot = Array("&quot;".utf8)
+  static let apos = Array("&#39;".utf8)
+  static let tab = Array("&#9;".utf8)
+  static let lf = Array("&#10;".utf8)
+  static let cr = Array("&#13;".utf8)
+}

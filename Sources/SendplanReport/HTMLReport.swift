@@ -1,0 +1,277 @@
+import Mustache
+import SendplanEngine
+import SendplanModel
+
+/// Templates for the reports: the built-in ones, or an operator's folder (`--templates`).
+public struct ReportTemplates: Sendable {
+  let library: MustacheLibrary
+  /// The text of report.xsd that goes with the templates.
+  public let schema: String
+
+  public static let htmlTemplate = "report.html"
+
+  /// The templates built into the binary.
+  public static func builtIn() throws(ReportError) -> ReportTemplates {
+    try ReportTemplates(files: EmbeddedTemplates.files, origin: "built-in templates")
+  }
+
+  /// The built-in files by name, for merging with an operator's folder.
+  public static var defaultFiles: [String: String] { EmbeddedTemplates.files }
+
+  /// `files` maps file names (`report.html.mustache`, `report.xsd`) to their text.
+  public init(files: [String: String], origin: String) throws(ReportError) {
+    var lib = MustacheLibrary()
+    guard let html = files["report.html.mustache"] else {
+      throw ReportError(
+        code: "template_missing", path: origin, message: "report.html.mustache is missing",
+        fix: "copy templates/report.html.mustache into the templates folder")
+    }
+    guard let xsd = files["report.xsd"] else {
+      throw ReportError(
+        code: "template_missing", path: origin, message: "report.xsd is missing",
+        fix: "copy templates/report.xsd into the templates folder")
+    }
+    do {
+      try lib.register(html, named: Self.htmlTemplate)
+    } catch {
+      throw ReportError(
+        code: "template_invalid", path: origin + "/report.html.mustache",
+        message: "the template does not parse: \(error)",
+        fix: "fix the Mustache syntax")
+    }
+    library = lib
+    schema = xsd
+  }
+}
+
+/// Builds `report.html` from the plan through the Mustache template, which escapes every value.
+public enum HTMLReport {
+  /// At most this many items of one enrollment are listed; report.xml always has all of them.
+  public static let itemsPerEnrollment = 100
+  /// At most this many items are listed in one report.
+  public static let itemsPerReport = 5000
+  /// The status chart shows at most this many enrollments (the largest).
+  public static let chartEnrollments = 40
+
+  static let fixes: [String: String] = [
+    "sequence_not_active": "Activate the sequence, or move the enrollment to an active sequence.",
+    "identity_missing": "Set identity_id on the enrollment or on its sequence.",
+    "identity_not_found": "Add the sender identity to identities, or correct the identity id.",
+    "identity_not_verified": "Verify the sender identity.",
+    "invalid_step": "Give every step of the sequence a distinct step_order.",
+    "template_not_found": "Add the template, or correct the step's template_id.",
+    "template_not_active": "Activate the template, or point the step at an active one.",
+  ]
+
+  static let colors = [
+    "WouldSend": "#1b7f3b", "Skipped": "#c98a00", "FailedValidation": "#b42318", "Paused": "#3a5ccc",
+  ]
+  static let labels = [
+    "WouldSend": "Would send", "Skipped": "Skipped", "FailedValidation": "Failed validation", "Paused": "Paused",
+  ]
+  static let order = ["WouldSend", "Skipped", "FailedValidation", "Paused"]
+
+  static func v(_ s: String) -> String { XMLEscape.visible(s) }
+
+  static func header(customerID: ID, asOf: Timestamp, context: ReportContext) -> [String: Any] {
+    var d: [String: Any] = [
+      "customerId": v(customerID.string),
+      "runId": v(context.runID),
+      "asOf": asOf.rfc3339,
+      "tool": "sendplan " + context.toolVersion,
+      "inputs": context.inputs.map {
+        ["file": v($0.name), "sha256": $0.sha256, "rows": $0.rows, "bytes": $0.bytes] as [String: Any]
+      },
+    ]
+    if let a = context.audit {
+      d["audit"] =
+        [
+          "chainHead": a.chainHead, "merkleRoot": a.merkleRoot, "segment": a.segment, "treeSize": a.treeSize,
+          "signedText": a.signed ? "checkpoint signed" : "checkpoint unsigned",
+        ] as [String: Any]
+    }
+    return d
+  }
+
+  /// The report of a planned tenant.
+  public static func render(_ plan: TenantPlan, context: ReportContext, templates: ReportTemplates) -> [UInt8] {
+    var d = header(customerID: plan.customerID, asOf: plan.asOf, context: context)
+    var planned: [String: Any] = [:]
+    planned["statuses"] = order.map {
+      ["name": $0, "label": labels[$0] ?? $0, "count": plan.counts.count(status: $0)] as [String: Any]
+    }
+    planned["items"] = plan.counts.items
+    planned["enrollmentsPlanned"] = plan.enrollments.count
+    planned["enrollmentsNotPlanned"] = plan.notPlanned.values.reduce(0, +)
+    planned["orphanCount"] = plan.orphans.count
+    var reasons: [[String: Any]] = []
+    for (status, table) in [
+      ("Skipped", plan.counts.skippedByReason), ("FailedValidation", plan.counts.failedByReason),
+      ("Paused", plan.counts.pausedByReason),
+    ] {
+      for (code, count) in table.sorted(by: { $0.key < $1.key }) where count > 0 {
+        reasons.append(["status": status, "code": code, "count": count])
+      }
+    }
+    planned["reasons"] = reasons
+    let notPlanned = plan.notPlanned.sorted { $0.key < $1.key }.filter { $0.value > 0 }
+    planned["notPlanned"] = notPlanned.map { ["status": $0.key, "count": $0.value] as [String: Any] }
+    planned["hasNotPlanned"] = !notPlanned.isEmpty
+
+    var failures: [[String: Any]] = []
+    var paused: [[String: Any]] = []
+    var rows: [[String: Any]] = []
+    var listed = 0
+    var perEnrollment: [(anchor: String, id: String, counts: [String: Int])] = []
+    for (k, e) in plan.enrollments.enumerated() {
+      let anchor = "enrollment-\(k + 1)"
+      var counts: [String: Int] = [:]
+      var groups: [String: Int] = [:]
+      var groupOrder: [String] = []
+      var pauseReason: String?
+      for item in e.items {
+        counts[item.status.name, default: 0] += 1
+        switch item.status {
+        case .failedValidation(let r):
+          let key = "\(e.steps[Int(item.step)].order)\u{0}\(r.rawValue)"
+          if groups[key] == nil { groupOrder.append(key) }
+          groups[key, default: 0] += 1
+        case .paused(let r): pauseReason = pauseReason ?? r.rawValue
+        default: break
+        }
+      }
+      for key in groupOrder {
+        let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
+        let reason = String(parts[1])
+        failures.append([
+          "anchor": anchor, "enrollmentId": v(e.enrollmentID.string), "step": String(parts[0]), "reason": reason,
+          "count": groups[key] ?? 0, "fix": fixes[reason] ?? "",
+        ])
+      }
+      if let pauseReason {
+        paused.append([
+          "anchor": anchor, "enrollmentId": v(e.enrollmentID.string), "reason": pauseReason,
+          "count": counts["Paused"] ?? 0,
+        ])
+      }
+      let budget = max(0, min(itemsPerEnrollment, itemsPerReport - listed))
+      let shown = e.items.prefix(budget).map { item -> [String: Any] in
+        let r = e.recipients[Int(item.recipient)]
+        let step = e.steps[Int(item.step)]
+        var row: [String: Any] = [
+          "recipientId": v(r.id.string), "email": v(r.email), "step": String(step.order), "status": item.status.name,
+        ]
+        if let reason = item.status.reason { row["reason"] = reason }
+        if let t = step.templateID { row["templateId"] = v(t.string) }
+        return row
+      }
+      listed += shown.count
+      var row: [String: Any] = [
+        "anchor": anchor, "enrollmentId": v(e.enrollmentID.string), "status": e.status.rawValue,
+        "errors": e.errors.map(\.rawValue), "wouldSend": counts["WouldSend"] ?? 0, "skipped": counts["Skipped"] ?? 0,
+        "failed": counts["FailedValidation"] ?? 0, "pausedCount": counts["Paused"] ?? 0, "items": shown,
+        "hasItems": !shown.isEmpty,
+      ]
+      if let i = e.identityID { row["identityId"] = v(i.string) }
+      if e.items.count > shown.count { row["omitted"] = e.items.count - shown.count }
+      rows.append(row)
+      perEnrollment.append((anchor, e.enrollmentID.string, counts))
+    }
+    planned["failures"] = failures
+    planned["hasFailures"] = !failures.isEmpty
+    planned["paused"] = paused
+    planned["hasPaused"] = !paused.isEmpty
+    planned["enrollments"] = rows
+    var orphans: [[String: Any]] = []
+    for r in plan.orphans.recipients {
+      orphans.append([
+        "kind": "recipient", "line": r.line, "ref": "enrollment " + v(r.enrollmentID.string),
+        "row": "recipient " + v(r.id.string),
+      ])
+    }
+    for s in plan.orphans.steps {
+      orphans.append([
+        "kind": "step", "line": s.line, "ref": "sequence " + v(s.sequenceID.string), "row": "step \(s.order)",
+      ])
+    }
+    planned["orphans"] = orphans
+    planned["hasOrphans"] = !orphans.isEmpty
+    if let chart = statusChart(perEnrollment) { planned["chartStatus"] = chart }
+    if let chart = skipChart(plan.counts.skippedByReason) { planned["chartSkips"] = chart }
+    d["planned"] = planned
+    return render(d, templates)
+  }
+
+  /// The short report of a tenant that failed with row errors.
+  public static func renderFailed(
+    _ failure: TenantFailure, asOf: Timestamp, context: ReportContext, templates: ReportTemplates
+  ) -> [UInt8] {
+    var d = header(customerID: failure.customerID, asOf: asOf, context: context)
+    d["failed"] = [
+      "errors": failure.issues.map {
+        [
+          "file": v($0.file), "line": $0.line, "code": $0.code, "message": v($0.message), "fix": v($0.fix),
+        ] as [String: Any]
+      }
+    ]
+    return render(d, templates)
+  }
+
+  static func render(_ d: [String: Any], _ templates: ReportTemplates) -> [UInt8] {
+    Array((templates.library.render(d, withTemplate: ReportTemplates.htmlTemplate) ?? "").utf8)
+  }
+
+  static func statusChart(_ rows: [(anchor: String, id: String, counts: [String: Int])]) -> [String: Any]? {
+    guard !rows.isEmpty else { return nil }
+    let top = rows.enumerated().sorted {
+      let a = $0.element.counts.values.reduce(0, +)
+      let b = $1.element.counts.values.reduce(0, +)
+      return a != b ? a > b : $0.offset < $1.offset
+    }.prefix(chartEnrollments).sorted { $0.offset < $1.offset }.map(\.element)
+    let maxTotal = max(1, top.map { $0.counts.values.reduce(0, +) }.max() ?? 1)
+    let labelWidth = 170
+    let barWidth = 480
+    var bars: [[String: Any]] = []
+    for (i, r) in top.enumerated() {
+      let y = 4 + i * 20
+      var x = Double(labelWidth)
+      var segs: [[String: Any]] = []
+      let total = r.counts.values.reduce(0, +)
+      for s in order {
+        let n = r.counts[s] ?? 0
+        guard n > 0 else { continue }
+        let w = Double(barWidth) * Double(n) / Double(maxTotal)
+        segs.append([
+          "x": fmt(x), "y": y, "w": fmt(w), "fill": colors[s] ?? "#888", "title": "\(labels[s] ?? s): \(n)",
+        ])
+        x += w
+      }
+      var label = v(r.id)
+      if label.count > 24 { label = String(label.prefix(23)) + "…" }
+      bars.append(["label": label, "ty": y + 11, "tx": fmt(x + 6), "segs": segs, "total": total])
+    }
+    return [
+      "width": labelWidth + barWidth + 60, "height": 8 + top.count * 20, "bars": bars, "more": rows.count > top.count,
+      "shown": top.count, "total": rows.count,
+      "legend": order.map { ["name": labels[$0] ?? $0, "fill": colors[$0] ?? "#888"] },
+    ]
+  }
+
+  static func skipChart(_ reasons: [String: Int]) -> [String: Any]? {
+    let rows = reasons.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+    guard !rows.isEmpty else { return nil }
+    let maxCount = max(1, rows.map(\.value).max() ?? 1)
+    var bars: [[String: Any]] = []
+    for (i, r) in rows.enumerated() {
+      let y = 4 + i * 20
+      let w = 480.0 * Double(r.value) / Double(maxCount)
+      bars.append(["label": r.key, "ty": y + 11, "x": 170, "y": y, "w": fmt(w), "tx": fmt(176 + w), "count": r.value])
+    }
+    return ["width": 710, "height": 8 + rows.count * 20, "bars": bars]
+  }
+
+  static func fmt(_ d: Double) -> String {
+    let r = (d * 10).rounded() / 10
+    return r == r.rounded() ? String(Int(r)) : String(r)
+  }
+}
