@@ -23,7 +23,9 @@ public struct SendplanCommand: ParsableCommand {
     abstract: "Dry-run planner for email sequences: who would get which step, who would not, and why.",
     discussion: ExitStatus.helpText,
     version: Tool.version,
-    subcommands: [RunCommand.self, ValidateCommand.self, DiffCommand.self, AuditCommand.self]
+    subcommands: [
+      RunCommand.self, ValidateCommand.self, DiffCommand.self, AuditCommand.self, CheckReportCommand.self,
+    ]
   )
 
   public init() {}

@@ -20,6 +20,7 @@ public struct ReportTemplates: Sendable {
 
   /// `files` maps file names (`report.html.mustache`, `report.xsd`) to their text.
   public init(files: [String: String], origin: String) throws(ReportError) {
+    XHTMLEscaping.install()
     var lib = MustacheLibrary()
     guard let html = files["report.html.mustache"] else {
       throw ReportError(
@@ -32,7 +33,8 @@ public struct ReportTemplates: Sendable {
         fix: "copy templates/report.xsd into the templates folder")
     }
     do {
-      try lib.register(html, named: Self.htmlTemplate)
+      // Every template, the operator's too, renders with byte-level escaping (see XHTMLEscaping).
+      try lib.register("{{% CONTENT_TYPE: XHTML}}" + html, named: Self.htmlTemplate)
     } catch {
       throw ReportError(
         code: "template_invalid", path: origin + "/report.html.mustache",
@@ -273,5 +275,23 @@ public enum HTMLReport {
   static func fmt(_ d: Double) -> String {
     let r = (d * 10).rounded() / 10
     return r == r.rounded() ? String(Int(r)) : String(r)
+  }
+}
+
+/// Mustache's own HTML escaping walks Characters, so a quote followed by a combining mark (one
+/// grapheme) would slip through unescaped. Every template, including an operator's, gets byte-level
+/// escaping instead: `&<>"'` as entities, tab/LF/CR as character references, and forbidden
+/// characters replaced visibly.
+struct XHTMLEscaping: MustacheContentType {
+  func escapeText(_ text: String) -> String {
+    var out: [UInt8] = []
+    out.reserveCapacity(text.utf8.count + 16)
+    XMLEscape.attribute(text, into: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Registers the "XHTML" content type; idempotent.
+  static func install() {
+    MustacheContentTypes.register(XHTMLEscaping(), named: "XHTML")
   }
 }

@@ -1,0 +1,62 @@
+import ArgumentParser
+import SendplanReport
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+struct CheckReportCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "check-report",
+    abstract: "Validate report files: .xml against report.xsd, anything else as well-formed XHTML.",
+    discussion: """
+      Uses libxml2 in process with network access, DTD loading and entity substitution off.
+      Prints one line per file. Exits 0 when every file is valid, 1 when one is not, 66 when one is missing.
+      """
+  )
+
+  @Argument(help: "Report files (report.xml, report.html).")
+  var files: [String]
+
+  @Option(name: .long, help: "The schema to check XML against (default: the built-in report.xsd).")
+  var schema: String?
+
+  func run() throws {
+    let console = Console.current
+    let xsd: String
+    if let schema {
+      guard let text = readText(schema) else {
+        console.err("error: \(schema): cannot read the schema (fix: pass an existing report.xsd)")
+        throw Exit(status: .noInput)
+      }
+      xsd = text
+    } else {
+      xsd = ReportTemplates.defaultFiles["report.xsd"] ?? ""
+    }
+    let validator: ReportValidator
+    do {
+      validator = try ReportValidator(xsd: xsd, path: schema ?? "built-in report.xsd")
+    } catch {
+      console.err("error: \(error)")
+      throw Exit(status: .dataError)
+    }
+    var bad = 0
+    var missing = 0
+    for f in files {
+      guard readText(f) != nil || access(f, R_OK) == 0 else {
+        console.err("error: \(f): cannot read the file")
+        missing += 1
+        continue
+      }
+      let problem = f.hasSuffix(".xml") ? validator.checkXML(f) : ReportValidator.checkWellFormed(f)
+      if let problem {
+        console.out("FAIL \(problem.path): \(problem.message)")
+        bad += 1
+      } else {
+        console.out("ok   \(f)")
+      }
+    }
+    if missing > 0 { throw Exit(status: .noInput) }
+    if bad > 0 { throw Exit(status: .tenantsFailed) }
+  }
+}
