@@ -169,6 +169,9 @@ struct RunCommand: ParsableCommand {
     help: "Folder with report.html.mustache and/or report.xsd to use instead of the built-in templates.")
   var templates: String?
 
+  @Flag(name: .customLong("no-reports"), help: "Skip report.html and report.xml (for throwaway or benchmark runs).")
+  var noReports = false
+
   @Option(name: .customLong("debug-kill-at"), help: .hidden)
   var debugKillAt: Int?
 
@@ -204,7 +207,7 @@ struct RunCommand: ParsableCommand {
         throw Exit(status: ExitStatus.of(error))
       }
     }
-    let reporter = try loadReporter(templates, console: console)
+    let reporter = noReports ? nil : try loadReporter(templates, console: console)
     let bundle = try readBundle(inputOptions.input, console: console)
     let readDone = monotonicSeconds()
     if !quiet {
@@ -244,7 +247,7 @@ struct RunCommand: ParsableCommand {
         ctx.audit = AuditSeal(
           segment: s.segment, treeSize: s.treeSize, chainHead: s.chainHead, merkleRoot: s.merkleRoot, signed: signed)
       }
-      try reporter.write(outcome, asOf: asOfTime, context: ctx, files: files)
+      if let reporter { try reporter.write(outcome, asOf: asOfTime, context: ctx, files: files) }
     }
     do {
       result = try RunWriter.run(

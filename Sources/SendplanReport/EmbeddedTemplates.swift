@@ -172,18 +172,18 @@ tr { page-break-inside: avoid; }
 </table>
 {{#enrollments}}
 <section class="enrollment" id="{{anchor}}">
-<h3>Enrollment <code>{{enrollmentId}}</code> ({{status}}{{#identityId}}, identity <code>{{identityId}}</code>{{/identityId}})</h3>
+<h3>Enrollment <code>{{enrollmentId}}</code> ({{status}}{{#hasIdentity}}, identity <code>{{identityId}}</code>{{/hasIdentity}})</h3>
 {{#hasItems}}
 <table>
 <caption>Items of enrollment {{enrollmentId}}</caption>
 <thead><tr><th scope="col">Recipient</th><th scope="col">Email</th><th scope="col" class="n">Step</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Template</th></tr></thead>
 <tbody>
-{{#items}}<tr><td><code>{{recipientId}}</code></td><td>{{email}}</td><td class="n">{{step}}</td><td class="{{status}}">{{status}}</td><td>{{#reason}}<code>{{reason}}</code>{{/reason}}</td><td>{{#templateId}}<code>{{templateId}}</code>{{/templateId}}</td></tr>{{/items}}
+{{#items}}<tr><td><code>{{recipientId}}</code></td><td>{{email}}</td><td class="n">{{step}}</td><td class="{{status}}">{{status}}</td><td>{{#hasReason}}<code>{{reason}}</code>{{/hasReason}}</td><td>{{#hasTemplate}}<code>{{templateId}}</code>{{/hasTemplate}}</td></tr>{{/items}}
 </tbody>
 </table>
 {{/hasItems}}
 {{^hasItems}}<p>No items.</p>{{/hasItems}}
-{{#omitted}}<p class="note">{{omitted}} more items of this enrollment are not shown here; report.xml lists every item.</p>{{/omitted}}
+{{#hasOmitted}}<p class="note">{{omitted}} more items of this enrollment are not shown here; report.xml lists every item.</p>{{/hasOmitted}}
 </section>
 {{/enrollments}}
 </section>
