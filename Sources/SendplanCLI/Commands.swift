@@ -24,7 +24,8 @@ public struct SendplanCommand: ParsableCommand {
     discussion: ExitStatus.helpText,
     version: Tool.version,
     subcommands: [
-      RunCommand.self, ValidateCommand.self, DiffCommand.self, AuditCommand.self, CheckReportCommand.self,
+      RunCommand.self, ValidateCommand.self, DiffCommand.self, AuditCommand.self, ReportCommand.self,
+      CheckReportCommand.self,
     ]
   )
 
@@ -238,7 +239,7 @@ struct RunCommand: ParsableCommand {
       let sealedBefore = alreadySealed
       beforePublish = { _ in summary.value = try audit.commit(alreadySealed: sealedBefore) }
     }
-    let context = ReportContext(runID: id, toolVersion: Tool.version, inputs: bundle.inputs)
+    let context = ReportContext(runID: id, toolVersion: Tool.version, inputs: bundle.inputs.map(ReportInput.init))
     let signed = signingKey != nil
     let auditor = audit
     let afterTenant: @Sendable (TenantOutcome, TenantFiles) throws -> Void = { outcome, files in

@@ -7,6 +7,12 @@ public struct PlannedStep: Sendable, Equatable {
   public var templateID: ID?
   /// Step-level validation failure (rule 3 of §3.3), if any.
   public var failure: ValidationReason?
+
+  public init(order: Int64, templateID: ID?, failure: ValidationReason?) {
+    self.order = order
+    self.templateID = templateID
+    self.failure = failure
+  }
 }
 
 /// One (recipient, step) item. Indices point into the enrollment plan's arrays.
@@ -14,6 +20,12 @@ public struct PlannedItem: Sendable, Equatable {
   public var recipient: Int32
   public var step: Int32
   public var status: ItemStatus
+
+  public init(recipient: Int32, step: Int32, status: ItemStatus) {
+    self.recipient = recipient
+    self.step = step
+    self.status = status
+  }
 }
 
 /// The dry run of one enrollment.
@@ -30,6 +42,19 @@ public struct EnrollmentPlan: Sendable {
   public var recipients: [RecipientRow]
   /// Items ordered by step order, then recipient id.
   public var items: [PlannedItem]
+
+  public init(
+    enrollmentID: ID, status: EnrollmentStatus, errors: [EnrollmentError], identityID: ID?, steps: [PlannedStep],
+    recipients: [RecipientRow], items: [PlannedItem]
+  ) {
+    self.enrollmentID = enrollmentID
+    self.status = status
+    self.errors = errors
+    self.identityID = identityID
+    self.steps = steps
+    self.recipients = recipients
+    self.items = items
+  }
 }
 
 /// Rows that reference something missing in their own tenant.
@@ -40,6 +65,11 @@ public struct Orphans: Sendable, Equatable {
   public var steps: [StepRow] = []
 
   public var count: Int { recipients.count + steps.count }
+
+  public init(recipients: [RecipientRow] = [], steps: [StepRow] = []) {
+    self.recipients = recipients
+    self.steps = steps
+  }
 }
 
 /// Counts by status and reason for a set of items.
@@ -119,6 +149,18 @@ public struct TenantPlan: Sendable {
   public var notPlanned: [String: Int]
   public var orphans: Orphans
   public var counts: PlanCounts
+
+  public init(
+    customerID: ID, asOf: Timestamp, enrollments: [EnrollmentPlan], notPlanned: [String: Int], orphans: Orphans,
+    counts: PlanCounts
+  ) {
+    self.customerID = customerID
+    self.asOf = asOf
+    self.enrollments = enrollments
+    self.notPlanned = notPlanned
+    self.orphans = orphans
+    self.counts = counts
+  }
 }
 
 /// The planning engine: a pure function of one tenant's rows and `asOf`.

@@ -82,7 +82,7 @@ public enum HTMLReport {
       "asOf": asOf.rfc3339,
       "tool": "sendplan " + context.toolVersion,
       "inputs": context.inputs.map {
-        ["file": v($0.name), "sha256": $0.sha256, "rows": $0.rows, "bytes": $0.bytes] as [String: Any]
+        ["file": v($0.file), "sha256": $0.sha256, "rows": $0.rows, "bytes": $0.bytes] as [String: Any]
       },
     ]
     if let a = context.audit {

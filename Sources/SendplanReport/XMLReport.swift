@@ -1,15 +1,32 @@
 import SendplanEngine
 import SendplanModel
 
+/// One input file as the report lists it (provenance).
+public struct ReportInput: Sendable, Equatable {
+  public var file: String
+  public var sha256: String
+  public var bytes: Int
+  public var rows: Int
+
+  public init(file: String, sha256: String, bytes: Int, rows: Int) {
+    self.file = file
+    self.sha256 = sha256
+    self.bytes = bytes
+    self.rows = rows
+  }
+
+  public init(_ f: InputFile) { self.init(file: f.name, sha256: f.sha256, bytes: f.bytes, rows: f.rows) }
+}
+
 /// What a report says about the run besides the plan.
 public struct ReportContext: Sendable {
   public var runID: String
   public var toolVersion: String
-  public var inputs: [InputFile]
+  public var inputs: [ReportInput]
   /// Present once the tenant's audit stream holds this run.
   public var audit: AuditSeal?
 
-  public init(runID: String, toolVersion: String, inputs: [InputFile], audit: AuditSeal? = nil) {
+  public init(runID: String, toolVersion: String, inputs: [ReportInput], audit: AuditSeal? = nil) {
     self.runID = runID
     self.toolVersion = toolVersion
     self.inputs = inputs
@@ -61,7 +78,7 @@ public enum XMLReport {
     raw(">\n<inputs>\n")
     for f in context.inputs {
       raw("<input")
-      attr("file", f.name)
+      attr("file", f.file)
       attr("sha256", f.sha256)
       num("bytes", f.bytes)
       num("rows", f.rows)

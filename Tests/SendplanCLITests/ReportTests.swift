@@ -119,6 +119,35 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: out.path))
   }
 
+  @Test func reportRerendersFromReportXMLWithoutReplanning() throws {
+    // One planned and one failed tenant, audited, so every part of the header is exercised.
+    let input = try bundle([
+      "batches.csv": "customer_id,batch_id,status\nacme,b1,paused\nglobex,b9,paused\nglobex,b9,active\n"
+    ])
+    let root = try tempDir("rerender")
+    let out = root.appendingPathComponent("out")
+    let r = sendplan([
+      "run", "--input", input.path, "--out", out.path, "--as-of", sampleAsOf, "--audit-dir", root.path + "/audit",
+    ])
+    #expect(r.code == 1, "\(r.err)")
+    let before = try tree(out)
+    #expect(before.keys.filter { $0.hasSuffix("report.html") }.count == 2)
+    let again = sendplan(["report", "--out", out.path])
+    #expect(again.code == 0, "\(again.err)")
+    #expect(again.out.contains("rendered 2 report.html"))
+    #expect(try tree(out) == before, "re-rendering with the same templates changes nothing")
+
+    let templates = try tempDir("tpl")
+    try
+      "<html xmlns=\"http://www.w3.org/1999/xhtml\"><body><p>Brand {{customerId}} {{#planned}}{{items}}{{/planned}}</p></body></html>"
+      .write(to: templates.appendingPathComponent("report.html.mustache"), atomically: true, encoding: .utf8)
+    #expect(sendplan(["report", "--out", out.path, "--templates", templates.path]).code == 0)
+    let after = try tree(out)
+    let acme = try #require(after.first { $0.key.hasPrefix("tenants/acme-") && $0.key.hasSuffix("report.html") })
+    #expect(String(decoding: acme.value, as: UTF8.self).contains("Brand acme 49"))
+    for (k, v) in before where !k.hasSuffix("report.html") { #expect(after[k] == v, "\(k) must not change") }
+  }
+
   @Test func operatorTemplatesAreUsed() throws {
     let templates = try tempDir("tpl")
     try "<html xmlns=\"http://www.w3.org/1999/xhtml\"><body><p>Brand: {{customerId}}</p></body></html>".write(
