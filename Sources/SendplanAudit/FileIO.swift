@@ -111,14 +111,28 @@ enum AuditFS {
   }
 
   static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String, faults: FaultPoints?) throws(AuditError) {
-    var start = bytes.startIndex
+    let failure: AuditError? = bytes.withUnsafeBytes { p in
+      do throws(AuditError) {
+        try writeAll(fd, p, path: path, faults: faults)
+        return nil
+      } catch {
+        return error
+      }
+    }
+    if let failure { throw failure }
+  }
+
+  static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, faults: FaultPoints?)
+    throws(AuditError)
+  {
+    var start = 0
     let chunk = 1 << 20
-    while start < bytes.endIndex {
-      let end = min(start + chunk, bytes.endIndex)
+    while start < bytes.count {
+      let end = min(start + chunk, bytes.count)
       try faults?.step("write", path)
       var off = start
       while off < end {
-        let n = bytes[off..<end].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let n = write(fd, bytes.baseAddress.map { $0 + off }, end - off)
         if n < 0 {
           if errno == EINTR { continue }
           throw ioError("write", path, errno)
@@ -139,7 +153,8 @@ enum AuditFS {
   }
 
   /// Appends to `path`, creating it when `create` is set (and refusing to if it exists).
-  static func append(_ path: String, _ bytes: ArraySlice<UInt8>, create: Bool, faults: FaultPoints?) throws(AuditError)
+  static func append(_ path: String, _ bytes: UnsafeRawBufferPointer, create: Bool, faults: FaultPoints?)
+    throws(AuditError)
   {
     let flags = O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0)
     let fd = open(path, flags, 0o644)

@@ -261,7 +261,9 @@ struct IndexEntry: Sendable, Equatable {
 
 /// The bytes and facts of one run's segment for one tenant.
 struct BuiltSegment {
-  var bytes: [UInt8]
+  /// The segment's bytes, kept in the encoder's buffer rather than copied.
+  var writer: ByteWriter
+  var count: Int { writer.count }
   var chainHead: Hash32
   var frontier: MerkleFrontier
   var counts: [EventType: Int]
@@ -322,7 +324,7 @@ enum SegmentBuilder {
       }
     }
     return BuiltSegment(
-      bytes: enc.out, chainHead: enc.chain, frontier: enc.frontier, counts: enc.counts, index: index,
+      writer: enc.w, chainHead: enc.chain, frontier: enc.frontier, counts: enc.counts, index: index,
       firstSeq: first, records: enc.seq - first, enrollments: plan.enrollments.count)
   }
 }

@@ -373,7 +373,7 @@ public final class AuditWriter: @unchecked Sendable {
         let m = try manifest(
           customerID: plan.customerID.string, runID: open.runID, segment: open.number, timestamp: open.timestamp,
           complete: false, firstRecord: state.treeSize, counts: open.counts, prev: state.chainHead,
-          chain: open.chain, frontier: open.frontier, bytes: open.bytes)
+          chain: open.chain, frontier: open.frontier, byteCount: open.bytes.count)
         pending.append(PendingSeal(dir: state.dir, manifest: m.0, checkpoint: m.1, index: open.index))
         chain = open.chain
         frontier = open.frontier
@@ -395,9 +395,10 @@ public final class AuditWriter: @unchecked Sendable {
       try AuditFS.rename(idPath + ".tmp", idPath, faults: faults)
     }
     if !existing.isEmpty {
-      guard existing.count <= built.bytes.count, built.bytes.prefix(existing.count).elementsEqual(existing) else {
+      let all = built.writer.buffer(from: 0)
+      guard existing.count <= all.count, all.prefix(existing.count).elementsEqual(existing) else {
         let line =
-          zip(existing.split(separator: 0x0A), built.bytes.split(separator: 0x0A)).prefix { $0 == $1 }.count + 1
+          zip(existing.split(separator: 0x0A), built.writer.bytes.split(separator: 0x0A)).prefix { $0 == $1 }.count + 1
         throw AuditError(
           .corrupt, code: "audit_run_mismatch", path: "\(path):\(line)",
           message:
@@ -406,21 +407,21 @@ public final class AuditWriter: @unchecked Sendable {
             "re-run with the original bundle and --as-of, or use a new --run-id (the interrupted part is then sealed as incomplete)"
         )
       }
-      try AuditFS.append(path, built.bytes[existing.count...], create: false, faults: faults)
+      try AuditFS.append(path, built.writer.buffer(from: existing.count), create: false, faults: faults)
     } else {
       if AuditFS.exists(path) {
         // Empty after a torn header was quarantined.
-        try AuditFS.append(path, built.bytes[...], create: false, faults: faults)
+        try AuditFS.append(path, built.writer.buffer(from: 0), create: false, faults: faults)
       } else {
-        try AuditFS.append(path, built.bytes[...], create: true, faults: faults)
+        try AuditFS.append(path, built.writer.buffer(from: 0), create: true, faults: faults)
       }
     }
     let m = try manifest(
       customerID: plan.customerID.string, runID: runID, segment: next, timestamp: plan.asOf.rfc3339, complete: true,
       firstRecord: built.firstSeq, counts: built.counts, prev: chain, chain: built.chainHead,
-      frontier: built.frontier, bytes: built.bytes)
+      frontier: built.frontier, byteCount: built.count)
     pending.append(PendingSeal(dir: state.dir, manifest: m.0, checkpoint: m.1, index: built.index))
-    streamBytes += Int64(built.bytes.count)
+    streamBytes += Int64(built.count)
     let outcome = StreamOutcome(
       customerID: plan.customerID, segment: next, eventsAppended: Int(built.records - 1), counts: built.counts,
       streamBytes: streamBytes, treeSize: built.frontier.size, chainHead: built.chainHead.hex,
@@ -430,13 +431,13 @@ public final class AuditWriter: @unchecked Sendable {
 
   func manifest(
     customerID: String, runID: String, segment: Int64, timestamp: String, complete: Bool, firstRecord: Int64,
-    counts: [EventType: Int], prev: Hash32, chain: Hash32, frontier: MerkleFrontier, bytes: [UInt8]
+    counts: [EventType: Int], prev: Hash32, chain: Hash32, frontier: MerkleFrontier, byteCount: Int
   ) throws(AuditError) -> (SealManifest, Checkpoint) {
     let root = frontier.root
     let m = SealManifest(
       customerID: customerID, runID: runID, segment: segment, timestamp: timestamp, complete: complete,
       firstRecord: firstRecord, lastRecord: frontier.size - 1, counts: counts, prevChainHead: prev,
-      chainHead: chain, segmentBytes: Int64(bytes.count),
+      chainHead: chain, segmentBytes: Int64(byteCount),
       treeSize: frontier.size, merkleRoot: root, frontier: frontier.nodes,
       keyID: key.map { AuditKeys.keyID($0.publicKey) })
     var cp = Checkpoint(
