@@ -184,11 +184,3 @@ void sendplan_sha256_concat(const void *a, size_t alen, const void *b, size_t bl
   sendplan_sha256_update(&c, b, blen);
   sendplan_sha256_final(&c, out);
 }
-
-int sendplan_sha256_accelerated(void) {
-#if defined(__x86_64__)
-  return have_shani();
-#else
-  return 0;
-#endif
-}

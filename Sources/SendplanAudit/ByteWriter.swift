@@ -120,22 +120,12 @@ final class ByteWriter {
   }
 
   /// 64 lower-case hex digits.
-  func hex(_ h: Hash32) {
-    ensure(64)
-    var h = h
-    withUnsafeBytes(of: &h) { p in
-      for i in 0..<32 {
-        let b = p[i]
-        base[count + 2 * i] = ByteWriter.hexDigits.utf8Start[Int(b >> 4)]
-        base[count + 2 * i + 1] = ByteWriter.hexDigits.utf8Start[Int(b & 15)]
-      }
-    }
-    count += 64
-  }
+  func hex(_ h: Hash32) { hex(h, bytes: 32) }
 
   /// The first `RecordEncoder.tagLength` hex digits.
-  func hexTag(_ h: Hash32) {
-    let n = RecordEncoder.tagLength / 2
+  func hexTag(_ h: Hash32) { hex(h, bytes: RecordEncoder.tagLength / 2) }
+
+  private func hex(_ h: Hash32, bytes n: Int) {
     ensure(2 * n)
     var h = h
     withUnsafeBytes(of: &h) { p in

@@ -196,10 +196,6 @@ enum AuditFS {
     if Glibc.truncate(path, off_t(size)) != 0 { throw ioError("truncate", path, errno) }
   }
 
-  static func remove(_ path: String) {
-    unlink(path)
-  }
-
   /// Names in a folder, sorted byte-wise; empty when it does not exist.
   static func list(_ path: String) throws(AuditError) -> [String] {
     guard let d = opendir(path) else {

@@ -92,18 +92,8 @@ public enum AuditKeys {
 
   /// Loads a private key, refusing files that group or others can read.
   public static func loadPrivate(_ path: String) throws(AuditError) -> Curve25519.Signing.PrivateKey {
-    guard let bytes = try AuditFS.read(path) else {
-      throw AuditError(
-        .badKey, code: "key_missing", path: path, message: "the signing key file does not exist",
-        fix: "create one with `sendplan audit keygen --out \(path)`")
-    }
-    if let mode = AuditFS.mode(path), mode & 0o077 != 0 {
-      throw AuditError(
-        .badKey, code: "key_permissions", path: path,
-        message: "the signing key is readable by other users (mode \(String(mode & 0o777, radix: 8)))",
-        fix: "chmod 600 \(path)")
-    }
-    let raw = try body(bytes, tag: privateTag, path: path)
+    let raw = try rawKey(
+      path, tag: privateTag, missingFix: "create one with `sendplan audit keygen --out \(path)`", private: true)
     do {
       return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
     } catch {
@@ -113,18 +103,30 @@ public enum AuditKeys {
   }
 
   public static func loadPublic(_ path: String) throws(AuditError) -> Curve25519.Signing.PublicKey {
-    guard let bytes = try AuditFS.read(path) else {
-      throw AuditError(
-        .badKey, code: "key_missing", path: path, message: "the public key file does not exist",
-        fix: "pass the .pub file written by `sendplan audit keygen`")
-    }
-    let raw = try body(bytes, tag: publicTag, path: path)
+    let raw = try rawKey(
+      path, tag: publicTag, missingFix: "pass the .pub file written by `sendplan audit keygen`", private: false)
     do {
       return try Curve25519.Signing.PublicKey(rawRepresentation: raw)
     } catch {
       throw AuditError(
         .badKey, code: "bad_key", path: path, message: "not a valid Ed25519 key", fix: "use the .pub file")
     }
+  }
+
+  /// The 32 key bytes of a key file.
+  static func rawKey(_ path: String, tag: String, missingFix: String, private: Bool) throws(AuditError) -> [UInt8] {
+    guard let bytes = try AuditFS.read(path) else {
+      throw AuditError(
+        .badKey, code: "key_missing", path: path,
+        message: "the \(`private` ? "signing" : "public") key file does not exist", fix: missingFix)
+    }
+    if `private`, let mode = AuditFS.mode(path), mode & 0o077 != 0 {
+      throw AuditError(
+        .badKey, code: "key_permissions", path: path,
+        message: "the signing key is readable by other users (mode \(String(mode & 0o777, radix: 8)))",
+        fix: "chmod 600 \(path)")
+    }
+    return try body(bytes, tag: tag, path: path)
   }
 }
 

@@ -22,15 +22,6 @@ public enum EventType: String, Sendable, CaseIterable, Comparable {
     case .paused: return 4
     }
   }
-
-  static func of(_ status: ItemStatus) -> EventType {
-    switch status {
-    case .wouldSend: return .wouldSend
-    case .skipped: return .skipped
-    case .failedValidation: return .failedValidation
-    case .paused: return .paused
-    }
-  }
 }
 
 /// The first record of every segment; binds the segment to its stream, run and place in the chain.
@@ -56,6 +47,20 @@ public struct Event: Sendable, Equatable {
   public var reason: String?
   /// Enrollment-level error codes, only on an enrollment-level `failed_validation`.
   public var errors: [String]?
+}
+
+extension Event {
+  /// Whether the optional members present are the ones its event type calls for.
+  var hasTheFieldsOfItsType: Bool {
+    switch type {
+    case .dryRunPlanned:
+      return stepOrder != nil && recipientCount != nil && recipientID == nil && reason == nil
+    case .wouldSend:
+      return stepOrder != nil && recipientID != nil && reason == nil && recipientCount == nil
+    case .skipped, .paused, .failedValidation:
+      return reason != nil && recipientCount == nil
+    }
+  }
 }
 
 /// A parsed record line.
@@ -416,16 +421,7 @@ enum RecordDecoder {
       recipientCount: o["c"]?.intValue, reason: o["reason"]?.stringValue, errors: errors)
     let known = ["n", "t", "e", "s", "r", "c", "reason", "errors"]
     guard o.keys.allSatisfy(known.contains) else { throw .malformed("unknown field") }
-    switch type {
-    case .dryRunPlanned:
-      guard event.stepOrder != nil, event.recipientCount != nil, event.recipientID == nil, event.reason == nil
-      else { throw .malformed("bad dry_run_planned fields") }
-    case .wouldSend:
-      guard event.stepOrder != nil, event.recipientID != nil, event.reason == nil, event.recipientCount == nil
-      else { throw .malformed("bad would_send fields") }
-    case .skipped, .paused, .failedValidation:
-      guard event.reason != nil, event.recipientCount == nil else { throw .malformed("bad \(t) fields") }
-    }
+    guard event.hasTheFieldsOfItsType else { throw .malformed("bad \(t) fields") }
     return .event(event)
   }
 }
@@ -491,17 +487,6 @@ enum FastRecord {
       event.reason = r
     }
     guard i == end else { return nil }
-    switch type {
-    case .dryRunPlanned:
-      guard event.stepOrder != nil, event.recipientCount != nil, event.recipientID == nil, event.reason == nil
-      else { return nil }
-    case .wouldSend:
-      guard event.stepOrder != nil, event.recipientID != nil, event.reason == nil, event.recipientCount == nil
-      else { return nil }
-    case .skipped, .paused, .failedValidation:
-      guard event.reason != nil, event.recipientCount == nil, event.stepOrder != nil, event.recipientID != nil
-      else { return nil }
-    }
-    return event
+    return event.hasTheFieldsOfItsType ? event : nil
   }
 }

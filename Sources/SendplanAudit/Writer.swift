@@ -160,7 +160,7 @@ public final class AuditWriter: @unchecked Sendable {
     // stream.json is made durable by the first commit's sync; before that a crash may lose it.
     state.needsIdentity = ownerID == nil
     let last = files.lastLog
-    for n in 1...max(1, last) where last > 0 && !files.logs.contains(n) {
+    for n in stride(from: 1, through: last, by: 1) where !files.logs.contains(n) {
       throw corrupt(AuditLayout.segment(dir, n), "segment_missing", "segment \(n) is missing (later segments exist)")
     }
     let found = try files.committed(dir)

@@ -3,7 +3,7 @@
 /// Characters XML 1.0 forbids, and other control characters, are replaced by something visible
 /// rather than dropped: C0 controls by their Control Pictures symbol (U+2400 + code, so NUL shows
 /// as ␀), DEL by ␡, C1 controls and U+FFFE/U+FFFF by U+FFFD. Tab, line feed and carriage return
-/// are kept in text and written as character references in attributes.
+/// are written as character references, so they survive attribute-value normalisation.
 public enum XMLEscape {
   /// Appends `s` escaped for a double-quoted attribute value; also correct as element text.
   public static func attribute(_ s: String, into out: inout [UInt8]) {
@@ -34,30 +34,6 @@ public enum XMLEscape {
         }
         i += 1
       }
-    }
-  }
-
-  /// `s` with forbidden and control characters replaced visibly, not entity-escaped; for values a
-  /// template engine escapes itself.
-  public static func visible(_ s: String) -> String {
-    var needs = false
-    for u in s.unicodeScalars where replacement(u) != nil {
-      needs = true
-      break
-    }
-    guard needs else { return s }
-    var out = String.UnicodeScalarView()
-    for u in s.unicodeScalars { out.append(replacement(u) ?? u) }
-    return String(out)
-  }
-
-  static func replacement(_ u: Unicode.Scalar) -> Unicode.Scalar? {
-    switch u.value {
-    case 0x09, 0x0A, 0x0D: return nil
-    case 0x00...0x1F: return Unicode.Scalar(0x2400 + u.value)
-    case 0x7F: return Unicode.Scalar(0x2421)
-    case 0x80...0x9F, 0xFFFE, 0xFFFF: return Unicode.Scalar(0xFFFD)
-    default: return nil
     }
   }
 

@@ -10,11 +10,6 @@ public struct ReportTemplates: Sendable {
 
   public static let htmlTemplate = "report.html"
 
-  /// The templates built into the binary.
-  public static func builtIn() throws(ReportError) -> ReportTemplates {
-    try ReportTemplates(files: EmbeddedTemplates.files, origin: "built-in templates")
-  }
-
   /// The built-in files by name, for merging with an operator's folder.
   public static var defaultFiles: [String: String] { EmbeddedTemplates.files }
 
@@ -73,16 +68,14 @@ public enum HTMLReport {
   ]
   static let order = ["WouldSend", "Skipped", "FailedValidation", "Paused"]
 
-  static func v(_ s: String) -> String { XMLEscape.visible(s) }
-
   static func header(customerID: ID, asOf: Timestamp, context: ReportContext) -> [String: Any] {
     var d: [String: Any] = [
-      "customerId": v(customerID.string),
-      "runId": v(context.runID),
+      "customerId": customerID.string,
+      "runId": context.runID,
       "asOf": asOf.rfc3339,
       "tool": "sendplan " + context.toolVersion,
       "inputs": context.inputs.map {
-        ["file": v($0.file), "sha256": $0.sha256, "rows": $0.rows, "bytes": $0.bytes] as [String: Any]
+        ["file": $0.file, "sha256": $0.sha256, "rows": $0.rows, "bytes": $0.bytes] as [String: Any]
       },
     ]
     if let a = context.audit {
@@ -146,13 +139,13 @@ public enum HTMLReport {
         let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
         let reason = String(parts[1])
         failures.append([
-          "anchor": anchor, "enrollmentId": v(e.enrollmentID.string), "step": String(parts[0]), "reason": reason,
+          "anchor": anchor, "enrollmentId": e.enrollmentID.string, "step": String(parts[0]), "reason": reason,
           "count": groups[key] ?? 0, "fix": fixes[reason] ?? "",
         ])
       }
       if let pauseReason {
         paused.append([
-          "anchor": anchor, "enrollmentId": v(e.enrollmentID.string), "reason": pauseReason,
+          "anchor": anchor, "enrollmentId": e.enrollmentID.string, "reason": pauseReason,
           "count": counts["Paused"] ?? 0,
         ])
       }
@@ -162,19 +155,19 @@ public enum HTMLReport {
         let step = e.steps[Int(item.step)]
         // Every key is always present: a missing one makes Mustache search every enclosing context.
         return [
-          "recipientId": v(r.id.string), "email": v(r.email), "step": String(step.order), "status": item.status.name,
+          "recipientId": r.id.string, "email": r.email, "step": String(step.order), "status": item.status.name,
           "reason": item.status.reason ?? "", "hasReason": item.status.reason != nil,
-          "templateId": step.templateID.map { v($0.string) } ?? "", "hasTemplate": step.templateID != nil,
+          "templateId": step.templateID.map { $0.string } ?? "", "hasTemplate": step.templateID != nil,
         ] as [String: Any]
       }
       listed += shown.count
       var row: [String: Any] = [
-        "anchor": anchor, "enrollmentId": v(e.enrollmentID.string), "status": e.status.rawValue,
+        "anchor": anchor, "enrollmentId": e.enrollmentID.string, "status": e.status.rawValue,
         "errors": e.errors.map(\.rawValue), "wouldSend": counts["WouldSend"] ?? 0, "skipped": counts["Skipped"] ?? 0,
         "failed": counts["FailedValidation"] ?? 0, "pausedCount": counts["Paused"] ?? 0, "items": shown,
         "hasItems": !shown.isEmpty,
       ]
-      row["identityId"] = e.identityID.map { v($0.string) } ?? ""
+      row["identityId"] = e.identityID.map { $0.string } ?? ""
       row["hasIdentity"] = e.identityID != nil
       row["omitted"] = e.items.count - shown.count
       row["hasOmitted"] = e.items.count > shown.count
@@ -189,13 +182,13 @@ public enum HTMLReport {
     var orphans: [[String: Any]] = []
     for r in plan.orphans.recipients {
       orphans.append([
-        "kind": "recipient", "line": r.line, "ref": "enrollment " + v(r.enrollmentID.string),
-        "row": "recipient " + v(r.id.string),
+        "kind": "recipient", "line": r.line, "ref": "enrollment " + r.enrollmentID.string,
+        "row": "recipient " + r.id.string,
       ])
     }
     for s in plan.orphans.steps {
       orphans.append([
-        "kind": "step", "line": s.line, "ref": "sequence " + v(s.sequenceID.string), "row": "step \(s.order)",
+        "kind": "step", "line": s.line, "ref": "sequence " + s.sequenceID.string, "row": "step \(s.order)",
       ])
     }
     planned["orphans"] = orphans
@@ -214,7 +207,7 @@ public enum HTMLReport {
     d["failed"] = [
       "errors": failure.issues.map {
         [
-          "file": v($0.file), "line": $0.line, "code": $0.code, "message": v($0.message), "fix": v($0.fix),
+          "file": $0.file, "line": $0.line, "code": $0.code, "message": $0.message, "fix": $0.fix,
         ] as [String: Any]
       }
     ]
@@ -250,7 +243,7 @@ public enum HTMLReport {
         ])
         x += w
       }
-      var label = v(r.id)
+      var label = r.id
       if label.count > 24 { label = String(label.prefix(23)) + "…" }
       bars.append(["label": label, "ty": y + 11, "tx": fmt(x + 6), "segs": segs, "total": total])
     }

@@ -12,9 +12,7 @@ import Testing
     #expect(sendplan(["run", "--input", sampleBundle, "--out", out.path, "--as-of", sampleAsOf]).code == 0)
     let golden = repoRoot.appendingPathComponent("Tests/SendplanCLITests/Golden/reports")
     for tenant in ["acme", "globex"] {
-      let folder = try FileManager.default.contentsOfDirectory(atPath: out.path + "/tenants").first {
-        $0.hasPrefix(tenant + "-")
-      }
+      let folder = try tenantFolder(out, tenant)
       for kind in ["html", "xml"] {
         let actual = try Data(contentsOf: out.appendingPathComponent("tenants/\(folder ?? "?")/report.\(kind)"))
         let expected = try Data(contentsOf: golden.appendingPathComponent("\(tenant).report.\(kind)"))
@@ -93,9 +91,7 @@ import Testing
     #expect(emails.keys.sorted() == ["acme", "globex"])
     for (tenant, other) in [("acme", "globex"), ("globex", "acme")] {
       let foreign = (emails[other] ?? []).subtracting(emails[tenant] ?? [])
-      let folder = try FileManager.default.contentsOfDirectory(atPath: out.path + "/tenants").first {
-        $0.hasPrefix(tenant + "-")
-      }
+      let folder = try tenantFolder(out, tenant)
       for kind in ["html", "xml"] {
         let text = try String(
           contentsOfFile: out.path + "/tenants/\(folder ?? "?")/report.\(kind)", encoding: .utf8)
@@ -157,9 +153,7 @@ import Testing
       "run", "--input", sampleBundle, "--out", out.path, "--as-of", sampleAsOf, "--templates", templates.path,
     ])
     #expect(r.code == 0, "\(r.err)")
-    let folder = try FileManager.default.contentsOfDirectory(atPath: out.path + "/tenants").first {
-      $0.hasPrefix("acme-")
-    }
+    let folder = try tenantFolder(out, "acme")
     let html = try String(contentsOfFile: out.path + "/tenants/\(folder ?? "?")/report.html", encoding: .utf8)
     #expect(html.contains("Brand: acme"))
   }

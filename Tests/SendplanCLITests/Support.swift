@@ -56,3 +56,8 @@ func readJSON(_ url: URL) throws -> [String: Any] {
   let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
   return obj as? [String: Any] ?? [:]
 }
+
+/// The name of a customer's folder under `out/tenants` (sample customer ids are plain words).
+func tenantFolder(_ out: URL, _ customer: String) throws -> String? {
+  try FileManager.default.contentsOfDirectory(atPath: out.path + "/tenants").first { $0.hasPrefix(customer + "-") }
+}

@@ -29,8 +29,6 @@ void sendplan_sha256_prefixed(uint8_t prefix, const void *a, size_t alen, const 
                               uint8_t out[32]);
 /// SHA-256 of `a` followed by `b` (chain links).
 void sendplan_sha256_concat(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32]);
-/// 1 when the x86 SHA extensions are used.
-int sendplan_sha256_accelerated(void);
 
 /// Flushes every dirty page of the file system that holds `fd` (Linux syncfs).
 /// Returns 0 on success, or -1 with errno set.
