@@ -19,20 +19,24 @@ public struct AuditError: Error, Sendable, CustomStringConvertible {
 
   public var kind: Kind
   public var code: String
-  /// The file at fault, with `:line` when a record is at fault.
+  /// The file at fault.
   public var path: String
+  /// The 1-based line of the record at fault, or 0 when the file as a whole is.
+  public var line: Int
   public var message: String
   public var fix: String
 
-  public init(_ kind: Kind, code: String, path: String, message: String, fix: String) {
+  public init(_ kind: Kind, code: String, path: String, line: Int = 0, message: String, fix: String) {
     self.kind = kind
     self.code = code
     self.path = path
+    self.line = line
     self.message = message
     self.fix = fix
   }
 
   public var description: String {
-    (path.isEmpty ? "" : "\(path): ") + "\(message) [\(code)] (fix: \(fix))"
+    let place = line > 0 ? "\(path):\(line): " : path.isEmpty ? "" : "\(path): "
+    return place + "\(message) [\(code)] (fix: \(fix))"
   }
 }

@@ -252,7 +252,7 @@ public final class AuditWriter: @unchecked Sendable {
       break
     case .bad(let line, _, let what, _):
       throw AuditError(
-        .corrupt, code: "audit_corrupt", path: "\(path):\(line)",
+        .corrupt, code: "audit_corrupt", path: path, line: line,
         message:
           "\(what); the damage is not at the end of the file, so it is not a torn write and will not be repaired",
         fix: "restore the stream from a backup or an export; run `sendplan audit verify` for the full picture")
@@ -400,7 +400,7 @@ public final class AuditWriter: @unchecked Sendable {
         let line =
           zip(existing.split(separator: 0x0A), built.writer.bytes.split(separator: 0x0A)).prefix { $0 == $1 }.count + 1
         throw AuditError(
-          .corrupt, code: "audit_run_mismatch", path: "\(path):\(line)",
+          .corrupt, code: "audit_run_mismatch", path: path, line: line,
           message:
             "the interrupted run \(runID) wrote events that differ from what this run plans; the bundle or --as-of changed since",
           fix:

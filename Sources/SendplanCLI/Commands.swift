@@ -228,7 +228,7 @@ struct RunCommand: ParsableCommand {
         case .ready: break
         case .alreadySealed: alreadySealed += 1
         case .refused(let e):
-          refused[t.customerID] = [RowIssue(file: e.path, line: 0, code: e.code, message: e.message, fix: e.fix)]
+          refused[t.customerID] = [RowIssue(file: e.path, line: e.line, code: e.code, message: e.message, fix: e.fix)]
         }
       }
     }
