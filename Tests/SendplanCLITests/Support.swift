@@ -15,9 +15,20 @@ func sendplan(_ args: [String]) -> (code: Int32, out: String, err: String) {
   return (code, console.capturedOut, console.capturedErr)
 }
 
-/// A fresh temporary folder.
+/// This test process's scratch folder, removed when the process exits so runs do not pile up in /tmp.
+let scratchRoot: URL = {
+  let u = FileManager.default.temporaryDirectory.appendingPathComponent("sendplan-cli-tests-\(getpid())")
+  try? FileManager.default.removeItem(at: u)
+  atexit {
+    let p = FileManager.default.temporaryDirectory.appendingPathComponent("sendplan-cli-tests-\(getpid())")
+    try? FileManager.default.removeItem(at: p)
+  }
+  return u
+}()
+
+/// A fresh temporary folder inside `scratchRoot`.
 func tempDir(_ label: String = "t") throws -> URL {
-  let u = FileManager.default.temporaryDirectory.appendingPathComponent("sendplan-cli-\(label)-\(UUID().uuidString)")
+  let u = scratchRoot.appendingPathComponent("\(label)-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
   return u
 }

@@ -16,8 +16,19 @@ struct BundleFixture {
     "suppressions.csv": "customer_id,type,value\n",
   ]
 
+  /// This test process's scratch folder, removed when the process exits.
+  static let scratchRoot: URL = {
+    let u = FileManager.default.temporaryDirectory.appendingPathComponent("sendplan-input-tests-\(getpid())")
+    try? FileManager.default.removeItem(at: u)
+    atexit {
+      let p = FileManager.default.temporaryDirectory.appendingPathComponent("sendplan-input-tests-\(getpid())")
+      try? FileManager.default.removeItem(at: p)
+    }
+    return u
+  }()
+
   init(_ overrides: [String: String?] = [:]) throws {
-    dir = FileManager.default.temporaryDirectory.appendingPathComponent("sendplan-test-\(UUID().uuidString)")
+    dir = BundleFixture.scratchRoot.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     var files = BundleFixture.defaults.mapValues { Optional($0) }
     for (k, v) in overrides { files[k] = v }
