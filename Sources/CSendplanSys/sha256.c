@@ -89,6 +89,66 @@ static void blocks_shani(uint32_t s[8], const uint8_t *p, size_t n) {
   _mm_storeu_si128((__m128i *)&s[4], _mm_alignr_epi8(dchg, feba, 8));
 }
 
+// Two independent messages of n blocks each, round for round. SHA-NI rounds are latency-bound, so the
+// second message's rounds fill the gaps of the first and cost little extra.
+#define QROUND2(ma, mb, i)                                                         \
+  do {                                                                             \
+    __m128i k_ = _mm_loadu_si128((const __m128i *)&K256[4 * (i)]);                 \
+    __m128i a_ = _mm_add_epi32((ma), k_), b_ = _mm_add_epi32((mb), k_);            \
+    cdghA = _mm_sha256rnds2_epu32(cdghA, abefA, a_);                               \
+    cdghB = _mm_sha256rnds2_epu32(cdghB, abefB, b_);                               \
+    abefA = _mm_sha256rnds2_epu32(abefA, cdghA, _mm_shuffle_epi32(a_, 0x0E));      \
+    abefB = _mm_sha256rnds2_epu32(abefB, cdghB, _mm_shuffle_epi32(b_, 0x0E));      \
+  } while (0)
+
+__attribute__((target("sha,sse4.1,ssse3")))
+static void blocks_shani_x2(uint32_t sa[8], const uint8_t *pa, uint32_t sb[8], const uint8_t *pb, size_t n) {
+  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i lo = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sa[0]), 0xB1);
+  __m128i hi = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sa[4]), 0x1B);
+  __m128i abefA = _mm_alignr_epi8(lo, hi, 8);
+  __m128i cdghA = _mm_blend_epi16(hi, lo, 0xF0);
+  lo = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sb[0]), 0xB1);
+  hi = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sb[4]), 0x1B);
+  __m128i abefB = _mm_alignr_epi8(lo, hi, 8);
+  __m128i cdghB = _mm_blend_epi16(hi, lo, 0xF0);
+  while (n--) {
+    const __m128i abefA0 = abefA, cdghA0 = cdghA, abefB0 = abefB, cdghB0 = cdghB;
+    __m128i a0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 0)), bswap);
+    __m128i a1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 16)), bswap);
+    __m128i a2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 32)), bswap);
+    __m128i a3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 48)), bswap);
+    __m128i b0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 0)), bswap);
+    __m128i b1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 16)), bswap);
+    __m128i b2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 32)), bswap);
+    __m128i b3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 48)), bswap);
+    QROUND2(a0, b0, 0);
+    QROUND2(a1, b1, 1);
+    QROUND2(a2, b2, 2);
+    QROUND2(a3, b3, 3);
+    for (int g = 4; g < 16; g += 4) {
+      a0 = NEXT(a0, a1, a2, a3); b0 = NEXT(b0, b1, b2, b3); QROUND2(a0, b0, g);
+      a1 = NEXT(a1, a2, a3, a0); b1 = NEXT(b1, b2, b3, b0); QROUND2(a1, b1, g + 1);
+      a2 = NEXT(a2, a3, a0, a1); b2 = NEXT(b2, b3, b0, b1); QROUND2(a2, b2, g + 2);
+      a3 = NEXT(a3, a0, a1, a2); b3 = NEXT(b3, b0, b1, b2); QROUND2(a3, b3, g + 3);
+    }
+    abefA = _mm_add_epi32(abefA, abefA0);
+    cdghA = _mm_add_epi32(cdghA, cdghA0);
+    abefB = _mm_add_epi32(abefB, abefB0);
+    cdghB = _mm_add_epi32(cdghB, cdghB0);
+    pa += 64;
+    pb += 64;
+  }
+  __m128i feba = _mm_shuffle_epi32(abefA, 0x1B);
+  __m128i dchg = _mm_shuffle_epi32(cdghA, 0xB1);
+  _mm_storeu_si128((__m128i *)&sa[0], _mm_blend_epi16(feba, dchg, 0xF0));
+  _mm_storeu_si128((__m128i *)&sa[4], _mm_alignr_epi8(dchg, feba, 8));
+  feba = _mm_shuffle_epi32(abefB, 0x1B);
+  dchg = _mm_shuffle_epi32(cdghB, 0xB1);
+  _mm_storeu_si128((__m128i *)&sb[0], _mm_blend_epi16(feba, dchg, 0xF0));
+  _mm_storeu_si128((__m128i *)&sb[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+
 static int have_shani(void) {
   static int cached = -1;
   if (cached < 0) {
@@ -112,10 +172,22 @@ static void blocks(uint32_t s[8], const uint8_t *p, size_t n) {
   blocks_portable(s, p, n);
 }
 
+static void blocks_x2(uint32_t sa[8], const uint8_t *pa, uint32_t sb[8], const uint8_t *pb, size_t n) {
+#if defined(__x86_64__)
+  if (have_shani()) {
+    blocks_shani_x2(sa, pa, sb, pb, n);
+    return;
+  }
+#endif
+  blocks_portable(sa, pa, n);
+  blocks_portable(sb, pb, n);
+}
+
+static const uint32_t IV[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
 void sendplan_sha256_init(sendplan_sha256_ctx *c) {
-  static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  memcpy(c->state, iv, sizeof iv);
+  memcpy(c->state, IV, sizeof IV);
   c->length = 0;
   c->used = 0;
 }
@@ -183,4 +255,154 @@ void sendplan_sha256_concat(const void *a, size_t alen, const void *b, size_t bl
   sendplan_sha256_update(&c, a, alen);
   sendplan_sha256_update(&c, b, blen);
   sendplan_sha256_final(&c, out);
+}
+
+// ---- The audit's record hashes and Merkle tree, pipelined ----
+//
+// Each record's hash depends on the previous one, so records hash one after another. The Merkle
+// nodes above them do not depend on the chain, so each record's hash runs beside one waiting node
+// (blocks_x2). Nodes wait in a FIFO queue; a finished node at level h pairs with the pending left
+// node of level h, so nodes of one level are always combined in order and the tree is exactly the
+// one MerkleFrontier builds.
+
+static void store_be(const uint32_t s[8], uint8_t out[32]) {
+  for (int i = 0; i < 8; i++) {
+    out[4 * i] = (uint8_t)(s[i] >> 24);
+    out[4 * i + 1] = (uint8_t)(s[i] >> 16);
+    out[4 * i + 2] = (uint8_t)(s[i] >> 8);
+    out[4 * i + 3] = (uint8_t)s[i];
+  }
+}
+
+// Pads a message of `len` bytes held in buf (capacity at least len + 72); returns its block count.
+static size_t pad_message(uint8_t *buf, size_t len) {
+  size_t total = (len + 9 + 63) & ~(size_t)63;
+  buf[len] = 0x80;
+  memset(buf + len + 1, 0, total - len - 9);
+  uint64_t bits = (uint64_t)len * 8;
+  for (int i = 0; i < 8; i++) buf[total - 8 + i] = (uint8_t)(bits >> (56 - 8 * i));
+  return total / 64;
+}
+
+// The padded RFC 6962 node message 0x01 || left || right: always two blocks.
+static void node_message(uint8_t buf[128], const sendplan_merkle_job *j) {
+  buf[0] = 1;
+  memcpy(buf + 1, j->left, 32);
+  memcpy(buf + 33, j->right, 32);
+  pad_message(buf, 65);
+}
+
+static void deliver(sendplan_merkle *m, const uint8_t node[32], uint32_t level) {
+  uint64_t bit = (uint64_t)1 << level;
+  if (m->mask & bit) {
+    sendplan_merkle_job *j = &m->queue[(m->head + m->count) % SENDPLAN_MERKLE_QUEUE];
+    memcpy(j->left, m->pending[level], 32);
+    memcpy(j->right, node, 32);
+    j->level = level;
+    m->count++;
+    m->mask &= ~bit;
+  } else {
+    memcpy(m->pending[level], node, 32);
+    m->mask |= bit;
+  }
+}
+
+static sendplan_merkle_job pop(sendplan_merkle *m) {
+  sendplan_merkle_job j = m->queue[m->head];
+  m->head = (m->head + 1) % SENDPLAN_MERKLE_QUEUE;
+  m->count--;
+  return j;
+}
+
+// Runs queued nodes two at a time until at most `keep` wait.
+static void run_queue(sendplan_merkle *m, uint32_t keep) {
+  uint8_t a[128], b[128], out[32];
+  while (m->count > keep) {
+    sendplan_merkle_job ja = pop(m);
+    uint32_t sa[8], sb[8];
+    memcpy(sa, IV, sizeof IV);
+    node_message(a, &ja);
+    if (m->count > 0) {
+      sendplan_merkle_job jb = pop(m);
+      memcpy(sb, IV, sizeof IV);
+      node_message(b, &jb);
+      blocks_x2(sa, a, sb, b, 2);
+      store_be(sa, out);
+      deliver(m, out, ja.level + 1);
+      store_be(sb, out);
+      deliver(m, out, jb.level + 1);
+    } else {
+      blocks(sa, a, 2);
+      store_be(sa, out);
+      deliver(m, out, ja.level + 1);
+    }
+  }
+}
+
+void sendplan_merkle_init(sendplan_merkle *m, uint64_t size, const uint8_t *nodes) {
+  memset(m, 0, sizeof *m);
+  m->size = size;
+  m->mask = size;
+  size_t k = 0;
+  for (int level = 63; level >= 0; level--) {
+    if (size >> level & 1) memcpy(m->pending[level], nodes + 32 * k++, 32);
+  }
+}
+
+void sendplan_merkle_record(sendplan_merkle *m, const void *open, size_t openlen, const uint8_t prev[32],
+                            uint8_t out[32]) {
+  uint8_t a[512];
+  size_t len = openlen + 34;
+  uint32_t sa[8];
+  if (len + 72 > sizeof a) {
+    sendplan_sha256_ctx c;
+    uint8_t zero = 0, brace = 0x7D;
+    sendplan_sha256_init(&c);
+    sendplan_sha256_update(&c, &zero, 1);
+    sendplan_sha256_update(&c, open, openlen);
+    sendplan_sha256_update(&c, &brace, 1);
+    sendplan_sha256_update(&c, prev, 32);
+    sendplan_sha256_final(&c, out);
+  } else {
+    a[0] = 0;
+    memcpy(a + 1, open, openlen);
+    a[openlen + 1] = 0x7D;
+    memcpy(a + openlen + 2, prev, 32);
+    size_t na = pad_message(a, len);
+    memcpy(sa, IV, sizeof IV);
+    if (m->count > 0) {
+      uint8_t b[128], node[32];
+      uint32_t sb[8];
+      sendplan_merkle_job j = pop(m);
+      memcpy(sb, IV, sizeof IV);
+      node_message(b, &j);
+      size_t both = na < 2 ? na : 2;
+      blocks_x2(sa, a, sb, b, both);
+      if (na > both) blocks(sa, a + 64 * both, na - both);
+      if (both < 2) blocks(sb, b + 64 * both, 2 - both);
+      store_be(sb, node);
+      deliver(m, node, j.level + 1);
+    } else {
+      blocks(sa, a, na);
+    }
+    store_be(sa, out);
+  }
+  deliver(m, out, 0);
+  m->size++;
+  if (m->count > SENDPLAN_MERKLE_QUEUE / 2) run_queue(m, SENDPLAN_MERKLE_QUEUE / 4);
+}
+
+void sendplan_merkle_leaf(sendplan_merkle *m, const uint8_t leaf[32]) {
+  deliver(m, leaf, 0);
+  m->size++;
+  run_queue(m, 1);
+}
+
+size_t sendplan_merkle_finish(sendplan_merkle *m, uint8_t *nodes) {
+  run_queue(m, 0);
+  size_t k = 0;
+  for (int level = 63; level >= 0; level--) {
+    if (m->mask >> level & 1) memcpy(nodes + 32 * k++, m->pending[level], 32);
+  }
+  return k;
 }

@@ -171,3 +171,48 @@ public struct MerkleFrontier: Sendable, Equatable {
     return Hash32.node(referenceRoot(Array(leaves[..<k])), referenceRoot(Array(leaves[k...])))
   }
 }
+
+/// Extends a Merkle frontier while hashing records, running node hashes beside record hashes
+/// (see `sendplan_merkle` in CSendplanSys). Gives exactly the tree `MerkleFrontier` gives.
+final class MerkleBuilder {
+  private let state: UnsafeMutablePointer<sendplan_merkle>
+
+  init(_ frontier: MerkleFrontier) {
+    state = .allocate(capacity: 1)
+    var nodes: [UInt8] = []
+    nodes.reserveCapacity(32 * frontier.nodes.count)
+    for n in frontier.nodes { nodes.append(contentsOf: n.bytes) }
+    nodes.withUnsafeBufferPointer { sendplan_merkle_init(state, UInt64(frontier.size), $0.baseAddress) }
+  }
+
+  deinit { state.deallocate() }
+
+  /// SHA-256(0x00 || open || "}" || previous), the record hash, added as the next leaf.
+  func record(openBody open: UnsafeRawBufferPointer, previous: Hash32) -> Hash32 {
+    var prev = previous
+    var h = Hash32.zero
+    withUnsafeBytes(of: &prev) { pp in
+      withUnsafeMutableBytes(of: &h) { hp in
+        sendplan_merkle_record(
+          state, open.baseAddress, open.count, pp.baseAddress?.assumingMemoryBound(to: UInt8.self),
+          hp.baseAddress?.assumingMemoryBound(to: UInt8.self))
+      }
+    }
+    return h
+  }
+
+  /// Adds a leaf hashed elsewhere.
+  func append(_ leaf: Hash32) {
+    var l = leaf
+    withUnsafeBytes(of: &l) { sendplan_merkle_leaf(state, $0.baseAddress?.assumingMemoryBound(to: UInt8.self)) }
+  }
+
+  /// The frontier of every leaf so far.
+  var frontier: MerkleFrontier {
+    var out = [UInt8](repeating: 0, count: 64 * 32)
+    let n = out.withUnsafeMutableBufferPointer { sendplan_merkle_finish(state, $0.baseAddress) }
+    var nodes: [Hash32] = []
+    for i in 0..<n { nodes.append(Hash32(bytes: out[(32 * i)..<(32 * i + 32)]) ?? .zero) }
+    return MerkleFrontier(size: Int64(state.pointee.size), nodes: nodes) ?? MerkleFrontier()
+  }
+}

@@ -85,7 +85,9 @@ public enum Record: Sendable, Equatable {
 /// last record is sealed in the manifest and the checkpoint.
 struct RecordEncoder {
   var chain: Hash32
-  var frontier: MerkleFrontier
+  /// Builds the Merkle tree when encoding a segment; nil when decoding, which needs only the hashes.
+  let tree: MerkleBuilder?
+  var frontier: MerkleFrontier { tree?.frontier ?? MerkleFrontier() }
   var seq: Int64
   /// Indexed like `EventType.allCases`; an array because it is bumped once per record.
   private var tally = [Int](repeating: 0, count: EventType.allCases.count)
@@ -98,7 +100,7 @@ struct RecordEncoder {
 
   init(chain: Hash32, frontier: MerkleFrontier, capacity: Int = 512) {
     self.chain = chain
-    self.frontier = frontier
+    self.tree = MerkleBuilder(frontier)
     self.seq = frontier.size
     w = ByteWriter(capacity: capacity)
   }
@@ -106,7 +108,7 @@ struct RecordEncoder {
   /// An encoder writing into `writer`, emptied first; for decoding many lines without allocating.
   init(chain: Hash32, writer: ByteWriter) {
     self.chain = chain
-    self.frontier = MerkleFrontier()
+    self.tree = nil
     self.seq = 0
     writer.reset()
     w = writer
@@ -221,8 +223,11 @@ struct RecordEncoder {
 
   /// Hashes the open body (from `start`, still without its closing brace) and completes the line.
   private mutating func finish() {
-    chain = RecordEncoder.recordHash(openBody: w.buffer(from: start), previous: chain)
-    frontier.append(chain)
+    if let tree {
+      chain = tree.record(openBody: w.buffer(from: start), previous: chain)
+    } else {
+      chain = RecordEncoder.recordHash(openBody: w.buffer(from: start), previous: chain)
+    }
     w.raw(",\"h\":\"")
     w.hexTag(chain)
     w.raw("\"}\n")
@@ -371,7 +376,7 @@ enum RecordDecoder {
     // Only the canonical encoding is accepted, so one record has exactly one byte form.
     var enc =
       scratch.map { RecordEncoder(chain: previous, writer: $0) }
-      ?? RecordEncoder(chain: previous, frontier: MerkleFrontier())
+      ?? RecordEncoder(chain: previous, writer: ByteWriter(capacity: line.count + 64))
     enc.seq = record.seq
     switch record {
     case .header(let h):

@@ -59,6 +59,32 @@ import Testing
     }
   }
 
+  /// The pipelined builder (record and node hashes run side by side) against the plain frontier,
+  /// from several starting sizes, with record bodies of every length up to past the fast path's buffer.
+  @Test(arguments: [0, 1, 2, 3, 7, 8, 13, 64, 1000])
+  func pipelinedTreeMatchesFrontier(start: Int) {
+    var plain = MerkleFrontier()
+    for i in 0..<start { plain.append(Hash32.leaf(Array("old \(i)".utf8))) }
+    let built = MerkleBuilder(plain)
+    var chainA = Hash32.sha256(Array("seed".utf8))
+    var chainB = chainA
+    var body: [UInt8] = []
+    for i in 0..<600 {
+      body.append(UInt8(0x41 + i % 26))
+      chainA = body.withUnsafeBytes { built.record(openBody: $0, previous: chainA) }
+      chainB = body.withUnsafeBytes { RecordEncoder.recordHash(openBody: $0, previous: chainB) }
+      #expect(chainA == chainB, "record \(i)")
+      plain.append(chainB)
+      if i % 97 == 0 || i == 599 {
+        #expect(built.frontier == plain, "after \(i + 1) records")
+      }
+    }
+    built.append(chainA)
+    plain.append(chainA)
+    #expect(built.frontier == plain)
+    #expect(built.frontier.root == plain.root)
+  }
+
   /// The C SHA-256 (SHA extensions or portable) against swift-crypto, over every length up to 300 bytes.
   @Test func sha256MatchesSwiftCrypto() {
     var bytes: [UInt8] = []

@@ -30,6 +30,37 @@ void sendplan_sha256_prefixed(uint8_t prefix, const void *a, size_t alen, const 
 /// SHA-256 of `a` followed by `b` (chain links).
 void sendplan_sha256_concat(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32]);
 
+#define SENDPLAN_MERKLE_QUEUE 64
+
+/// Two nodes waiting to be combined into a node of level `level + 1`.
+typedef struct {
+  uint8_t left[32];
+  uint8_t right[32];
+  uint32_t level;
+} sendplan_merkle_job;
+
+/// An RFC 6962 Merkle tree's right edge being extended, with node hashes queued so they can run
+/// beside the record hashes. Equal to the frontier of `size` leaves once finished.
+typedef struct {
+  uint8_t pending[64][32];
+  uint64_t size;
+  uint64_t mask;
+  sendplan_merkle_job queue[SENDPLAN_MERKLE_QUEUE];
+  uint32_t head;
+  uint32_t count;
+} sendplan_merkle;
+
+/// Starts from the frontier of `size` leaves: one node per set bit of size, largest subtree first.
+void sendplan_merkle_init(sendplan_merkle *m, uint64_t size, const uint8_t *nodes);
+/// Hashes an audit record, SHA-256(0x00 || open || "}" || prev), into `out` and adds it as a leaf.
+void sendplan_merkle_record(sendplan_merkle *m, const void *open, size_t openlen, const uint8_t prev[32],
+                            uint8_t out[32]);
+/// Adds a leaf hashed elsewhere.
+void sendplan_merkle_leaf(sendplan_merkle *m, const uint8_t leaf[32]);
+/// Runs every queued node and writes the frontier (largest first, 32 bytes each); returns the node count.
+/// The tree can take more leaves afterwards.
+size_t sendplan_merkle_finish(sendplan_merkle *m, uint8_t *nodes);
+
 /// Flushes every dirty page of the file system that holds `fd` (Linux syncfs).
 /// Returns 0 on success, or -1 with errno set.
 int sendplan_syncfs(int fd);
