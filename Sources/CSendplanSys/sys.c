@@ -43,3 +43,29 @@ void sendplan_start_writeback(int fd) {
   (void)fd;
 #endif
 }
+
+#include <signal.h>
+#include <string.h>
+
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_stop(int sig) { stop_signal = sig; }
+
+void sendplan_stop_install(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  // A second signal gets the default action: an operator pressing Ctrl-C twice means it.
+  sa.sa_flags = SA_RESETHAND;
+  stop_signal = 0;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+}
+
+void sendplan_stop_restore(void) {
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+}
+
+int sendplan_stop_signal(void) { return stop_signal; }

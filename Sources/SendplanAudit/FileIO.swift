@@ -1,3 +1,4 @@
+import SendplanOutput
 import CSendplanSys
 import Synchronization
 
@@ -218,9 +219,30 @@ enum AuditFS {
 public final class AuditLock: Sendable {
   let fd: Int32
 
+  let shardFD: Int32?
+
   /// Takes the lock at once or throws `locked`, naming the holder's pid when it is known.
-  public init(auditDir: String) throws(AuditError) {
+  ///
+  /// A sharded run shares `.lock` with the other shards of its run and holds `.lock.shard-K-of-N`
+  /// alone: shards write disjoint streams, while an unsharded run (exclusive `.lock`) excludes them all.
+  public init(auditDir: String, shard: Shard? = nil) throws(AuditError) {
     let path = auditDir + "/.lock"
+    let fd = try AuditLock.take(path, exclusive: shard == nil)
+    guard let shard else {
+      shardFD = nil
+      self.fd = fd
+      return
+    }
+    do {
+      shardFD = try AuditLock.take(auditDir + "/.lock.shard-\(shard.index)-of-\(shard.count)", exclusive: true)
+    } catch {
+      close(fd)
+      throw error
+    }
+    self.fd = fd
+  }
+
+  static func take(_ path: String, exclusive: Bool) throws(AuditError) -> Int32 {
     let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     if fd < 0 {
       throw AuditError(
@@ -228,7 +250,7 @@ public final class AuditLock: Sendable {
         message: "cannot open the lock file: \(AuditFS.errorText(errno))",
         fix: "make sure the audit folder exists and is writable")
     }
-    if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+    if flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
       let err = errno
       var buf = [UInt8](repeating: 0, count: 32)
       let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 32, 0) }
@@ -242,13 +264,20 @@ public final class AuditLock: Sendable {
       throw AuditError(
         .locked, code: "audit_locked", path: path,
         message: "another sendplan process\(holder.isEmpty ? "" : " (pid \(holder))") holds the audit lock",
-        fix: "wait for it to finish, then retry; never run two nightly jobs on one audit folder")
+        fix:
+          "wait for it to finish, then retry; never run two nightly jobs on one audit folder (shards of one run may share it)"
+      )
     }
-    let pid = Array("\(getpid())\n".utf8)
-    _ = ftruncate(fd, 0)
-    _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-    self.fd = fd
+    if exclusive {
+      let pid = Array("\(getpid())\n".utf8)
+      _ = ftruncate(fd, 0)
+      _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+    return fd
   }
 
-  deinit { close(fd) }
+  deinit {
+    if let shardFD { close(shardFD) }
+    close(fd)
+  }
 }

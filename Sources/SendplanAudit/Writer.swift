@@ -2,6 +2,7 @@ import Crypto
 import Dispatch
 import SendplanEngine
 import SendplanModel
+import SendplanOutput
 import Synchronization
 
 /// What `prepare` found for one tenant's stream.
@@ -96,7 +97,8 @@ public final class AuditWriter: @unchecked Sendable {
 
   /// Creates the folder if needed and takes its lock.
   public init(
-    root: String, runID: String, asOf: Timestamp, key: Curve25519.Signing.PrivateKey?, faults: FaultPoints? = nil
+    root: String, runID: String, asOf: Timestamp, key: Curve25519.Signing.PrivateKey?, faults: FaultPoints? = nil,
+    shard: Shard? = nil
   ) throws(AuditError) {
     layout = AuditLayout(root: root)
     if !AuditFS.isDirectory(layout.root) {
@@ -108,7 +110,7 @@ public final class AuditWriter: @unchecked Sendable {
           message: "cannot create the audit folder: \(error.message)", fix: "create it or fix its parent's permissions")
       }
     }
-    lock = try AuditLock(auditDir: layout.root)
+    lock = try AuditLock(auditDir: layout.root, shard: shard)
     try AuditFS.makeDirectory(layout.streams)
     self.runID = runID
     self.asOf = asOf

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CSendplanSys
+import Logging
 import SendplanAudit
 import SendplanEngine
 import SendplanInput
@@ -25,7 +26,7 @@ public struct SendplanCommand: ParsableCommand {
     version: Tool.version,
     subcommands: [
       RunCommand.self, ValidateCommand.self, DiffCommand.self, AuditCommand.self, ReportCommand.self,
-      CheckReportCommand.self,
+      CheckReportCommand.self, MergeManifestsCommand.self,
     ]
   )
 
@@ -85,6 +86,18 @@ func readBundle(_ path: String, console: Console) throws -> ExportBundle {
   }
 }
 
+/// `readBundle` for `run`, whose messages are log lines.
+func readBundle(_ path: String, logger: Logger) throws -> ExportBundle {
+  do {
+    return try BundleReader.read(path: path)
+  } catch {
+    for e in error.errors { logger.error("\(e)", metadata: ["code": .string(e.code)]) }
+    let status = ExitStatus.of(error)
+    logger.error("\(error.errors.count) input error(s); nothing was written (exit \(status.rawValue))")
+    throw Exit(status: status)
+  }
+}
+
 func printIssues(_ failure: TenantFailure, console: Console) {
   for i in failure.issues {
     console.err(
@@ -128,181 +141,6 @@ func checkRunID(_ id: String) throws {
   guard ok else {
     throw ValidationError(
       "--run-id must be 1 to 128 characters of A-Z, a-z, 0-9, '.', '_' or '-', not starting with '.'")
-  }
-}
-
-struct RunCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "run",
-    abstract: "Plan every enrollment of every tenant and write OUT (run.json and one folder per tenant).",
-    discussion: ExitStatus.helpText
-  )
-
-  @OptionGroup var inputOptions: InputOptions
-
-  @Option(name: .long, help: "The output folder. It is replaced atomically when the run completes.")
-  var out: String
-
-  @Option(name: .customLong("as-of"), help: "Reference time, RFC 3339 in whole seconds (default: now, UTC).")
-  var asOf: String?
-
-  @Option(name: .customLong("run-id"), help: "Run id (default: run-YYYYMMDDTHHMMSSZ from --as-of).")
-  var runID: String?
-
-  @Flag(name: .customLong("no-fsync"), help: "Skip fsync of output files (faster; not crash-safe).")
-  var noFsync = false
-
-  @Flag(name: .long, help: "Print only errors.")
-  var quiet = false
-
-  @Option(
-    name: .customLong("audit-dir"),
-    help: "Append every planned tenant's events to its tamper-evident audit stream in this folder.")
-  var auditDir: String?
-
-  @Option(
-    name: .customLong("signing-key"),
-    help: "Ed25519 key (from `sendplan audit keygen`) that signs each checkpoint; without it seals are unsigned.")
-  var signingKey: String?
-
-  @Option(
-    name: .long,
-    help: "Folder with report.html.mustache and/or report.xsd to use instead of the built-in templates.")
-  var templates: String?
-
-  @Flag(name: .customLong("no-reports"), help: "Skip report.html and report.xml (for throwaway or benchmark runs).")
-  var noReports = false
-
-  @Option(name: .customLong("debug-kill-at"), help: .hidden)
-  var debugKillAt: Int?
-
-  @Option(name: .customLong("debug-fail-at"), help: .hidden)
-  var debugFailAt: Int?
-
-  @Flag(name: .customLong("debug-count-steps"), help: .hidden)
-  var debugCountSteps = false
-
-  func validate() throws {
-    if let asOf { _ = try parseAsOf(asOf) }
-    if let runID { try checkRunID(runID) }
-    if signingKey != nil && auditDir == nil { throw ValidationError("--signing-key needs --audit-dir") }
-  }
-
-  func run() throws {
-    let console = Console.current
-    let asOfTime = try asOf.map(parseAsOf) ?? now()
-    let id = runID ?? RunOptions.defaultRunID(asOf: asOfTime)
-    let start = monotonicSeconds()
-    // The lock comes first, so a second run is refused at once.
-    var audit: AuditWriter?
-    let faults = FaultPoints(killAt: debugKillAt, failAt: debugFailAt) { n, what in
-      Console.current.err("sendplan: debug kill at step \(n) (\(what))")
-      raise(SIGKILL)
-    }
-    if let auditDir {
-      do throws(AuditError) {
-        let key = try signingKey.map { k throws(AuditError) in try AuditKeys.loadPrivate(k) }
-        audit = try AuditWriter(root: auditDir, runID: id, asOf: asOfTime, key: key, faults: faults)
-      } catch {
-        console.err("error: \(error)")
-        throw Exit(status: ExitStatus.of(error))
-      }
-    }
-    let reporter = noReports ? nil : try loadReporter(templates, console: console)
-    let bundle = try readBundle(inputOptions.input, console: console)
-    let readDone = monotonicSeconds()
-    if !quiet {
-      let rows = bundle.inputs.reduce(0) { $0 + $1.rows }
-      console.err(
-        "sendplan: read \(bundle.inputs.count) files, \(rows) rows, \(bundle.tenants.count) tenants in \(fmt(readDone - start))s"
-      )
-    }
-    let tty = console.stderrIsTTY && !quiet
-    let options = RunOptions(out: out, asOf: asOfTime, runID: id, sync: !noFsync)
-    var refused: [ID: [RowIssue]] = [:]
-    var alreadySealed = 0
-    if let audit {
-      let preps = audit.prepare(bundle.tenants.map(\.customerID))
-      for (t, p) in zip(bundle.tenants, preps) {
-        switch p {
-        case .ready: break
-        case .alreadySealed: alreadySealed += 1
-        case .refused(let e):
-          refused[t.customerID] = [RowIssue(file: e.path, line: e.line, code: e.code, message: e.message, fix: e.fix)]
-        }
-      }
-    }
-    let result: RunResult
-    let summary = SummaryBox()
-    var beforePublish: (([TenantOutcome]) throws -> Void)?
-    if let audit {
-      let sealedBefore = alreadySealed
-      beforePublish = { _ in summary.value = try audit.commit(alreadySealed: sealedBefore) }
-    }
-    let context = ReportContext(runID: id, toolVersion: Tool.version, inputs: bundle.inputs.map(ReportInput.init))
-    let signed = signingKey != nil
-    let auditor = audit
-    let afterTenant: @Sendable (TenantOutcome, TenantFiles) throws -> Void = { outcome, files in
-      var ctx = context
-      if let auditor, let plan = outcome.plan, let s = try auditor.append(plan) {
-        ctx.audit = AuditSeal(
-          segment: s.segment, treeSize: s.treeSize, chainHead: s.chainHead, merkleRoot: s.merkleRoot, signed: signed)
-      }
-      if let reporter { try reporter.write(outcome, asOf: asOfTime, context: ctx, files: files) }
-    }
-    do {
-      result = try RunWriter.run(
-        bundle: bundle, options: options, refused: refused, afterTenant: afterTenant, beforePublish: beforePublish
-      ) { done, total in
-        if tty && (done == total || done % max(1, total / 100) == 0) {
-          console.write("\rsendplan: planned \(done)/\(total) tenants", toError: true)
-          if done == total { console.write("\n", toError: true) }
-        }
-      }
-    } catch let error as OutputError {
-      console.err("error: \(error)")
-      throw Exit(status: ExitStatus.of(error))
-    } catch let error as AuditError {
-      console.err("error: audit: \(error)")
-      console.err("sendplan: the run was aborted; the audit trail is unsealed for this run and OUT is unchanged")
-      throw Exit(status: ExitStatus.of(error))
-    } catch let error as ReportError {
-      console.err("error: report: \(error)")
-      console.err("sendplan: a report failed validation; the run was aborted and OUT is unchanged (exit 70)")
-      throw Exit(status: .software)
-    }
-    if debugCountSteps { console.err("sendplan: debug: \(faults.steps) durability steps") }
-    if let s = summary.value {
-      for n in s.notices { console.err("audit: \(n)") }
-      if !quiet || !s.notices.isEmpty {
-        let sign = s.signed ? "signed" : "UNSIGNED (no --signing-key)"
-        var line =
-          "audit: appended \(s.eventsAppended) events to \(s.streams.count) stream(s) in \(auditDir ?? ""), seals \(sign)"
-        if alreadySealed > 0 {
-          line += "; run \(id) was already sealed for \(alreadySealed) tenant(s), left unchanged"
-        }
-        if s.streams.isEmpty && alreadySealed > 0 {
-          line = "audit: run \(id) is already sealed for every tenant; nothing appended (no-op)"
-        }
-        console.err(line)
-      }
-    }
-    for t in result.tenants {
-      if let f = t.failure { printIssues(f, console: console) }
-    }
-    let failed = result.failedTenants
-    if !quiet {
-      var totals = PlanCounts()
-      for t in result.tenants { if let p = t.plan { totals.merge(p.counts) } }
-      let byStatus = ItemStatus.names.map { "\($0) \(totals.byStatus[$0] ?? 0)" }.joined(separator: ", ")
-      console.err(
-        "sendplan: run \(id) as of \(asOfTime.rfc3339): \(result.tenants.count - failed) tenants planned, \(failed) failed; "
-          + "\(totals.items) items (\(byStatus)) in \(fmt(monotonicSeconds() - start))s; wrote \(out)")
-    }
-    if failed > 0 {
-      console.err("sendplan: \(failed) tenant(s) failed; see the errors above and run.json (exit 1)")
-      throw Exit(status: .tenantsFailed)
-    }
   }
 }
 

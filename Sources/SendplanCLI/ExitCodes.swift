@@ -27,7 +27,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
       70  a report failed validation (a sendplan or template bug); nothing was published
       73  cannot create output (OUT not writable, or not a sendplan folder)
       74  I/O error while reading or writing (disk full); the audit run is left unsealed, retry
-      75  temporary failure: another run holds the audit lock, or the run was stopped; retry later
+      75  temporary failure: another run holds the audit lock, or a signal (SIGTERM, SIGINT) stopped
+          the run; OUT is unchanged, retry with the same --run-id
     """
 
   static func of(_ e: InputErrors) -> ExitStatus {
@@ -48,6 +49,11 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
   }
 
   static func of(_ e: OutputError) -> ExitStatus {
-    e.kind == .cannotCreate ? .cannotCreate : .ioError
+    switch e.kind {
+    case .cannotCreate: return .cannotCreate
+    case .io: return .ioError
+    case .missing: return .noInput
+    case .invalid: return .dataError
+    }
   }
 }

@@ -64,7 +64,7 @@ public enum Manifest {
     var totals = PlanCounts()
     for t in outcomes { if let p = t.plan { totals.merge(p.counts) } }
     let failed = outcomes.filter(\.failed).count
-    return .object([
+    var doc: [String: JSONValue] = [
       "formatVersion": .int(formatVersion),
       "tool": .object(["name": .string(Tool.name), "version": .string(Tool.version)]),
       "runId": .string(options.runID),
@@ -85,6 +85,10 @@ public enum Manifest {
         "counts": counts(totals),
       ]),
       "tenants": .array(outcomes.map(tenant)),
-    ])
+    ]
+    if let shard = options.shard {
+      doc["shard"] = .object(["index": .int(Int64(shard.index)), "count": .int(Int64(shard.count))])
+    }
+    return .object(doc)
   }
 }

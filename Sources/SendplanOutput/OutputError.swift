@@ -5,6 +5,10 @@ public struct OutputError: Error, Sendable, CustomStringConvertible {
     case cannotCreate
     /// A write, sync or rename failed part-way (exit 74).
     case io
+    /// An input file of a command that reads outputs (run.json) is missing (exit 66).
+    case missing
+    /// Such a file is not what it should be, or the files do not fit together (exit 65).
+    case invalid
   }
 
   public var kind: Kind

@@ -22,12 +22,15 @@ public struct RunOptions: Sendable {
   public var runID: String
   /// fsync every file and folder before publishing.
   public var sync: Bool
+  /// Set when the bundle's tenants were cut down to one shard; recorded in run.json.
+  public var shard: Shard?
 
-  public init(out: String, asOf: Timestamp, runID: String, sync: Bool = true) {
+  public init(out: String, asOf: Timestamp, runID: String, sync: Bool = true, shard: Shard? = nil) {
     self.out = out
     self.asOf = asOf
     self.runID = runID
     self.sync = sync
+    self.shard = shard
   }
 
   /// The run id used when none is given: `run-` and `asOf` as `YYYYMMDDTHHMMSSZ`.
@@ -41,14 +44,20 @@ public struct TenantOutcome: Sendable {
   /// Planned or failed.
   public var plan: TenantPlan?
   public var failure: TenantFailure?
+  /// Seconds spent planning and writing the tenant, when the run was given a clock.
+  public var seconds: Double?
 
   public var failed: Bool { failure != nil }
 }
 
 /// The outcome of a whole run.
 public struct RunResult: Sendable {
+  /// Every tenant, or when the run was stopped, those finished before it stopped.
   public var tenants: [TenantOutcome]
+  /// run.json; empty when the run was stopped.
   public var manifest: JSONValue
+  /// The run stopped early on request: OUT was not touched and `beforePublish` was not called.
+  public var stopped = false
   public var failedTenants: Int { tenants.filter(\.failed).count }
 }
 
@@ -59,10 +68,16 @@ public enum RunWriter {
   /// Tenants with an entry in `refused` are not planned and are written as failed with those issues.
   /// `beforePublish` runs once every file is written and synced, before OUT is swapped in; if it throws,
   /// OUT is left as it was and the error is rethrown.
+  ///
+  /// `shouldStop` is asked before each tenant starts; once it says yes no further tenant starts, the ones
+  /// running finish, and the run returns `stopped` without publishing. `clock` (monotonic seconds) times
+  /// each tenant; the library never reads the clock itself.
   public static func run(
     bundle: ExportBundle, options: RunOptions, refused: [ID: [RowIssue]] = [:],
     afterTenant: (@Sendable (TenantOutcome, TenantFiles) throws -> Void)? = nil,
     beforePublish: (([TenantOutcome]) throws -> Void)? = nil,
+    shouldStop: (@Sendable () -> Bool)? = nil,
+    clock: (@Sendable () -> Double)? = nil,
     progress: (@Sendable (Int, Int) -> Void)? = nil
   ) throws -> RunResult {
     let staging = try Staging(out: options.out)
@@ -81,6 +96,7 @@ public enum RunWriter {
     let outcomes = Mutex<[TenantOutcome?]>(Array(repeating: nil, count: bundle.tenants.count))
     let firstError = Mutex<(any Error)?>(nil)
     let done = Atomic<Int>(0)
+    let stopped = Atomic<Bool>(false)
     let total = bundle.tenants.count
     // Big tenants first, so both cores finish together.
     let order = bundle.tenants.indices.sorted {
@@ -89,11 +105,17 @@ public enum RunWriter {
     DispatchQueue.concurrentPerform(iterations: total) { k in
       let i = order[k]
       if firstError.withLock({ $0 != nil }) { return }
+      if stopped.load(ordering: .relaxed) || shouldStop?() == true {
+        stopped.store(true, ordering: .relaxed)
+        return
+      }
       let tenant = bundle.tenants[i]
       let dir = staging.temp + "/tenants/" + folders[i]
       do {
-        let outcome = try writeTenant(
+        let began = clock?()
+        var outcome = try writeTenant(
           tenant, folder: folders[i], dir: dir, options: options, refused: refused[tenant.customerID], syncer: syncer)
+        if let began, let clock { outcome.seconds = clock() - began }
         if let afterTenant {
           try afterTenant(outcome, TenantFiles(dir: dir, sync: options.sync, syncer: syncer))
         }
@@ -115,6 +137,10 @@ public enum RunWriter {
       throw failure
     }
     let results = outcomes.withLock { $0.compactMap { $0 } }
+    if stopped.load(ordering: .relaxed) && results.count < total {
+      try? FS.removeTree(staging.temp)
+      return RunResult(tenants: results, manifest: .object([:]), stopped: true)
+    }
     if let beforePublish {
       do {
         try beforePublish(results)

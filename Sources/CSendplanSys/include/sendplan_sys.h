@@ -69,4 +69,11 @@ int sendplan_syncfs(int fd);
 /// because a later fsync or syncfs reports them.
 void sendplan_start_writeback(int fd);
 
+/// Catches SIGTERM and SIGINT once: the handler only records the signal, which
+/// `sendplan_stop_signal` returns (0 while none came). A second signal gets the default action.
+void sendplan_stop_install(void);
+/// Puts back the default actions for SIGTERM and SIGINT.
+void sendplan_stop_restore(void);
+int sendplan_stop_signal(void);
+
 #endif

@@ -1,14 +1,14 @@
-import SendplanOutput
-
-/// A strict JSON reader for the audit trail's own files: integers only, no duplicate keys,
+/// A strict JSON reader for sendplan's own files (audit manifests, run.json): integers only, no duplicate keys,
 /// nothing after the value. Anything else is reported, never guessed at.
-enum JSONParse {
-  struct Failure: Error {
-    var offset: Int
-    var message: String
+public enum JSONParse {
+  /// Where and why the bytes are not acceptable JSON.
+  public struct Failure: Error {
+    public var offset: Int
+    public var message: String
   }
 
-  static func parse(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONValue {
+  /// Parses one JSON value spanning all of `bytes`.
+  public static func parse(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONValue {
     let a = Array(bytes)
     var p = Parser(b: a, i: 0)
     let v = try p.value(depth: 0)
@@ -186,28 +186,29 @@ enum JSONParse {
   }
 }
 
+/// Typed access, nil when the value is of another kind.
 extension JSONValue {
-  subscript(key: String) -> JSONValue? {
+  public subscript(key: String) -> JSONValue? {
     if case .object(let o) = self { return o[key] }
     return nil
   }
 
-  var stringValue: String? {
+  public var stringValue: String? {
     if case .string(let s) = self { return s }
     return nil
   }
 
-  var intValue: Int64? {
+  public var intValue: Int64? {
     if case .int(let v) = self { return v }
     return nil
   }
 
-  var boolValue: Bool? {
+  public var boolValue: Bool? {
     if case .bool(let v) = self { return v }
     return nil
   }
 
-  var arrayValue: [JSONValue]? {
+  public var arrayValue: [JSONValue]? {
     if case .array(let a) = self { return a }
     return nil
   }
