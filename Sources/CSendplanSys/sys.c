@@ -44,6 +44,7 @@ void sendplan_start_writeback(int fd) {
 #endif
 }
 
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 
@@ -61,6 +62,12 @@ void sendplan_stop_install(void) {
   stop_signal = 0;
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
+  // A parent may have left them blocked (some process launchers do); then a stop would never arrive.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void sendplan_stop_restore(void) {

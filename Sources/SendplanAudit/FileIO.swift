@@ -1,5 +1,5 @@
-import SendplanOutput
 import CSendplanSys
+import SendplanOutput
 import Synchronization
 
 #if canImport(Glibc)

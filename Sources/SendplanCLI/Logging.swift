@@ -152,7 +152,7 @@ struct LineLogHandler: LogHandler {
     case .stringConvertible(let c): return c.description
     case .array(let a): return "[" + a.map(text).joined(separator: ",") + "]"
     case .dictionary(let d):
-      return "{" + d.keys.sorted().map { "\($0):\(text(d[$0]!))" }.joined(separator: ",") + "}"
+      return "{" + d.keys.sorted().map { "\($0):\(d[$0].map(text) ?? "")" }.joined(separator: ",") + "}"
     }
   }
 
@@ -167,7 +167,7 @@ struct LineLogHandler: LogHandler {
     case .array(let a): return "[" + a.map(json).joined(separator: ",") + "]"
     case .dictionary(let d):
       let keys = d.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-      return "{" + keys.map { "\(LineLogHandler.quote($0)):\(json(d[$0]!))" }.joined(separator: ",") + "}"
+      return "{" + keys.map { "\(LineLogHandler.quote($0)):\(d[$0].map(json) ?? "null")" }.joined(separator: ",") + "}"
     }
   }
 

@@ -42,7 +42,8 @@ struct MergeManifestsCommand: ParsableCommand {
         } catch {
           throw OutputError(
             kind: .invalid, code: "manifest_unreadable", path: path,
-            message: "not valid JSON at byte \(error.offset): \(error.message)", fix: "pass run.json as sendplan wrote it")
+            message: "not valid JSON at byte \(error.offset): \(error.message)",
+            fix: "pass run.json as sendplan wrote it")
         }
         manifests.append((path, value))
       }

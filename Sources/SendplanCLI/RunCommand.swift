@@ -218,7 +218,8 @@ struct RunCommand: ParsableCommand {
       RunCommand.logTenant(outcome, audit: appended, logger: log, enrollmentLevel: enrollmentLevel, redactor: redactor)
       let done = stats.record(outcome, audit: appended)
       progress.tenantDone(outcome)
-      if let sigtermAfter, done == sigtermAfter { raise(SIGTERM) }
+      // Process-directed like a real `kill`: dispatch worker threads block signals, so raise() would not do.
+      if let sigtermAfter, done == sigtermAfter { kill(getpid(), SIGTERM) }
     }
     let result: RunResult
     do {
@@ -254,8 +255,10 @@ struct RunCommand: ParsableCommand {
         }
       }
       log.warning(
-        Logger.Message(stringLiteral: "stopped by signal \(sendplan_stop_signal()) after \(result.tenants.count) of \(bundle.tenants.count) tenants\(sealed); "
-          + "OUT is unchanged. Re-run with --run-id \(id) to finish (exit 75)"),
+        Logger.Message(
+          stringLiteral:
+            "stopped by signal \(sendplan_stop_signal()) after \(result.tenants.count) of \(bundle.tenants.count) tenants\(sealed); "
+            + "OUT is unchanged. Re-run with --run-id \(id) to finish (exit 75)"),
         metadata: ["tenantsDone": .stringConvertible(result.tenants.count)])
       throw Exit(status: .tempFail)
     }
@@ -281,8 +284,10 @@ struct RunCommand: ParsableCommand {
     let totals = stats.totals
     let byStatus = ItemStatus.names.map { "\($0) \(totals.byStatus[$0] ?? 0)" }.joined(separator: ", ")
     log.info(
-      Logger.Message(stringLiteral: "run \(id) as of \(asOfTime.rfc3339): \(result.tenants.count - failed) tenants planned, \(failed) failed; "
-        + "\(totals.items) items (\(byStatus)) in \(fmt(monotonicSeconds() - start))s; wrote \(out)"))
+      Logger.Message(
+        stringLiteral:
+          "run \(id) as of \(asOfTime.rfc3339): \(result.tenants.count - failed) tenants planned, \(failed) failed; "
+          + "\(totals.items) items (\(byStatus)) in \(fmt(monotonicSeconds() - start))s; wrote \(out)"))
     if failed > 0 {
       log.error("\(failed) tenant(s) failed; see the errors above and run.json (exit 1)")
       throw Exit(status: .tenantsFailed)
@@ -516,7 +521,8 @@ enum RunMetrics {
     if let lastSuccess {
       f.append(
         MetricFamily(
-          name: "sendplan_last_success_timestamp_seconds", help: "When a run last ended with exit status 0 (Unix time).",
+          name: "sendplan_last_success_timestamp_seconds",
+          help: "When a run last ended with exit status 0 (Unix time).",
           samples: [S([:], lastSuccess)]))
     }
     f.append(

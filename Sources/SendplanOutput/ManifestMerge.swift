@@ -20,7 +20,8 @@ public enum ManifestMerge {
         throw invalid(path, "unsupported formatVersion", "merge run.json files written by this sendplan version")
       }
       guard let shard = m["shard"], let k = shard["index"]?.intValue, shard["count"]?.intValue == count else {
-        throw invalid(path, "its shard count differs from \(first.path)'s (\(count))", "run every shard with the same N")
+        throw invalid(
+          path, "its shard count differs from \(first.path)'s (\(count))", "run every shard with the same N")
       }
       if let other = seen[k] {
         throw invalid(path, "shard \(k) appears twice (also \(other))", "pass each shard's output once")

@@ -36,7 +36,8 @@ public enum PrometheusText {
       let lines = f.samples.map { s -> String in
         let names = s.labels.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         let labels =
-          names.isEmpty ? "" : "{" + names.map { "\($0)=\"\(escapeLabel(s.labels[$0] ?? ""))\"" }.joined(separator: ",") + "}"
+          names.isEmpty
+          ? "" : "{" + names.map { "\($0)=\"\(escapeLabel(s.labels[$0] ?? ""))\"" }.joined(separator: ",") + "}"
         return f.name + labels + " " + number(s.value)
       }
       for l in lines.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { out += l + "\n" }

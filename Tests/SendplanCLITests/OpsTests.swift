@@ -1,0 +1,315 @@
+import Foundation
+import SendplanAudit
+import SendplanModel
+import SendplanOutput
+import Testing
+
+@testable import SendplanCLI
+
+/// The sample bundle with every tenant copied `copies` times under ids `acme-0`, `globex-0`, ….
+func multiTenantBundle(copies: Int) throws -> URL {
+  let dir = try tempDir("tenants")
+  for name in try FileManager.default.contentsOfDirectory(atPath: sampleBundle) {
+    let text = try String(contentsOfFile: sampleBundle + "/" + name, encoding: .utf8)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    if lines.last == "" { lines.removeLast() }
+    var out: [String] = []
+    if name.hasSuffix(".csv") {
+      out.append(lines.removeFirst())
+      for k in 0..<copies {
+        for l in lines {
+          guard let comma = l.firstIndex(of: ",") else { continue }
+          out.append(l[..<comma] + "-\(k)" + l[comma...])
+        }
+      }
+    } else {
+      for k in 0..<copies {
+        for l in lines {
+          out.append(
+            l.replacingOccurrences(of: #"("customer_id":"[^"]*)""#, with: "$1-\(k)\"", options: .regularExpression))
+        }
+      }
+    }
+    try Data((out.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent(name))
+  }
+  return dir
+}
+
+/// The built `sendplan` executable beside the test products.
+func builtBinary() throws -> URL {
+  let testBinary = URL(fileURLWithPath: CommandLine.arguments[0])
+  var dir = testBinary.deletingLastPathComponent()
+  // The test bundle may be a folder (`.xctest`) or a plain executable beside the products.
+  if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+  let candidates = [dir, repoRoot.appendingPathComponent(".build/debug")].map { $0.appendingPathComponent("sendplan") }
+  return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
+}
+
+/// Runs the built binary; returns its exit status and standard error.
+func runBinary(_ args: [String]) throws -> (code: Int32, err: String) {
+  let p = Process()
+  p.executableURL = try builtBinary()
+  p.arguments = args
+  let err = Pipe()
+  p.standardError = err
+  p.standardOutput = FileHandle.nullDevice
+  try p.run()
+  let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  p.waitUntilExit()
+  return (p.terminationStatus, text)
+}
+
+/// Every address-like value in the sample bundle.
+func sampleAddresses() throws -> [String] {
+  var found: Set<String> = []
+  for name in try FileManager.default.contentsOfDirectory(atPath: sampleBundle) {
+    let text = try String(contentsOfFile: sampleBundle + "/" + name, encoding: .utf8)
+    for token in text.split(whereSeparator: { ",\n\"{}:".contains($0) }) where token.contains("@") {
+      found.insert(token.trimmingCharacters(in: .whitespaces))
+    }
+  }
+  return found.sorted()
+}
+
+/// A minimal reader of the Prometheus text format: samples by `name{labels}`, plus HELP and TYPE checks.
+func parseMetrics(_ text: String) throws -> [String: Double] {
+  var samples: [String: Double] = [:]
+  var help: Set<String> = []
+  var type: [String: String] = [:]
+  for line in text.split(separator: "\n") {
+    if line.hasPrefix("# HELP ") {
+      help.insert(String(line.split(separator: " ")[2]))
+    } else if line.hasPrefix("# TYPE ") {
+      let parts = line.split(separator: " ")
+      type[String(parts[2])] = String(parts[3])
+    } else {
+      let space = try #require(line.lastIndex(of: " "), "no value: \(line)")
+      let key = String(line[..<space])
+      let value = try #require(Double(line[line.index(after: space)...]), "bad value: \(line)")
+      let name = String(key.prefix { $0 != "{" })
+      #expect(name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" }, "bad name: \(line)")
+      #expect(help.contains(name) && type[name] != nil, "no HELP or TYPE before \(line)")
+      #expect(samples[key] == nil, "duplicate sample \(key)")
+      samples[key] = value
+    }
+  }
+  return samples
+}
+
+@Suite struct OpsTests {
+  @Test func jsonLogLinesCarryTheContractFields() throws {
+    let out = try tempDir().appendingPathComponent("out")
+    let r = sendplan([
+      "run", "--input", sampleBundle, "--out", out.path, "--as-of", sampleAsOf, "--log-format", "json",
+    ])
+    #expect(r.code == 0, "\(r.err)")
+    var lines: [[String: Any]] = []
+    for line in r.err.split(separator: "\n") {
+      let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+      let o = try #require(obj, "not a JSON object: \(line)")
+      #expect(o["level"] is String && o["msg"] is String && o["ts"] is String, "\(line)")
+      lines.append(o)
+    }
+    let enrollments = lines.filter { $0["msg"] as? String == "dry run planned" }
+    #expect(enrollments.count == 12)
+    for e in enrollments {
+      #expect(e["customerId"] is String && e["enrollmentId"] is String)
+      for k in ["items", "skipped", "failed", "paused", "wouldSend"] { #expect(e[k] is Int, "\(k) in \(e)") }
+    }
+    let e01 = try #require(
+      enrollments.first { $0["customerId"] as? String == "acme" && $0["enrollmentId"] as? String == "e01" })
+    #expect(e01["items"] as? Int == 25 && e01["skipped"] as? Int == 15 && e01["wouldSend"] as? Int == 10)
+    #expect(lines.filter { $0["msg"] as? String == "tenant planned" }.count == 2)
+    let end = try #require(lines.last)
+    #expect(end["msg"] as? String == "run finished with exit status 0" && end["exitStatus"] as? Int == 0)
+    #expect(end["items"] as? Int == 50)
+
+    let quiet = sendplan([
+      "run", "--input", sampleBundle, "--out", out.path, "--as-of", sampleAsOf, "--log-format", "json",
+      "--quiet-enrollments",
+    ])
+    #expect(quiet.code == 0)
+    #expect(!quiet.err.contains("dry run planned") && quiet.err.contains("tenant planned"))
+  }
+
+  @Test(arguments: ["mask", "hash", "none"])
+  func noAddressInLogsUnlessRedactionIsNone(mode: String) throws {
+    let dir = try tempDir()
+    let key = dir.appendingPathComponent("log.key")
+    try Data("0123456789abcdef-secret".utf8).write(to: key)
+    // A broken row puts an address into an error message too.
+    let text = try String(contentsOfFile: sampleBundle + "/recipients.csv", encoding: .utf8)
+    let input = try bundle(["recipients.csv": text + "acme,e01,\"bad,row@example.org\n"])
+    let addresses = try sampleAddresses()
+    #expect(addresses.count >= 5)
+    var seen = ""
+    for format in ["text", "json"] {
+      for bundleDir in [sampleBundle, input.path] {
+        let r = sendplan([
+          "run", "--input", bundleDir, "--out", dir.appendingPathComponent("out").path, "--as-of", sampleAsOf,
+          "--log-level", "debug", "--log-format", format, "--log-redaction", mode, "--log-hash-key", key.path,
+        ])
+        seen += r.out + r.err
+      }
+    }
+    let leaked = addresses.filter { seen.lowercased().contains($0.lowercased()) }
+    if mode == "none" {
+      #expect(!leaked.isEmpty, "with none the addresses are logged, so this test can see a leak")
+    } else {
+      #expect(leaked.isEmpty, "leaked: \(leaked)")
+      #expect(!seen.contains("row@example.org"))
+    }
+    if mode == "hash" {
+      #expect(seen.contains("email:"))
+    }
+  }
+
+  @Test func hashRedactionIsKeyedAndStable() throws {
+    let a = Redactor(mode: .hash, key: Array("0123456789abcdef".utf8))
+    let b = Redactor(mode: .hash, key: Array("fedcba9876543210".utf8))
+    #expect(a.email("Bob@Example.com") == a.email("bob@example.com"))
+    #expect(a.email("bob@example.com") != b.email("bob@example.com"))
+    #expect(a.email("bob@example.com").hasPrefix("email:") && a.email("bob@example.com").count == 22)
+    #expect(Redactor(mode: .mask).scrub("invalid email \"x y@z\" (row 3)") == "invalid email \"x ***@***\" (row 3)")
+    let r = sendplan(["run", "--input", sampleBundle, "--out", "/tmp/x", "--log-redaction", "hash"])
+    #expect(r.code == 64 && r.err.contains("--log-hash-key"))
+  }
+
+  @Test func metricsFileParsesAndCarriesTheSampleValues() throws {
+    let dir = try tempDir()
+    let metrics = dir.appendingPathComponent("sendplan.prom").path
+    let r = sendplan([
+      "run", "--input", sampleBundle, "--out", dir.appendingPathComponent("out").path, "--as-of", sampleAsOf,
+      "--audit-dir", dir.appendingPathComponent("audit").path, "--metrics-file", metrics, "--quiet",
+    ])
+    #expect(r.code == 0, "\(r.err)")
+    let m = try parseMetrics(String(contentsOfFile: metrics, encoding: .utf8))
+    #expect(m["sendplan_run_exit_status"] == 0)
+    #expect(m["sendplan_items{status=\"WouldSend\"}"] == 15)
+    #expect(m["sendplan_items{status=\"Skipped\"}"] == 16)
+    #expect(m["sendplan_items{status=\"FailedValidation\"}"] == 13)
+    #expect(m["sendplan_items{status=\"Paused\"}"] == 6)
+    #expect(m["sendplan_skipped_items{reason=\"suppressed\"}"] == 6)
+    #expect(m["sendplan_skipped_items{reason=\"invalid_email\"}"] == 4)
+    #expect(m["sendplan_tenants{state=\"planned\"}"] == 2)
+    #expect(m["sendplan_failed_tenants"] == 0)
+    #expect(m["sendplan_dry_runs{customer_id=\"acme\"}"] == 11)
+    #expect(m["sendplan_dry_runs{customer_id=\"globex\"}"] == 1)
+    #expect(m["sendplan_audit_entries_appended{customer_id=\"acme\"}"] == 75)
+    #expect(m["sendplan_audit_entries_appended{customer_id=\"globex\"}"] == 2)
+    #expect((m["sendplan_audit_stream_bytes{customer_id=\"acme\"}"] ?? 0) > 1000)
+    #expect(m["sendplan_run_duration_seconds"] != nil)
+    let success = try #require(m["sendplan_last_success_timestamp_seconds"])
+    #expect(m.keys.allSatisfy { !$0.contains("enrollment_id") && !$0.contains("recipient_id") })
+
+    // A failed run replaces the file but keeps the last success.
+    let failed = sendplan([
+      "run", "--input", dir.appendingPathComponent("missing").path, "--out", dir.appendingPathComponent("out").path,
+      "--metrics-file", metrics, "--quiet",
+    ])
+    #expect(failed.code == 66)
+    let m2 = try parseMetrics(String(contentsOfFile: metrics, encoding: .utf8))
+    #expect(m2["sendplan_run_exit_status"] == 66)
+    #expect(m2["sendplan_last_success_timestamp_seconds"] == success)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp") }.isEmpty)
+  }
+
+  @Test func metricLabelValuesAreEscaped() {
+    let text = String(
+      decoding: PrometheusText.render([
+        MetricFamily(name: "x", help: "h\\n", samples: [.init(["customer_id": "a\"b\\c\nd"], 1.5)])
+      ]), as: UTF8.self)
+    #expect(text == "# HELP x h\\\\n\n# TYPE x gauge\nx{customer_id=\"a\\\"b\\\\c\\nd\"} 1.5\n")
+  }
+
+  @Test func sigtermStopsTheRunAndARerunFinishes() throws {
+    let input = try multiTenantBundle(copies: 20)
+    let dir = try tempDir()
+    let out = dir.appendingPathComponent("out").path
+    let audit = dir.appendingPathComponent("audit").path
+    let args = ["run", "--input", input.path, "--out", out, "--as-of", sampleAsOf, "--audit-dir", audit, "--quiet"]
+    let stopped = try runBinary(args + ["--debug-sigterm-after", "3"])
+    let files = try FileManager.default.contentsOfDirectory(atPath: input.path)
+    #expect(stopped.code == 75, "\(stopped.err) \(files)")
+    #expect(stopped.err.contains("stopped by signal 15"), "\(stopped.err)")
+    #expect(!FileManager.default.fileExists(atPath: out))
+    let v = sendplan(["audit", "verify", "--audit-dir", audit])
+    #expect(v.code == 0, "\(v.out)")
+    let rerun = try runBinary(args)
+    #expect(rerun.code == 0, "\(rerun.err)")
+    // Same bundle, as-of and run id in one go: OUT and the streams must be identical.
+    let cleanOut = dir.appendingPathComponent("clean-out").path
+    let cleanAudit = dir.appendingPathComponent("clean-audit").path
+    let clean = sendplan([
+      "run", "--input", input.path, "--out", cleanOut, "--as-of", sampleAsOf, "--audit-dir", cleanAudit, "--quiet",
+    ])
+    #expect(clean.code == 0)
+    #expect(try tree(URL(fileURLWithPath: out)) == tree(URL(fileURLWithPath: cleanOut)))
+    #expect(
+      try tree(URL(fileURLWithPath: audit + "/streams")) == tree(URL(fileURLWithPath: cleanAudit + "/streams")))
+  }
+
+  @Test func shardHashIsTheDocumentedOne() throws {
+    #expect(Shard.index(of: ID("acme"), count: 7) == 2)
+    #expect(Shard.index(of: ID("acme"), count: 1000) == 872)
+    #expect(Shard.index(of: ID("globex"), count: 1000) == 599)
+    #expect(Shard("0/4") == Shard(index: 0, count: 4))
+    for bad in ["4/4", "-1/4", "1/0", "a/b", "1", "1/2/3", " 1/2", "1/99999999"] {
+      #expect(Shard(bad) == nil, "\(bad)")
+    }
+    let r = sendplan(["run", "--input", sampleBundle, "--out", "/tmp/x", "--shard", "2/2"])
+    #expect(r.code == 64)
+  }
+
+  @Test func shardUnionEqualsTheUnshardedRun() throws {
+    let input = try multiTenantBundle(copies: 10)
+    let dir = try tempDir()
+    func run(_ name: String, _ audit: String, _ extra: [String] = []) throws -> URL {
+      let out = dir.appendingPathComponent(name)
+      let r = sendplan(
+        [
+          "run", "--input", input.path, "--out", out.path, "--as-of", sampleAsOf, "--quiet", "--audit-dir",
+          dir.appendingPathComponent(audit).path,
+        ] + extra)
+      #expect(r.code == 0, "\(r.err)")
+      return out
+    }
+    let whole = try run("whole", "audit-whole")
+    let n = 3
+    let shards = try (0..<n).map { try run("shard-\($0)", "audit-shards", ["--shard", "\($0)/\(n)"]) }
+    var union: [String: Data] = [:]
+    for s in shards {
+      let t = try tree(s.appendingPathComponent("tenants"))
+      #expect(!t.isEmpty, "every shard gets tenants")
+      for (k, v) in t {
+        #expect(union[k] == nil, "\(k) is in two shards")
+        union[k] = v
+      }
+    }
+    #expect(union == (try tree(whole.appendingPathComponent("tenants"))))
+    #expect(
+      try tree(dir.appendingPathComponent("audit-shards/streams"))
+        == tree(dir.appendingPathComponent("audit-whole/streams")))
+    let merged = dir.appendingPathComponent("merged.json")
+    let m = sendplan(["merge-manifests"] + shards.map(\.path) + ["--out", merged.path])
+    #expect(m.code == 0, "\(m.err)")
+    #expect(try Data(contentsOf: merged) == Data(contentsOf: whole.appendingPathComponent("run.json")))
+    let printed = sendplan(["merge-manifests"] + shards.reversed().map { $0.appendingPathComponent("run.json").path })
+    #expect(printed.out.utf8.elementsEqual(try Data(contentsOf: merged)))
+    let missing = sendplan(["merge-manifests", shards[0].path, shards[2].path])
+    #expect(missing.code == 65 && missing.err.contains("shard(s) 1 of 3 missing"), "\(missing.err)")
+    let twice = sendplan(["merge-manifests", shards[0].path, shards[0].path, shards[1].path])
+    #expect(twice.code == 65 && twice.err.contains("appears twice"))
+    let unsharded = sendplan(["merge-manifests", whole.path])
+    #expect(unsharded.code == 65)
+  }
+
+  @Test func shardsShareTheAuditFolderButNotWithAWholeRun() throws {
+    let dir = try tempDir().path
+    let a = try AuditLock(auditDir: dir, shard: Shard(index: 0, count: 2))
+    let b = try AuditLock(auditDir: dir, shard: Shard(index: 1, count: 2))
+    #expect(throws: AuditError.self) { try AuditLock(auditDir: dir) }
+    #expect(throws: AuditError.self) { try AuditLock(auditDir: dir, shard: Shard(index: 0, count: 2)) }
+    _ = (a, b)
+  }
+}
