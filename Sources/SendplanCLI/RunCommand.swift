@@ -209,13 +209,17 @@ struct RunCommand: ParsableCommand {
     let afterTenant: @Sendable (TenantOutcome, TenantFiles) throws -> Void = { outcome, files in
       var ctx = context
       var appended: StreamOutcome?
+      let auditStart = monotonicSeconds()
       if let auditor, let plan = outcome.plan, let s = try auditor.append(plan) {
         appended = s
         ctx.audit = AuditSeal(
           segment: s.segment, treeSize: s.treeSize, chainHead: s.chainHead, merkleRoot: s.merkleRoot, signed: signed)
       }
+      let auditSeconds = appended == nil ? nil : monotonicSeconds() - auditStart
       if let reporter { try reporter.write(outcome, asOf: asOfTime, context: ctx, files: files) }
-      RunCommand.logTenant(outcome, audit: appended, logger: log, enrollmentLevel: enrollmentLevel, redactor: redactor)
+      RunCommand.logTenant(
+        outcome, audit: appended, auditSeconds: auditSeconds, logger: log, enrollmentLevel: enrollmentLevel,
+        redactor: redactor)
       let done = stats.record(outcome, audit: appended)
       progress.tenantDone(outcome)
       // Process-directed like a real `kill`: dispatch worker threads block signals, so raise() would not do.
@@ -296,7 +300,8 @@ struct RunCommand: ParsableCommand {
 
   /// One line per enrollment (the Stage 2A contract's dry-run log), one per item at debug, one per tenant.
   static func logTenant(
-    _ outcome: TenantOutcome, audit: StreamOutcome?, logger: Logger, enrollmentLevel: Logger.Level,
+    _ outcome: TenantOutcome, audit: StreamOutcome?, auditSeconds: Double? = nil, logger: Logger,
+    enrollmentLevel: Logger.Level,
     redactor: Redactor
   ) {
     let customer = outcome.customerID.string
@@ -342,6 +347,7 @@ struct RunCommand: ParsableCommand {
     ]
     if let s = outcome.seconds { m["seconds"] = .stringConvertible(rounded(s)) }
     if let audit { m["auditEvents"] = .stringConvertible(audit.eventsAppended) }
+    if let auditSeconds { m["auditSeconds"] = .stringConvertible(rounded(auditSeconds)) }
     logger.info("tenant planned", metadata: m)
   }
 

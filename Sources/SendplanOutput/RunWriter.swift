@@ -47,6 +47,16 @@ public struct TenantOutcome: Sendable {
   /// Seconds spent planning and writing the tenant, when the run was given a clock.
   public var seconds: Double?
 
+  public init(
+    customerID: ID, folder: String, plan: TenantPlan?, failure: TenantFailure?, seconds: Double? = nil
+  ) {
+    self.customerID = customerID
+    self.folder = folder
+    self.plan = plan
+    self.failure = failure
+    self.seconds = seconds
+  }
+
   public var failed: Bool { failure != nil }
 }
 
