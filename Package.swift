@@ -5,12 +5,15 @@ let package = Package(
   name: "sendplan",
   platforms: [.macOS(.v14)],
   products: [
-    .executable(name: "sendplan", targets: ["sendplan"])
+    .executable(name: "sendplan", targets: ["sendplan"]),
+    .executable(name: "sendplan-serve", targets: ["sendplan-serve"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
   ],
   targets: [
@@ -75,6 +78,25 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
+    .target(
+      name: "SendplanServer",
+      dependencies: [
+        "SendplanModel", "SendplanInput", "SendplanEngine", "SendplanOutput", "SendplanAudit",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "sendplan-serve",
+      dependencies: [
+        "SendplanServer", "SendplanModel", "CSendplanSys",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
     .executableTarget(
       name: "sendplan",
       dependencies: ["SendplanCLI", .product(name: "Logging", package: "swift-log")]
@@ -98,6 +120,15 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       exclude: ["Golden"]
+    ),
+    .testTarget(
+      name: "SendplanServerTests",
+      dependencies: [
+        "SendplanServer", "SendplanModel", "SendplanAudit", "SendplanCLI",
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
     ),
   ]
 )

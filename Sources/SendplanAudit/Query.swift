@@ -7,6 +7,12 @@ public struct QueryPage: Sendable {
   public var entries: [JSONValue]
   public var nextCursor: String?
 
+  public init(enrollmentID: String, entries: [JSONValue], nextCursor: String?) {
+    self.enrollmentID = enrollmentID
+    self.entries = entries
+    self.nextCursor = nextCursor
+  }
+
   /// The Stage 2A audit response.
   public var document: JSONValue {
     .object([

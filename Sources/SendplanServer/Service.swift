@@ -1,0 +1,353 @@
+import Crypto
+import Dispatch
+import Logging
+import SendplanAudit
+import SendplanEngine
+import SendplanInput
+import SendplanModel
+import SendplanOutput
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// An API failure: an HTTP status and the contract's error envelope `{"error":{"code","message","details"}}`.
+public struct APIError: Error, Sendable, Equatable {
+  public var status: Int
+  public var code: String
+  public var message: String
+  public var details: [String]
+  /// Seconds for a `Retry-After` header (503 only).
+  public var retryAfter: Int?
+
+  public init(status: Int, code: String, message: String, details: [String] = [], retryAfter: Int? = nil) {
+    self.status = status
+    self.code = code
+    self.message = message
+    self.details = details
+    self.retryAfter = retryAfter
+  }
+
+  public var body: [UInt8] {
+    JSONValue.object([
+      "error": .object([
+        "code": .string(code), "message": .string(message), "details": .array(details.map { .string($0) }),
+      ])
+    ]).render(pretty: false)
+  }
+
+  /// One body for an unknown enrollment and another tenant's enrollment, so neither leaks.
+  public static let notFound = APIError(
+    status: 404, code: "not_found", message: "no such enrollment for this customer")
+
+  public static func badRequest(_ code: String, _ message: String) -> APIError {
+    APIError(status: 400, code: code, message: message)
+  }
+
+  /// 500s say nothing about the cause; it goes to the server log instead.
+  public static let internalError = APIError(
+    status: 500, code: "internal_error", message: "the server failed; the request can be retried")
+}
+
+/// How `/api` requests prove which customer they act for.
+public enum AuthMode: Sendable {
+  /// Trust `X-Customer-Id` as set by a gateway in front (the default, on loopback only).
+  case trustedHeader
+  /// `Authorization: Bearer <token>`, each token mapped to one customer id.
+  case tokens(TokenTable)
+}
+
+/// Bearer tokens and their customers. Tokens are kept as SHA-256 digests and compared in constant time.
+public struct TokenTable: Sendable {
+  struct Entry: Sendable {
+    var digest: [UInt8]
+    var customerID: String
+  }
+  let entries: [Entry]
+
+  /// Parses lines `TOKEN CUSTOMER_ID`; blank lines and lines starting with `#` are skipped.
+  /// Tokens must be at least 16 characters.
+  public static func parse(_ text: String) throws(APIError) -> TokenTable {
+    var entries: [Entry] = []
+    for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+      let line = raw.trimmingSpaces
+      if line.isEmpty || line.hasPrefix("#") { continue }
+      let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+      guard parts.count == 2, parts[0].utf8.count >= 16, Values.idProblem(String(parts[1])) == nil else {
+        throw APIError(
+          status: 0, code: "bad_tokens_file",
+          message: "line \(n + 1): expected `TOKEN CUSTOMER_ID` with a token of 16 characters or more")
+      }
+      entries.append(Entry(digest: Array(SHA256.hash(data: Array(parts[0].utf8))), customerID: String(parts[1])))
+    }
+    guard !entries.isEmpty else {
+      throw APIError(status: 0, code: "bad_tokens_file", message: "the tokens file has no tokens")
+    }
+    return TokenTable(entries: entries)
+  }
+
+  /// The customer a token belongs to. Every entry is compared, whatever matches, so the time taken
+  /// does not depend on which token (or how much of one) was right.
+  public func customer(forToken token: String) -> String? {
+    let d = Array(SHA256.hash(data: Array(token.utf8)))
+    var found: String?
+    for e in entries {
+      var diff: UInt8 = 0
+      for i in 0..<32 { diff |= e.digest[i] ^ d[i] }
+      if diff == 0 { found = e.customerID }
+    }
+    return found
+  }
+}
+
+extension Substring {
+  fileprivate var trimmingSpaces: Substring {
+    var s = self
+    while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
+    while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
+    return s
+  }
+}
+
+/// What the server needs from outside: paths, keys, and the clock and run ids (never read inside).
+public struct ServiceSettings: Sendable {
+  public var bundlePath: String
+  public var auditDir: String
+  /// The nightly run's OUT, read by the queue endpoint; optional.
+  public var outDir: String?
+  /// Ed25519 key file (from `sendplan audit keygen`) that signs on-demand seals.
+  public var signingKeyPath: String?
+  public var now: @Sendable () -> Timestamp
+  /// A fresh, unique suffix for each on-demand run id (`ondemand-<asOf>-<suffix>`).
+  public var runSuffix: @Sendable () -> String
+
+  public init(
+    bundlePath: String, auditDir: String, outDir: String? = nil, signingKeyPath: String? = nil,
+    now: @escaping @Sendable () -> Timestamp, runSuffix: @escaping @Sendable () -> String
+  ) {
+    self.bundlePath = bundlePath
+    self.auditDir = auditDir
+    self.outDir = outDir
+    self.signingKeyPath = signingKeyPath
+    self.now = now
+    self.runSuffix = runSuffix
+  }
+}
+
+/// The loaded bundle, by customer.
+struct LoadedBundle: Sendable {
+  var tenants: [ID: TenantInput]
+  var tenantCount: Int { tenants.count }
+}
+
+/// The three Stage 2A endpoints over the same planner, audit trail and outputs as `sendplan run`.
+public final class SendplanService: Sendable {
+  public let settings: ServiceSettings
+  let logger: Logger
+  private let bundle = Mutex<LoadedBundle?>(nil)
+  /// On-demand queue summaries, newest per enrollment; the audit trail keeps the events themselves.
+  private let onDemand = Mutex<[String: (plannedAt: String, summary: JSONValue)]>([:])
+  /// On-demand audit appends run one at a time; only a nightly run holding the lock makes them wait.
+  private let auditQueue = DispatchQueue(label: "sendplan.audit")
+
+  public init(settings: ServiceSettings, logger: Logger) {
+    self.settings = settings
+    self.logger = logger
+  }
+
+  /// Loads (or reloads) the bundle; on failure the bundle in use stays and the errors are returned.
+  @discardableResult
+  public func reload() -> Result<Int, InputErrors> {
+    do {
+      let b = try BundleReader.read(path: settings.bundlePath)
+      var map: [ID: TenantInput] = [:]
+      for t in b.tenants { map[t.customerID] = t }
+      let loaded = LoadedBundle(tenants: map)
+      bundle.withLock { $0 = loaded }
+      return .success(loaded.tenantCount)
+    } catch {
+      return .failure(error)
+    }
+  }
+
+  public var isLoaded: Bool { bundle.withLock { $0 != nil } }
+
+  /// Checks `X-Customer-Id` (and the token, in token mode): 400, 401 or 403.
+  public static func customer(header: String?, bearer: String?, auth: AuthMode) throws(APIError) -> ID {
+    guard let header else {
+      throw .badRequest("missing_customer_id", "the X-Customer-Id header is required")
+    }
+    if let problem = Values.idProblem(header) {
+      throw .badRequest("bad_customer_id", "X-Customer-Id \(problem)")
+    }
+    if case .tokens(let table) = auth {
+      guard let bearer, let owner = table.customer(forToken: bearer) else {
+        throw APIError(status: 401, code: "unauthorized", message: "a valid bearer token is required")
+      }
+      guard ByteOrder.equal(owner, header) else {
+        throw APIError(status: 403, code: "forbidden", message: "this token may not act for that customer")
+      }
+    }
+    return ID(header)
+  }
+
+  func tenant(_ customer: ID) throws(APIError) -> TenantInput {
+    guard let t = bundle.withLock({ $0?.tenants[customer] }) else { throw .notFound }
+    return t
+  }
+
+  /// `POST /api/enrollments/:id/dry-run`: plans the enrollment, seals its events as an on-demand run
+  /// and returns the dry-run response (or 422 with every enrollment-level error code).
+  public func dryRun(customer: ID, enrollmentID: String, asOfText: String?) async throws(APIError) -> [UInt8] {
+    let asOf: Timestamp
+    if let asOfText {
+      guard let t = Timestamp.parse(asOfText), t.nanos == 0, !t.subNanoRemainder, !asOfText.contains(".") else {
+        throw .badRequest("bad_as_of", "asOf must be an RFC 3339 time in whole seconds, such as 2026-11-27T02:00:00Z")
+      }
+      asOf = Timestamp(seconds: t.seconds)
+    } else {
+      asOf = settings.now()
+    }
+    let tenant = try tenant(customer)
+    let id = ID(enrollmentID)
+    guard let row = tenant.enrollments.first(where: { $0.id == id }) else { throw .notFound }
+    let plan: TenantPlan
+    switch Planner.plan(tenant, asOf: asOf) {
+    case .failure(let f):
+      throw APIError(
+        status: 422, code: "tenant_data_invalid",
+        message: "this customer's export has row errors, so none of its enrollments can be planned",
+        details: Array(Set(f.issues.map(\.code))).sorted())
+    case .success(let p): plan = p
+    }
+    guard let e = plan.enrollments.first(where: { $0.enrollmentID == id }) else {
+      throw APIError(
+        status: 422, code: "enrollment_not_plannable",
+        message: "the enrollment is \(row.status.rawValue); only active and paused enrollments are planned",
+        details: [row.status.rawValue])
+    }
+    let single = TenantPlan(
+      customerID: customer, asOf: asOf, enrollments: [e], notPlanned: [:], orphans: Orphans(),
+      counts: PlanCounts.of(e.items))
+    let runID = "ondemand-" + asOf.compact + "-" + settings.runSuffix()
+    try await appendAudit(single, runID: runID)
+    var summary = JSONBytes()
+    TenantWriter.appendQueueSummary(e, plannedAt: asOf.rfc3339, runID: runID, to: &summary)
+    if let parsed = try? JSONParse.parse(summary.bytes) {
+      let key = customer.string + "\u{0}" + enrollmentID
+      onDemand.withLock { m in
+        if let old = m[key], old.plannedAt > asOf.rfc3339 { return }
+        m[key] = (asOf.rfc3339, parsed)
+      }
+    }
+    if !e.errors.isEmpty {
+      throw APIError(
+        status: 422, code: "enrollment_invalid",
+        message: "the enrollment cannot be planned: " + e.errors.map(\.rawValue).joined(separator: ", "),
+        details: e.errors.map(\.rawValue))
+    }
+    var out = JSONBytes()
+    TenantWriter.appendDryRun(e, plannedAt: asOf.rfc3339, to: &out)
+    return out.bytes
+  }
+
+  func appendAudit(_ plan: TenantPlan, runID: String) async throws(APIError) {
+    let settings = self.settings
+    let result: Result<Void, AuditError> = await withCheckedContinuation { cont in
+      auditQueue.async {
+        do throws(AuditError) {
+          let key = try settings.signingKeyPath.map { k throws(AuditError) in try AuditKeys.loadPrivate(k) }
+          let writer = try AuditWriter(root: settings.auditDir, runID: runID, asOf: plan.asOf, key: key)
+          if case .refused(let e) = writer.prepare([plan.customerID]).first { throw e }
+          try writer.append(plan)
+          _ = try writer.commit(alreadySealed: 0)
+          cont.resume(returning: .success(()))
+        } catch {
+          cont.resume(returning: .failure(error))
+        }
+      }
+    }
+    if case .failure(let e) = result {
+      switch e.kind {
+      case .locked:
+        throw APIError(
+          status: 503, code: "audit_busy", message: "a nightly run holds the audit trail; retry shortly",
+          retryAfter: 30)
+      case .io, .cannotCreate:
+        throw APIError(
+          status: 503, code: "audit_unavailable", message: "the audit trail cannot be written right now",
+          retryAfter: 30)
+      case .corrupt, .badKey, .notFound, .usage:
+        logger.error("on-demand audit append failed: \(e)", metadata: ["customerId": .string(plan.customerID.string)])
+        throw .internalError
+      }
+    }
+  }
+
+  /// `GET /api/enrollments/:id/audit`: one page of the enrollment's verified entries.
+  public func audit(customer: ID, enrollmentID: String, limitText: String?, cursor: String?) throws(APIError)
+    -> [UInt8]
+  {
+    var limit = AuditQuery.defaultLimit
+    if let limitText {
+      guard let l = Int(limitText), (1...AuditQuery.maxLimit).contains(l) else {
+        throw .badRequest("bad_limit", "limit must be an integer from 1 to \(AuditQuery.maxLimit)")
+      }
+      limit = l
+    }
+    let known = bundle.withLock { $0?.tenants[customer]?.enrollments.contains { $0.id == ID(enrollmentID) } } ?? false
+    do {
+      let page = try AuditQuery.page(
+        root: settings.auditDir, customerID: customer, enrollmentID: enrollmentID, limit: limit, cursor: cursor)
+      return page.document.render(pretty: false)
+    } catch {
+      switch error.kind {
+      case .notFound:
+        // Known but never audited is an empty history; unknown to this customer is 404 either way.
+        guard known, cursor == nil else { throw .notFound }
+        return QueryPage(enrollmentID: enrollmentID, entries: [], nextCursor: nil).document.render(pretty: false)
+      case .usage:
+        throw .badRequest(error.code, "the cursor is not valid for this enrollment")
+      case .io, .locked, .cannotCreate:
+        throw APIError(
+          status: 503, code: "audit_unavailable", message: "the audit trail cannot be read", retryAfter: 30)
+      case .corrupt, .badKey:
+        logger.error("audit query failed: \(error)", metadata: ["customerId": .string(customer.string)])
+        throw .internalError
+      }
+    }
+  }
+
+  /// `GET /api/enrollments/:id/queue`: the queue summary of the newest dry run, nightly or on-demand.
+  public func queue(customer: ID, enrollmentID: String) throws(APIError) -> [UInt8] {
+    var best = onDemand.withLock { $0[customer.string + "\u{0}" + enrollmentID] }
+    if let out = settings.outDir {
+      let path = out + "/tenants/" + FolderName.of(customer) + "/queue.json"
+      if let bytes = readWhole(path), let doc = try? JSONParse.parse(bytes),
+        doc["customerId"]?.stringValue == customer.string,
+        let list = doc["enrollments"]?.arrayValue,
+        let s = list.first(where: { $0["enrollmentId"]?.stringValue == enrollmentID }),
+        let at = s["plannedAt"]?.stringValue, best == nil || at > best?.plannedAt ?? ""
+      {
+        best = (at, s)
+      }
+    }
+    guard let best else { throw .notFound }
+    return JSONValue.object(["data": best.summary]).render(pretty: false)
+  }
+}
+
+/// The whole file, or nil.
+func readWhole(_ path: String) -> [UInt8]? {
+  guard let f = fopen(path, "rb") else { return nil }
+  defer { fclose(f) }
+  var out: [UInt8] = []
+  var buf = [UInt8](repeating: 0, count: 65536)
+  while true {
+    let n = fread(&buf, 1, buf.count, f)
+    if n > 0 { out.append(contentsOf: buf[0..<n]) }
+    if n < buf.count { break }
+  }
+  return out
+}
