@@ -209,9 +209,11 @@ struct StreamHead: Sendable, Equatable {
   var frontier: [Hash32]
   /// Run id to segment number.
   var runs: [String: Int64]
+  /// Bytes of all sealed segments; saves a stat of every segment each night. Absent in older heads.
+  var streamBytes: Int64?
 
   func render() -> [UInt8] {
-    JSONValue.object([
+    var o: [String: JSONValue] = [
       "format": .string(Self.format),
       "customerId": .string(customerID),
       "segment": .int(segment),
@@ -219,7 +221,9 @@ struct StreamHead: Sendable, Equatable {
       "chainHead": .string(chainHead.hex),
       "frontier": .array(frontier.map { .string($0.hex) }),
       "runs": .object(runs.mapValues { .int($0) }),
-    ]).render()
+    ]
+    if let streamBytes { o["streamBytes"] = .int(streamBytes) }
+    return JSONValue.object(o).render()
   }
 
   static func parse(_ bytes: [UInt8]) -> StreamHead? {
@@ -238,6 +242,12 @@ struct StreamHead: Sendable, Equatable {
       guard let s = s.intValue else { return nil }
       runs[k] = s
     }
-    return StreamHead(customerID: c, segment: seg, treeSize: size, chainHead: head, frontier: frontier, runs: runs)
+    var bytes: Int64?
+    if let b = v["streamBytes"] {
+      guard let n = b.intValue, n >= 0 else { return nil }
+      bytes = n
+    }
+    return StreamHead(
+      customerID: c, segment: seg, treeSize: size, chainHead: head, frontier: frontier, runs: runs, streamBytes: bytes)
   }
 }

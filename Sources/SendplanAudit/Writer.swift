@@ -221,8 +221,12 @@ public final class AuditWriter: @unchecked Sendable {
       state.chainHead = m.chainHead
       state.frontier = frontier
       if !headLoaded { state.runs = try rebuildRuns(dir, through: committed) }
-      for n in stride(from: 1, through: committed, by: 1) {
-        state.segmentBytes += AuditFS.size(AuditLayout.segment(dir, n)) ?? 0
+      if let b = found.head?.streamBytes, found.head?.segment == committed {
+        state.segmentBytes = b
+      } else {
+        for n in stride(from: 1, through: committed, by: 1) {
+          state.segmentBytes += AuditFS.size(AuditLayout.segment(dir, n)) ?? 0
+        }
       }
     }
     if last == committed + 1 {
@@ -347,7 +351,8 @@ public final class AuditWriter: @unchecked Sendable {
     for s in seals where s.manifest.complete { runs[s.manifest.runID] = s.manifest.segment }
     let head = StreamHead(
       customerID: last.manifest.customerID, segment: last.manifest.segment, treeSize: last.manifest.treeSize,
-      chainHead: last.manifest.chainHead, frontier: last.manifest.frontier, runs: runs)
+      chainHead: last.manifest.chainHead, frontier: last.manifest.frontier, runs: runs,
+      streamBytes: state.segmentBytes + seals.reduce(0) { $0 + $1.manifest.segmentBytes })
     // The pending head goes first: seal files beyond head.json without it mean tampering, not a crash.
     try AuditFS.writeFile(AuditLayout.head(last.dir) + ".tmp", head.render(), faults: faults)
     for s in seals {

@@ -201,8 +201,28 @@ func parseMetrics(_ text: String) throws -> [String: Double] {
     #expect(m["sendplan_audit_entries_appended{customer_id=\"globex\"}"] == 2)
     #expect((m["sendplan_audit_stream_bytes{customer_id=\"acme\"}"] ?? 0) > 1000)
     #expect(m["sendplan_run_duration_seconds"] != nil)
-    let success = try #require(m["sendplan_last_success_timestamp_seconds"])
+    #expect(m["sendplan_last_success_timestamp_seconds"] != nil)
     #expect(m.keys.allSatisfy { !$0.contains("enrollment_id") && !$0.contains("recipient_id") })
+
+    // Night two: the stream size comes from head.json and matches the segments on disk.
+    let night2 = sendplan([
+      "run", "--input", sampleBundle, "--out", dir.appendingPathComponent("out").path, "--as-of",
+      "2026-11-28T02:00:00Z", "--audit-dir", dir.appendingPathComponent("audit").path, "--metrics-file", metrics,
+      "--quiet",
+    ])
+    #expect(night2.code == 0)
+    let streams = dir.appendingPathComponent("audit/streams").path
+    let acme = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: streams).first { $0.hasPrefix("acme-") })
+    var onDisk = 0
+    for name in try FileManager.default.contentsOfDirectory(atPath: streams + "/" + acme) where name.hasSuffix(".log") {
+      onDisk +=
+        (try FileManager.default.attributesOfItem(atPath: streams + "/" + acme + "/" + name)[.size] as? Int) ?? 0
+    }
+    let m1 = try parseMetrics(String(contentsOfFile: metrics, encoding: .utf8))
+    #expect(m1["sendplan_audit_stream_bytes{customer_id=\"acme\"}"] == Double(onDisk))
+    let head = try readJSON(URL(fileURLWithPath: streams + "/" + acme + "/head.json"))
+    #expect(head["streamBytes"] as? Int == onDisk)
 
     // A failed run replaces the file but keeps the last success.
     let failed = sendplan([
@@ -212,7 +232,7 @@ func parseMetrics(_ text: String) throws -> [String: Double] {
     #expect(failed.code == 66)
     let m2 = try parseMetrics(String(contentsOfFile: metrics, encoding: .utf8))
     #expect(m2["sendplan_run_exit_status"] == 66)
-    #expect(m2["sendplan_last_success_timestamp_seconds"] == success)
+    #expect(m2["sendplan_last_success_timestamp_seconds"] == m1["sendplan_last_success_timestamp_seconds"])
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp") }.isEmpty)
   }
 
