@@ -204,6 +204,14 @@ func wallClockRFC3339() -> String {
   return String(base.dropLast()) + "." + frac + "Z"
 }
 
+/// The UTC wall-clock time `seconds` from now, as `HH:MM:SSZ`, for the progress bar's finish estimate.
+func finishClock(after seconds: Double) -> String {
+  var ts = timespec()
+  clock_gettime(CLOCK_REALTIME, &ts)
+  let t = Timestamp(seconds: Int64(ts.tv_sec) + Int64(seconds.isFinite ? seconds.rounded() : 0)).rfc3339
+  return String(t.dropFirst(11))
+}
+
 /// Options every logging command shares.
 struct LogOptions: ParsableArguments {
   @Option(name: .customLong("log-format"), help: "Log lines on stderr: text or json (JSON Lines).")

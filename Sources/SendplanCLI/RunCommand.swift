@@ -473,7 +473,8 @@ final class Progress: @unchecked Sendable {
         let filled = min(width, Int(fraction * Double(width)))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         return (
-          "\rsendplan: [\(bar)] \(s.tenants)/\(totalTenants) tenants, \(Int(rate)) items/s, ETA \(Int(eta.rounded()))s ",
+          "\rsendplan: [\(bar)] \(s.tenants)/\(totalTenants) tenants, \(Int(rate)) items/s, ETA \(Int(eta.rounded()))s"
+            + " (\(finishClock(after: eta))) ",
           false
         )
       }

@@ -351,7 +351,7 @@ func parseMetrics(_ text: String) throws -> [String: Double] {
     p.finish()
     #expect(
       console.capturedErr.contains("\rsendplan: [########################] 2/2 tenants"), "\(console.capturedErr)")
-    #expect(console.capturedErr.contains("items/s, ETA 0s"))
+    #expect(console.capturedErr.contains("items/s, ETA 0s (") && console.capturedErr.contains("Z) "))
     #expect(console.capturedErr.hasSuffix("\n"))
   }
 
