@@ -402,3 +402,58 @@ struct SinkHandler: LogHandler {
     #expect(text.contains("--i-am-behind-a-gateway"))
   }
 }
+
+/// Runs curl and returns the HTTP status, or 0 when the server did not answer.
+func curlStatus(_ args: [String]) throws -> Int {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+  p.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + args
+  let out = Pipe()
+  p.standardOutput = out
+  try p.run()
+  let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  p.waitUntilExit()
+  return Int(text) ?? 0
+}
+
+@Suite struct ServeProcessTests {
+  @Test func sighupReloadsAndABrokenBundleKeepsTheOldOne() throws {
+    try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"))
+    let f = try ServerFixture()
+    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0])
+    var dir = testBinary.deletingLastPathComponent()
+    if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+    let port = 20000 + Int(getpid() % 20000)
+    let p = Process()
+    p.executableURL = dir.appendingPathComponent("sendplan-serve")
+    p.arguments = ["--input", f.bundle.path, "--audit-dir", f.audit, "--port", String(port)]
+    let err = Pipe()
+    p.standardError = err
+    try p.run()
+    defer { if p.isRunning { p.terminate() } }
+    let base = "http://127.0.0.1:\(port)"
+    let probe = ["-X", "POST", "-H", "X-Customer-Id: initech", base + "/api/enrollments/e1/dry-run"]
+    func wait(for status: Int) throws -> Bool {
+      for _ in 0..<100 {
+        if try curlStatus(probe) == status { return true }
+        usleep(100_000)
+      }
+      return false
+    }
+    #expect(try wait(for: 404))
+    let e = f.bundle.appendingPathComponent("enrollments.csv")
+    let original = try String(contentsOf: e, encoding: .utf8)
+    try (original + "initech,e1,s-missing,active,,\n").write(to: e, atomically: true, encoding: .utf8)
+    kill(p.processIdentifier, SIGHUP)
+    #expect(try wait(for: 422), "SIGHUP did not load the new tenant")
+    try "not,a,valid,header\n".write(to: e, atomically: true, encoding: .utf8)
+    kill(p.processIdentifier, SIGHUP)
+    usleep(500_000)
+    #expect(try curlStatus(probe) == 422, "the previous bundle must stay in use")
+    p.terminate()
+    p.waitUntilExit()
+    let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(log.contains("SIGHUP reload failed; still serving the previous bundle"), "\(log)")
+    #expect(p.terminationStatus == 0, "SIGTERM stops it cleanly")
+  }
+}
