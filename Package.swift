@@ -73,8 +73,16 @@ let package = Package(
       name: "SendplanCLI",
       dependencies: [
         "SendplanModel", "SendplanInput", "SendplanEngine", "SendplanOutput", "SendplanDiff", "SendplanAudit",
-        "SendplanReport", "CSendplanSys", .product(name: "Crypto", package: "swift-crypto"),
+        "SendplanReport", "SendplanLogging", "CSendplanSys", .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .target(
+      name: "SendplanLogging",
+      dependencies: [
+        "SendplanModel",
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
@@ -91,7 +99,7 @@ let package = Package(
     .executableTarget(
       name: "sendplan-serve",
       dependencies: [
-        "SendplanServer", "SendplanModel", "CSendplanSys",
+        "SendplanServer", "SendplanModel", "SendplanLogging", "CSendplanSys",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),
@@ -116,7 +124,7 @@ let package = Package(
     .testTarget(
       name: "SendplanCLITests",
       dependencies: [
-        "SendplanCLI", "SendplanModel", "SendplanOutput", "SendplanDiff", "SendplanAudit",
+        "SendplanCLI", "SendplanModel", "SendplanOutput", "SendplanDiff", "SendplanAudit", "SendplanLogging",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       exclude: ["Golden"]

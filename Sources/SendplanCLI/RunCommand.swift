@@ -4,6 +4,7 @@ import Logging
 import SendplanAudit
 import SendplanEngine
 import SendplanInput
+import SendplanLogging
 import SendplanModel
 import SendplanOutput
 import SendplanReport

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Hummingbird
 import Logging
+import SendplanLogging
 import SendplanModel
 import SendplanServer
 
@@ -57,6 +58,9 @@ struct Serve: AsyncParsableCommand {
   @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
   var logLevel = "info"
 
+  @Option(name: .customLong("log-format"), help: "text or json (JSON Lines on stderr), as for `sendplan run`.")
+  var logFormat = "text"
+
   func validate() throws {
     guard ["trusted-header", "token"].contains(auth) else {
       throw ValidationError("--auth must be trusted-header or token")
@@ -69,6 +73,7 @@ struct Serve: AsyncParsableCommand {
     }
     guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
     guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
   }
 
   static func isLoopback(_ host: String) -> Bool {
@@ -76,10 +81,12 @@ struct Serve: AsyncParsableCommand {
   }
 
   func run() async throws {
-    LoggingSystem.bootstrap { label in
-      var h = StreamLogHandler.standardError(label: label)
-      h.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-      return h
+    // The same handler as `sendplan run`: text or JSON Lines, addresses masked.
+    let level = Logger.Level(rawValue: logLevel) ?? .info
+    let format = LogFormat(rawValue: logFormat) ?? .text
+    LoggingSystem.bootstrap { _ in
+      LineLogHandler(
+        level: level, format: format, redactor: Redactor(mode: .mask), sink: LineLogHandler.standardError)
     }
     let logger = Logger(label: "sendplan-serve")
     let mode: AuthMode

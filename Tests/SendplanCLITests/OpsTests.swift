@@ -2,6 +2,7 @@ import Foundation
 import SendplanAudit
 import SendplanEngine
 import SendplanInput
+import SendplanLogging
 import SendplanModel
 import SendplanOutput
 import Testing

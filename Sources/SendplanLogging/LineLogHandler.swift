@@ -1,0 +1,221 @@
+import Crypto
+import Logging
+import SendplanModel
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// How log lines look on stderr.
+public enum LogFormat: String, CaseIterable, Sendable {
+  /// One human-readable line per event: a level prefix, the message and `key=value` pairs.
+  case text
+  /// JSON Lines: one object per event with `ts`, `level`, `msg` and the metadata as members.
+  case json
+}
+
+/// What happens to e-mail addresses on their way into a log line.
+public enum Redaction: String, CaseIterable, Sendable {
+  /// Replaced by `***@***`.
+  case mask
+  /// Replaced by `email:` and 16 hex digits of HMAC-SHA-256 under the operator's key, so the same
+  /// address gives the same token across runs without being readable.
+  case hash
+  /// Left as they are (for debugging on a trusted machine only).
+  case none
+}
+
+/// Finds e-mail addresses in log text and replaces them.
+///
+/// Addresses that sendplan logs on purpose go through `email(_:)`. Everything else (messages, error
+/// text quoting an input value) is swept by `scrub(_:)`: any run of characters between delimiters
+/// that contains `@` is treated as an address. Over-redacting an `@` is the safe way to be wrong.
+public struct Redactor: Sendable {
+  public let mode: Redaction
+  let key: [UInt8]?
+
+  public init(mode: Redaction, key: [UInt8]? = nil) {
+    self.mode = mode
+    self.key = key
+  }
+
+  /// An address as this mode shows it.
+  public func email(_ address: String) -> String {
+    switch mode {
+    case .none: return address
+    case .mask: return "***@***"
+    case .hash:
+      let normalized = Array(address.lowercased().utf8)
+      guard let key else { return "***@***" }
+      let mac = HMAC<SHA256>.authenticationCode(for: normalized, using: SymmetricKey(data: key))
+      var hex = "email:"
+      for b in Array(mac).prefix(8) {
+        hex += String(b >> 4, radix: 16) + String(b & 15, radix: 16)
+      }
+      return hex
+    }
+  }
+
+  /// `text` with every word containing `@` redacted.
+  public func scrub(_ text: String) -> String {
+    guard mode != .none, text.utf8.contains(0x40) else { return text }
+    var out = ""
+    var token = ""
+    func flush() {
+      out += token.contains("@") ? email(token) : token
+      token = ""
+    }
+    for ch in text {
+      if Redactor.delimiters.contains(ch) {
+        flush()
+        out.append(ch)
+      } else {
+        token.append(ch)
+      }
+    }
+    flush()
+    return out
+  }
+
+  static let delimiters: Set<Character> = [
+    " ", "\t", "\n", "\r", "\"", "'", "`", "<", ">", "(", ")", "[", "]", "{", "}", ",", ";", "=",
+  ]
+}
+
+/// Writes swift-log events as text or JSON Lines, one line per event, redacting addresses.
+/// `sink` receives each finished line without its newline.
+public struct LineLogHandler: LogHandler {
+  public var metadata: Logger.Metadata = [:]
+  public var logLevel: Logger.Level
+  let format: LogFormat
+  let redactor: Redactor
+  let sink: @Sendable (String) -> Void
+
+  public init(
+    level: Logger.Level, format: LogFormat, redactor: Redactor, sink: @escaping @Sendable (String) -> Void
+  ) {
+    self.logLevel = level
+    self.format = format
+    self.redactor = redactor
+    self.sink = sink
+  }
+
+  /// A sink writing each line to standard error with one write(2), so lines from threads never mix.
+  public static let standardError: @Sendable (String) -> Void = { line in
+    var text = line + "\n"
+    text.withUTF8 { p in _ = write(2, p.baseAddress, p.count) }
+  }
+
+  public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    get { metadata[key] }
+    set { metadata[key] = newValue }
+  }
+
+  public func log(event: LogEvent) {
+    var all = metadata
+    if let m = event.metadata { all.merge(m) { _, new in new } }
+    let message = redactor.scrub(event.message.description)
+    let keys = all.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    var line: String
+    switch format {
+    case .text:
+      line = LineLogHandler.prefix(event.level) + message
+      for k in keys {
+        guard let v = all[k] else { continue }
+        let text = value(k, v)
+        line += " \(k)=" + (text.contains(" ") || text.isEmpty ? text.debugDescription : text)
+      }
+    case .json:
+      line = "{\"level\":\(LineLogHandler.quote(event.level.rawValue)),\"msg\":\(LineLogHandler.quote(message))"
+      for k in keys where k != "level" && k != "msg" && k != "ts" {
+        guard let v = all[k] else { continue }
+        line += ",\(LineLogHandler.quote(k)):" + (k == "email" ? LineLogHandler.quote(value(k, v)) : json(v))
+      }
+      line += ",\"ts\":\(LineLogHandler.quote(wallClockRFC3339()))}"
+    }
+    sink(line)
+  }
+
+  /// A metadata value as redacted text; a member named `email` is always treated as an address.
+  func value(_ key: String, _ v: Logger.Metadata.Value) -> String {
+    let text = LineLogHandler.text(v)
+    if key == "email" && redactor.mode != .none && !text.hasPrefix("email:") && text != "***@***" {
+      return redactor.email(text)
+    }
+    return redactor.scrub(text)
+  }
+
+  static func prefix(_ level: Logger.Level) -> String {
+    switch level {
+    case .trace, .debug: return "debug: "
+    case .info, .notice: return "sendplan: "
+    case .warning: return "warning: "
+    case .error, .critical: return "error: "
+    }
+  }
+
+  static func text(_ v: Logger.Metadata.Value) -> String {
+    switch v {
+    case .string(let s): return s
+    case .stringConvertible(let c): return c.description
+    case .array(let a): return "[" + a.map(text).joined(separator: ",") + "]"
+    case .dictionary(let d):
+      return "{" + d.keys.sorted().map { "\($0):\(d[$0].map(text) ?? "")" }.joined(separator: ",") + "}"
+    }
+  }
+
+  func json(_ v: Logger.Metadata.Value) -> String {
+    switch v {
+    case .string(let s): return LineLogHandler.quote(redactor.scrub(s))
+    case .stringConvertible(let c):
+      if c is Int || c is Int64 || c is Int32 || c is UInt64 { return c.description }
+      if let d = c as? Double { return d.isFinite ? String(d) : "null" }
+      if let b = c as? Bool { return b ? "true" : "false" }
+      return LineLogHandler.quote(redactor.scrub(c.description))
+    case .array(let a): return "[" + a.map(json).joined(separator: ",") + "]"
+    case .dictionary(let d):
+      let keys = d.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+      return "{" + keys.map { "\(LineLogHandler.quote($0)):\(d[$0].map(json) ?? "null")" }.joined(separator: ",") + "}"
+    }
+  }
+
+  /// A JSON string literal.
+  static func quote(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
+          let h = String(u.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+        } else {
+          out.unicodeScalars.append(u)
+        }
+      }
+    }
+    return out + "\""
+  }
+}
+
+/// Now, UTC, RFC 3339 with milliseconds: log timestamps only, never outputs.
+public func wallClockRFC3339() -> String {
+  var ts = timespec()
+  clock_gettime(CLOCK_REALTIME, &ts)
+  let base = Timestamp(seconds: Int64(ts.tv_sec)).rfc3339
+  let ms = Int(ts.tv_nsec / 1_000_000)
+  let frac = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+  return String(base.dropLast()) + "." + frac + "Z"
+}
+
+/// The UTC wall-clock time `seconds` from now, as `HH:MM:SSZ`, for the progress bar's finish estimate.
+public func finishClock(after seconds: Double) -> String {
+  var ts = timespec()
+  clock_gettime(CLOCK_REALTIME, &ts)
+  let t = Timestamp(seconds: Int64(ts.tv_sec) + Int64(seconds.isFinite ? seconds.rounded() : 0)).rfc3339
+  return String(t.dropFirst(11))
+}
