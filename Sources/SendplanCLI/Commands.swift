@@ -124,6 +124,24 @@ func now() -> Timestamp {
   return Timestamp(seconds: Int64(ts.tv_sec))
 }
 
+/// Now, UTC, RFC 3339 with milliseconds: log timestamps only, never outputs.
+func wallClockRFC3339() -> String {
+  var ts = timespec()
+  clock_gettime(CLOCK_REALTIME, &ts)
+  let base = Timestamp(seconds: Int64(ts.tv_sec)).rfc3339
+  let ms = Int(ts.tv_nsec / 1_000_000)
+  let frac = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+  return String(base.dropLast()) + "." + frac + "Z"
+}
+
+/// The UTC wall-clock time `seconds` from now, as `HH:MM:SSZ`, for the progress bar's finish estimate.
+func finishClock(after seconds: Double) -> String {
+  var ts = timespec()
+  clock_gettime(CLOCK_REALTIME, &ts)
+  let t = Timestamp(seconds: Int64(ts.tv_sec) + Int64(seconds.isFinite ? seconds.rounded() : 0)).rfc3339
+  return String(t.dropFirst(11))
+}
+
 func monotonicSeconds() -> Double {
   var ts = timespec()
   clock_gettime(CLOCK_MONOTONIC, &ts)

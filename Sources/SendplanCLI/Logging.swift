@@ -54,7 +54,8 @@ struct LogOptions: ParsableArguments {
     let r = try redactor()
     let level = quiet ? max(self.level, .warning) : self.level
     return Logger(label: "sendplan") { _ in
-      LineLogHandler(level: level, format: format, redactor: r, sink: { console.err($0) })
+      LineLogHandler(
+        level: level, format: format, redactor: r, sink: { console.err($0) }, timestamp: wallClockRFC3339)
     }
   }
 }
@@ -62,6 +63,8 @@ struct LogOptions: ParsableArguments {
 /// The handler the executable installs for any logger made without options.
 public enum SendplanLogging {
   public static func defaultHandler(label: String) -> any LogHandler {
-    LineLogHandler(level: .info, format: .text, redactor: Redactor(mode: .mask), sink: LineLogHandler.standardError)
+    LineLogHandler(
+      level: .info, format: .text, redactor: Redactor(mode: .mask), sink: LineLogHandler.standardError,
+      timestamp: wallClockRFC3339)
   }
 }

@@ -90,14 +90,18 @@ public struct LineLogHandler: LogHandler {
   let format: LogFormat
   let redactor: Redactor
   let sink: @Sendable (String) -> Void
+  /// The `ts` of JSON lines; the caller owns the clock.
+  let timestamp: @Sendable () -> String
 
   public init(
-    level: Logger.Level, format: LogFormat, redactor: Redactor, sink: @escaping @Sendable (String) -> Void
+    level: Logger.Level, format: LogFormat, redactor: Redactor, sink: @escaping @Sendable (String) -> Void,
+    timestamp: @escaping @Sendable () -> String
   ) {
     self.logLevel = level
     self.format = format
     self.redactor = redactor
     self.sink = sink
+    self.timestamp = timestamp
   }
 
   /// A sink writing each line to standard error with one write(2), so lines from threads never mix.
@@ -131,7 +135,7 @@ public struct LineLogHandler: LogHandler {
         guard let v = all[k] else { continue }
         line += ",\(LineLogHandler.quote(k)):" + (k == "email" ? LineLogHandler.quote(value(k, v)) : json(v))
       }
-      line += ",\"ts\":\(LineLogHandler.quote(wallClockRFC3339()))}"
+      line += ",\"ts\":\(LineLogHandler.quote(timestamp()))}"
     }
     sink(line)
   }
@@ -200,22 +204,4 @@ public struct LineLogHandler: LogHandler {
     }
     return out + "\""
   }
-}
-
-/// Now, UTC, RFC 3339 with milliseconds: log timestamps only, never outputs.
-public func wallClockRFC3339() -> String {
-  var ts = timespec()
-  clock_gettime(CLOCK_REALTIME, &ts)
-  let base = Timestamp(seconds: Int64(ts.tv_sec)).rfc3339
-  let ms = Int(ts.tv_nsec / 1_000_000)
-  let frac = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
-  return String(base.dropLast()) + "." + frac + "Z"
-}
-
-/// The UTC wall-clock time `seconds` from now, as `HH:MM:SSZ`, for the progress bar's finish estimate.
-public func finishClock(after seconds: Double) -> String {
-  var ts = timespec()
-  clock_gettime(CLOCK_REALTIME, &ts)
-  let t = Timestamp(seconds: Int64(ts.tv_sec) + Int64(seconds.isFinite ? seconds.rounded() : 0)).rfc3339
-  return String(t.dropFirst(11))
 }

@@ -14,11 +14,13 @@ import SendplanOutput
 ///
 /// `adminToken` enables `POST /admin/reload` for `Authorization: Bearer <adminToken>`; without it the
 /// route answers 404. Every error, including unknown routes, uses the contract's error envelope.
+/// `clock` (monotonic seconds) times requests for the log; the caller owns it.
 public func makeRouter(
-  service: SendplanService, auth: AuthMode, adminToken: String?, logger: Logger
+  service: SendplanService, auth: AuthMode, adminToken: String?, logger: Logger,
+  clock: @escaping @Sendable () -> Double
 ) -> Router<BasicRequestContext> {
   let router = Router(context: BasicRequestContext.self)
-  router.add(middleware: RequestLogMiddleware(logger: logger))
+  router.add(middleware: RequestLogMiddleware(logger: logger, clock: clock))
   router.add(middleware: ErrorEnvelopeMiddleware(logger: logger))
 
   let api = router.group("api/enrollments")
@@ -155,15 +157,15 @@ extension Values {
 struct RequestLogMiddleware: RouterMiddleware {
   typealias Context = BasicRequestContext
   let logger: Logger
+  let clock: @Sendable () -> Double
 
   func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
     -> Response
   {
-    let start = ContinuousClock.now
+    let start = clock()
     var status = 500
     defer {
-      let d = ContinuousClock.now - start
-      let ms = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+      let ms = (clock() - start) * 1000
       var m: Logger.Metadata = [
         "method": .string(request.method.rawValue), "route": .string(context.endpointPath ?? "unmatched"),
         "status": .stringConvertible(status), "durationMs": .stringConvertible((ms * 1000).rounded() / 1000),

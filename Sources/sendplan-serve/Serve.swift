@@ -76,6 +76,21 @@ struct Serve: AsyncParsableCommand {
     guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
   }
 
+  /// Now, UTC, RFC 3339 with milliseconds, for log lines.
+  @Sendable static func timestamp() -> String {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    let base = Timestamp(seconds: Int64(ts.tv_sec)).rfc3339
+    let ms = Int(ts.tv_nsec / 1_000_000)
+    return String(base.dropLast()) + "." + (ms < 10 ? "00" : ms < 100 ? "0" : "") + String(ms) + "Z"
+  }
+
+  static func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+  }
+
   static func isLoopback(_ host: String) -> Bool {
     host == "localhost" || host == "::1" || host.hasPrefix("127.")
   }
@@ -86,7 +101,8 @@ struct Serve: AsyncParsableCommand {
     let format = LogFormat(rawValue: logFormat) ?? .text
     LoggingSystem.bootstrap { _ in
       LineLogHandler(
-        level: level, format: format, redactor: Redactor(mode: .mask), sink: LineLogHandler.standardError)
+        level: level, format: format, redactor: Redactor(mode: .mask), sink: LineLogHandler.standardError,
+        timestamp: Serve.timestamp)
     }
     let logger = Logger(label: "sendplan-serve")
     let mode: AuthMode
@@ -138,7 +154,8 @@ struct Serve: AsyncParsableCommand {
     }
     hup.resume()
     let app = Application(
-      router: makeRouter(service: service, auth: mode, adminToken: adminToken, logger: logger),
+      router: makeRouter(
+        service: service, auth: mode, adminToken: adminToken, logger: logger, clock: { Serve.monotonicSeconds() }),
       configuration: .init(address: .hostname(host, port: port), serverName: "sendplan"),
       logger: logger)
     try await app.runService()

@@ -64,7 +64,7 @@ struct ServerFixture {
     Application(
       router: makeRouter(
         service: service, auth: auth, adminToken: admin,
-        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: { 0 }))
   }
 }
 
@@ -366,7 +366,11 @@ struct SinkHandler: LogHandler {
     let f = try ServerFixture()
     let sink = LogSink()
     let logger = Logger(label: "test", factory: { _ in SinkHandler(sink: sink) })
-    let app = Application(router: makeRouter(service: f.service, auth: .trustedHeader, adminToken: nil, logger: logger))
+    let ticks = Counter()
+    let app = Application(
+      router: makeRouter(
+        service: f.service, auth: .trustedHeader, adminToken: nil, logger: logger,
+        clock: { Double(ticks.next()) / 1000 }))
     try await app.test(.router) { client in
       _ = try await client.execute(uri: "/api/enrollments/e01/dry-run", method: .post, headers: headers("acme"))
       _ = try await client.execute(uri: "/api/enrollments/e02/audit", method: .get, headers: headers("globex"))
@@ -375,7 +379,7 @@ struct SinkHandler: LogHandler {
     #expect(requests.count == 2)
     let first = try #require(requests.first)
     #expect(first["method"]?.description == "POST" && first["status"]?.description == "200")
-    #expect(first["customerId"]?.description == "acme" && first["durationMs"] != nil)
+    #expect(first["customerId"]?.description == "acme" && first["durationMs"]?.description == "1.0")
     let routes = requests.compactMap { $0["route"]?.description }
     #expect(routes.allSatisfy { $0.contains(":id") || $0.contains("{id}") }, "\(routes)")
     #expect(!routes.contains { $0.contains("e01") || $0.contains("e02") })
