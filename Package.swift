@@ -99,7 +99,7 @@ let package = Package(
     .executableTarget(
       name: "sendplan-serve",
       dependencies: [
-        "SendplanServer", "SendplanModel", "SendplanLogging", "CSendplanSys",
+        "SendplanServer", "SendplanModel", "SendplanOutput", "SendplanLogging", "CSendplanSys",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),

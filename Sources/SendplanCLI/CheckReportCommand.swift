@@ -1,4 +1,5 @@
 import ArgumentParser
+import SendplanOutput
 import SendplanReport
 
 #if canImport(Glibc)
@@ -25,7 +26,7 @@ struct CheckReportCommand: ParsableCommand {
     let console = Console.current
     let xsd: String
     if let schema {
-      guard let text = readText(schema) else {
+      guard let text = WholeFile.text(schema) else {
         console.err("error: \(schema): cannot read the schema (fix: pass an existing report.xsd)")
         throw Exit(status: .noInput)
       }
@@ -43,7 +44,7 @@ struct CheckReportCommand: ParsableCommand {
     var bad = 0
     var missing = 0
     for f in files {
-      guard readText(f) != nil || access(f, R_OK) == 0 else {
+      guard WholeFile.text(f) != nil || access(f, R_OK) == 0 else {
         console.err("error: \(f): cannot read the file")
         missing += 1
         continue

@@ -168,7 +168,7 @@ func loadReporter(_ dir: String?, console: Console) throws -> Reporter {
     var files: [String: String] = [:]
     if let dir {
       for name in ["report.html.mustache", "report.xsd"] {
-        if let text = readText(dir + "/" + name) { files[name] = text }
+        if let text = WholeFile.text(dir + "/" + name) { files[name] = text }
       }
       guard !files.isEmpty else {
         throw ReportError(
@@ -182,20 +182,6 @@ func loadReporter(_ dir: String?, console: Console) throws -> Reporter {
     console.err("error: \(error)")
     throw Exit(status: .noInput)
   }
-}
-
-/// A whole text file, or nil when it cannot be read.
-func readText(_ path: String) -> String? {
-  guard let f = fopen(path, "rb") else { return nil }
-  defer { fclose(f) }
-  var out: [UInt8] = []
-  var buf = [UInt8](repeating: 0, count: 65536)
-  while true {
-    let n = fread(&buf, 1, buf.count, f)
-    if n > 0 { out.append(contentsOf: buf[0..<n]) }
-    if n < buf.count { break }
-  }
-  return String(validating: out, as: UTF8.self)
 }
 
 /// Carries the audit summary out of the publish hook.

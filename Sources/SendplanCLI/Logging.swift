@@ -3,6 +3,7 @@ import Crypto
 import Logging
 import SendplanLogging
 import SendplanModel
+import SendplanOutput
 
 #if canImport(Glibc)
   import Glibc
@@ -35,7 +36,7 @@ struct LogOptions: ParsableArguments {
     guard redaction == .hash else { return Redactor(mode: redaction) }
     var key: [UInt8]?
     if let hashKey {
-      guard let text = readText(hashKey) else {
+      guard let text = WholeFile.text(hashKey) else {
         throw ValidationError("--log-hash-key \(hashKey.debugDescription) cannot be read")
       }
       key = Array(text.utf8)

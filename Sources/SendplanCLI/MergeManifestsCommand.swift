@@ -31,14 +31,14 @@ struct MergeManifestsCommand: ParsableCommand {
     do throws(OutputError) {
       for s in shards {
         let path = s.hasSuffix(".json") ? s : (s.hasSuffix("/") ? s : s + "/") + "run.json"
-        guard let text = readText(path) else {
+        guard let bytes = WholeFile.bytes(path) else {
           throw OutputError(
             kind: .missing, code: "manifest_missing", path: path, message: "cannot read run.json",
             fix: "pass the OUT folder of a finished shard run")
         }
         let value: JSONValue
         do {
-          value = try JSONParse.parse(Array(text.utf8))
+          value = try JSONParse.parse(bytes)
         } catch {
           throw OutputError(
             kind: .invalid, code: "manifest_unreadable", path: path,

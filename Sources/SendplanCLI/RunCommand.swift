@@ -355,7 +355,7 @@ struct RunCommand: ParsableCommand {
   func writeMetrics(_ path: String, stats: RunStats, status: ExitStatus, seconds: Double) throws {
     let endedAt = Double(now().seconds)
     var lastSuccess: Double? = status == .success ? endedAt : nil
-    if lastSuccess == nil, let old = readText(path) {
+    if lastSuccess == nil, let old = WholeFile.text(path) {
       lastSuccess = RunMetrics.previousLastSuccess(old)
     }
     let bytes = RunMetrics.render(

@@ -324,7 +324,7 @@ public final class SendplanService: Sendable {
     var best = onDemand.withLock { $0[customer.string + "\u{0}" + enrollmentID] }
     if let out = settings.outDir {
       let path = out + "/tenants/" + FolderName.of(customer) + "/queue.json"
-      if let bytes = readWhole(path), let doc = try? JSONParse.parse(bytes),
+      if let bytes = WholeFile.bytes(path), let doc = try? JSONParse.parse(bytes),
         doc["customerId"]?.stringValue == customer.string,
         let list = doc["enrollments"]?.arrayValue,
         let s = list.first(where: { $0["enrollmentId"]?.stringValue == enrollmentID }),
@@ -336,18 +336,4 @@ public final class SendplanService: Sendable {
     guard let best else { throw .notFound }
     return JSONValue.object(["data": best.summary]).render(pretty: false)
   }
-}
-
-/// The whole file, or nil.
-func readWhole(_ path: String) -> [UInt8]? {
-  guard let f = fopen(path, "rb") else { return nil }
-  defer { fclose(f) }
-  var out: [UInt8] = []
-  var buf = [UInt8](repeating: 0, count: 65536)
-  while true {
-    let n = fread(&buf, 1, buf.count, f)
-    if n > 0 { out.append(contentsOf: buf[0..<n]) }
-    if n < buf.count { break }
-  }
-  return out
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import SendplanLogging
 import SendplanModel
+import SendplanOutput
 import SendplanServer
 
 #if canImport(Glibc)
@@ -107,7 +108,7 @@ struct Serve: AsyncParsableCommand {
     let logger = Logger(label: "sendplan-serve")
     let mode: AuthMode
     if auth == "token", let tokens {
-      guard let text = readText(tokens) else { throw fail(logger, "cannot read --tokens \(tokens)") }
+      guard let text = WholeFile.text(tokens) else { throw fail(logger, "cannot read --tokens \(tokens)") }
       do {
         mode = .tokens(try TokenTable.parse(text))
       } catch {
@@ -118,7 +119,7 @@ struct Serve: AsyncParsableCommand {
     }
     var adminToken: String?
     if let adminTokenFile {
-      guard let t = readText(adminTokenFile)?.split(separator: "\n").first, t.count >= 16 else {
+      guard let t = WholeFile.text(adminTokenFile)?.split(separator: "\n").first, t.count >= 16 else {
         throw fail(logger, "--admin-token-file must hold a token of 16 characters or more")
       }
       adminToken = String(t)
@@ -166,17 +167,4 @@ struct Serve: AsyncParsableCommand {
     logger.error("\(message)")
     return ExitCode(65)
   }
-}
-
-func readText(_ path: String) -> String? {
-  guard let f = fopen(path, "rb") else { return nil }
-  defer { fclose(f) }
-  var out: [UInt8] = []
-  var buf = [UInt8](repeating: 0, count: 65536)
-  while true {
-    let n = fread(&buf, 1, buf.count, f)
-    if n > 0 { out.append(contentsOf: buf[0..<n]) }
-    if n < buf.count { break }
-  }
-  return String(validating: out, as: UTF8.self)
 }
