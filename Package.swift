@@ -81,7 +81,7 @@ let package = Package(
     .target(
       name: "SendplanLogging",
       dependencies: [
-        "SendplanModel",
+        "SendplanModel", "SendplanOutput",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
       ]

@@ -142,7 +142,6 @@ struct RunCommand: ParsableCommand {
     let asOfTime = try asOf.map(parseAsOf) ?? now()
     let id = runID ?? RunOptions.defaultRunID(asOf: asOfTime)
     let shardSpec = shard.flatMap(Shard.init)
-    stats.runID = id
     var runLogger = logger
     runLogger[metadataKey: "runId"] = .string(id)
     let log = runLogger
@@ -202,7 +201,6 @@ struct RunCommand: ParsableCommand {
     let signed = signingKey != nil
     let auditor = audit
     let enrollmentLevel: Logger.Level = quietEnrollments ? .debug : .info
-    let redactor = try logOptions.redactor()
     let progress = Progress(
       tenants: bundle.tenants, tty: console.stderrIsTTY && !quiet, interval: progressInterval, logger: log,
       console: console, start: monotonicSeconds())
@@ -219,8 +217,7 @@ struct RunCommand: ParsableCommand {
       let auditSeconds = appended == nil ? nil : monotonicSeconds() - auditStart
       if let reporter { try reporter.write(outcome, asOf: asOfTime, context: ctx, files: files) }
       RunCommand.logTenant(
-        outcome, audit: appended, auditSeconds: auditSeconds, logger: log, enrollmentLevel: enrollmentLevel,
-        redactor: redactor)
+        outcome, audit: appended, auditSeconds: auditSeconds, logger: log, enrollmentLevel: enrollmentLevel)
       let done = stats.record(outcome, audit: appended)
       progress.tenantDone(outcome)
       // Process-directed like a real `kill`: dispatch worker threads block signals, so raise() would not do.
@@ -302,8 +299,7 @@ struct RunCommand: ParsableCommand {
   /// One line per enrollment (the Stage 2A contract's dry-run log), one per item at debug, one per tenant.
   static func logTenant(
     _ outcome: TenantOutcome, audit: StreamOutcome?, auditSeconds: Double? = nil, logger: Logger,
-    enrollmentLevel: Logger.Level,
-    redactor: Redactor
+    enrollmentLevel: Logger.Level
   ) {
     let customer = outcome.customerID.string
     guard let plan = outcome.plan else {
@@ -330,7 +326,7 @@ struct RunCommand: ParsableCommand {
           let r = e.recipients[Int(item.recipient)]
           var im: Logger.Metadata = [
             "customerId": .string(customer), "enrollmentId": .string(e.enrollmentID.string),
-            "recipientId": .string(r.id.string), "email": .string(redactor.email(r.email)),
+            "recipientId": .string(r.id.string), "email": .string(r.email),
             "stepOrder": .stringConvertible(e.steps[Int(item.step)].order), "status": .string(item.status.name),
           ]
           if let reason = item.status.reason { im["reason"] = .string(reason) }
@@ -394,7 +390,6 @@ final class RunStats: @unchecked Sendable {
   }
 
   private let state = Mutex(Snapshot(tenants: [], planned: 0, failed: 0, totals: PlanCounts()))
-  var runID = ""
 
   /// Records a finished tenant; returns how many are done.
   func record(_ outcome: TenantOutcome, audit: StreamOutcome?) -> Int {

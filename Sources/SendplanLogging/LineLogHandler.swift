@@ -1,6 +1,7 @@
 import Crypto
 import Logging
 import SendplanModel
+import SendplanOutput
 
 #if canImport(Glibc)
   import Glibc
@@ -107,7 +108,7 @@ public struct LineLogHandler: LogHandler {
   /// A sink writing each line to standard error with one write(2), so lines from threads never mix.
   public static let standardError: @Sendable (String) -> Void = { line in
     var text = line + "\n"
-    text.withUTF8 { p in _ = write(2, p.baseAddress, p.count) }
+    text.withUTF8 { p in _ = Glibc.write(2, p.baseAddress, p.count) }
   }
 
   public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -120,33 +121,39 @@ public struct LineLogHandler: LogHandler {
     if let m = event.metadata { all.merge(m) { _, new in new } }
     let message = redactor.scrub(event.message.description)
     let keys = all.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    var line: String
     switch format {
     case .text:
-      line = LineLogHandler.prefix(event.level) + message
+      var line = LineLogHandler.prefix(event.level) + message
       for k in keys {
         guard let v = all[k] else { continue }
         let text = value(k, v)
         line += " \(k)=" + (text.contains(" ") || text.isEmpty ? text.debugDescription : text)
       }
+      sink(line)
     case .json:
-      line = "{\"level\":\(LineLogHandler.quote(event.level.rawValue)),\"msg\":\(LineLogHandler.quote(message))"
+      var out = JSONBytes(capacity: 256)
+      out.raw("{\"level\":")
+      out.string(event.level.rawValue)
+      out.raw(",\"msg\":")
+      out.string(message)
       for k in keys where k != "level" && k != "msg" && k != "ts" {
         guard let v = all[k] else { continue }
-        line += ",\(LineLogHandler.quote(k)):" + (k == "email" ? LineLogHandler.quote(value(k, v)) : json(v))
+        out.raw(",")
+        out.string(k)
+        out.raw(":")
+        if k == "email" { out.string(value(k, v)) } else { write(v, to: &out) }
       }
-      line += ",\"ts\":\(LineLogHandler.quote(timestamp()))}"
+      out.raw(",\"ts\":")
+      out.string(timestamp())
+      out.raw("}")
+      sink(String(decoding: out.bytes, as: UTF8.self))
     }
-    sink(line)
   }
 
-  /// A metadata value as redacted text; a member named `email` is always treated as an address.
+  /// A metadata value as redacted text; a member named `email` always holds an address.
   func value(_ key: String, _ v: Logger.Metadata.Value) -> String {
     let text = LineLogHandler.text(v)
-    if key == "email" && redactor.mode != .none && !text.hasPrefix("email:") && text != "***@***" {
-      return redactor.email(text)
-    }
-    return redactor.scrub(text)
+    return key == "email" ? redactor.email(text) : redactor.scrub(text)
   }
 
   static func prefix(_ level: Logger.Level) -> String {
@@ -168,40 +175,36 @@ public struct LineLogHandler: LogHandler {
     }
   }
 
-  func json(_ v: Logger.Metadata.Value) -> String {
+  /// Writes a metadata value as JSON: integers, doubles and booleans as themselves, text redacted.
+  func write(_ v: Logger.Metadata.Value, to out: inout JSONBytes) {
     switch v {
-    case .string(let s): return LineLogHandler.quote(redactor.scrub(s))
+    case .string(let s): out.string(redactor.scrub(s))
     case .stringConvertible(let c):
-      if c is Int || c is Int64 || c is Int32 || c is UInt64 { return c.description }
-      if let d = c as? Double { return d.isFinite ? String(d) : "null" }
-      if let b = c as? Bool { return b ? "true" : "false" }
-      return LineLogHandler.quote(redactor.scrub(c.description))
-    case .array(let a): return "[" + a.map(json).joined(separator: ",") + "]"
-    case .dictionary(let d):
-      let keys = d.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-      return "{" + keys.map { "\(LineLogHandler.quote($0)):\(d[$0].map(json) ?? "null")" }.joined(separator: ",") + "}"
-    }
-  }
-
-  /// A JSON string literal.
-  static func quote(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
-          let h = String(u.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-        } else {
-          out.unicodeScalars.append(u)
-        }
+      if c is Int || c is Int64 || c is Int32 || c is UInt64 {
+        out.raw(c.description)
+      } else if let d = c as? Double {
+        out.raw(d.isFinite ? String(d) : "null")
+      } else if let b = c as? Bool {
+        out.raw(b ? "true" : "false")
+      } else {
+        out.string(redactor.scrub(c.description))
       }
+    case .array(let a):
+      out.raw("[")
+      for (i, x) in a.enumerated() {
+        if i > 0 { out.raw(",") }
+        write(x, to: &out)
+      }
+      out.raw("]")
+    case .dictionary(let d):
+      out.raw("{")
+      for (i, k) in d.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+        if i > 0 { out.raw(",") }
+        out.string(k)
+        out.raw(":")
+        if let x = d[k] { write(x, to: &out) } else { out.raw("null") }
+      }
+      out.raw("}")
     }
-    return out + "\""
   }
 }
