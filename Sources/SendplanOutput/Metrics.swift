@@ -46,21 +46,22 @@ public enum PrometheusText {
   }
 
   /// Label values may hold anything; backslash, double quote and newline are escaped as the format asks.
-  static func escapeLabel(_ s: String) -> String {
+  static func escapeLabel(_ s: String) -> String { escape(s, quote: true) }
+
+  /// HELP text escapes backslash and newline only.
+  static func escapeHelp(_ s: String) -> String { escape(s, quote: false) }
+
+  static func escape(_ s: String, quote: Bool) -> String {
     var out = ""
     for c in s.unicodeScalars {
       switch c {
       case "\\": out += "\\\\"
-      case "\"": out += "\\\""
+      case "\"" where quote: out += "\\\""
       case "\n": out += "\\n"
       default: out.unicodeScalars.append(c)
       }
     }
     return out
-  }
-
-  static func escapeHelp(_ s: String) -> String {
-    s.replacingBackslashAndNewline()
   }
 
   /// Integers without a fraction; others with up to three decimals.
@@ -70,19 +71,5 @@ public enum PrometheusText {
     if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
     let ms = (v * 1000).rounded() / 1000
     return String(ms)
-  }
-}
-
-extension String {
-  fileprivate func replacingBackslashAndNewline() -> String {
-    var out = ""
-    for c in unicodeScalars {
-      switch c {
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      default: out.unicodeScalars.append(c)
-      }
-    }
-    return out
   }
 }

@@ -108,11 +108,7 @@ func bearer(_ request: Request) -> String? {
 }
 
 func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-  let x = Array(SHA256.hash(data: Array(a.utf8)))
-  let y = Array(SHA256.hash(data: Array(b.utf8)))
-  var diff: UInt8 = 0
-  for i in 0..<32 { diff |= x[i] ^ y[i] }
-  return diff == 0
+  digestsEqual(Array(SHA256.hash(data: Array(a.utf8))), Array(SHA256.hash(data: Array(b.utf8))))
 }
 
 func json(_ status: Int, _ bytes: [UInt8]) -> Response {
@@ -127,25 +123,16 @@ func percentDecoded(_ s: String) -> String? {
   var it = Array(s.utf8)[...]
   while let b = it.popFirst() {
     if b == 0x25 {
-      guard it.count >= 2, let hi = hexValue(it[it.startIndex]), let lo = hexValue(it[it.startIndex + 1]) else {
-        return nil
-      }
-      out.append(hi << 4 | lo)
+      guard it.count >= 2, let hi = JSONText.hexValue(it[it.startIndex]),
+        let lo = JSONText.hexValue(it[it.startIndex + 1])
+      else { return nil }
+      out.append(UInt8(hi << 4 | lo))
       it = it.dropFirst(2)
     } else {
       out.append(b)
     }
   }
   return String(validating: out, as: UTF8.self)
-}
-
-func hexValue(_ c: UInt8) -> UInt8? {
-  switch c {
-  case 0x30...0x39: return c - 0x30
-  case 0x41...0x46: return c - 0x41 + 10
-  case 0x61...0x66: return c - 0x61 + 10
-  default: return nil
-  }
 }
 
 extension Values {

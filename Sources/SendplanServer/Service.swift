@@ -92,13 +92,17 @@ public struct TokenTable: Sendable {
   public func customer(forToken token: String) -> String? {
     let d = Array(SHA256.hash(data: Array(token.utf8)))
     var found: String?
-    for e in entries {
-      var diff: UInt8 = 0
-      for i in 0..<32 { diff |= e.digest[i] ^ d[i] }
-      if diff == 0 { found = e.customerID }
-    }
+    for e in entries where digestsEqual(e.digest, d) { found = e.customerID }
     return found
   }
+}
+
+/// Compares two SHA-256 digests in time that does not depend on where they differ.
+func digestsEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+  guard a.count == 32, b.count == 32 else { return false }
+  var diff: UInt8 = 0
+  for i in 0..<32 { diff |= a[i] ^ b[i] }
+  return diff == 0
 }
 
 extension Substring {
@@ -150,6 +154,11 @@ public final class SendplanService: Sendable {
   private let onDemand = Mutex<[String: (plannedAt: String, summary: JSONValue)]>([:])
   /// On-demand audit appends run one at a time; only a nightly run holding the lock makes them wait.
   private let auditQueue = DispatchQueue(label: "sendplan.audit")
+
+  /// NUL cannot occur in ids, so it separates customer and enrollment unambiguously.
+  static func onDemandKey(_ customer: ID, _ enrollmentID: String) -> String {
+    customer.string + "\u{0}" + enrollmentID
+  }
 
   public init(settings: ServiceSettings, logger: Logger) {
     self.settings = settings
@@ -235,7 +244,7 @@ public final class SendplanService: Sendable {
     var summary = JSONBytes()
     TenantWriter.appendQueueSummary(e, plannedAt: asOf.rfc3339, runID: runID, to: &summary)
     if let parsed = try? JSONParse.parse(summary.bytes) {
-      let key = customer.string + "\u{0}" + enrollmentID
+      let key = SendplanService.onDemandKey(customer, enrollmentID)
       onDemand.withLock { m in
         if let old = m[key], old.plannedAt > asOf.rfc3339 { return }
         m[key] = (asOf.rfc3339, parsed)
@@ -321,7 +330,7 @@ public final class SendplanService: Sendable {
 
   /// `GET /api/enrollments/:id/queue`: the queue summary of the newest dry run, nightly or on-demand.
   public func queue(customer: ID, enrollmentID: String) throws(APIError) -> [UInt8] {
-    var best = onDemand.withLock { $0[customer.string + "\u{0}" + enrollmentID] }
+    var best = onDemand.withLock { $0[SendplanService.onDemandKey(customer, enrollmentID)] }
     if let out = settings.outDir {
       let path = out + "/tenants/" + FolderName.of(customer) + "/queue.json"
       if let bytes = WholeFile.bytes(path), let doc = try? JSONParse.parse(bytes),
