@@ -74,36 +74,35 @@ struct InputOptions: ParsableArguments {
   var input: String
 }
 
-/// Reads the bundle, printing every structural error; throws `Exit` when there is one.
-func readBundle(_ path: String, console: Console) throws -> ExportBundle {
+/// Reads the bundle. On structural errors it hands `report` each error and then a summary (error nil),
+/// and throws `Exit` with the matching status.
+func readBundle(_ path: String, report: (_ error: InputError?, _ message: String) -> Void) throws -> ExportBundle {
   do {
     return try BundleReader.read(path: path)
   } catch {
-    for e in error.errors { console.err("error: \(e)") }
+    for e in error.errors { report(e, "\(e)") }
     let status = ExitStatus.of(error)
-    console.err("sendplan: \(error.errors.count) input error(s); nothing was written (exit \(status.rawValue))")
+    report(nil, "\(error.errors.count) input error(s); nothing was written (exit \(status.rawValue))")
     throw Exit(status: status)
   }
+}
+
+func readBundle(_ path: String, console: Console) throws -> ExportBundle {
+  try readBundle(path) { e, m in console.err(e == nil ? "sendplan: " + m : "error: " + m) }
 }
 
 /// `readBundle` for `run`, whose messages are log lines.
 func readBundle(_ path: String, logger: Logger) throws -> ExportBundle {
-  do {
-    return try BundleReader.read(path: path)
-  } catch {
-    for e in error.errors { logger.error("\(e)", metadata: ["code": .string(e.code)]) }
-    let status = ExitStatus.of(error)
-    logger.error("\(error.errors.count) input error(s); nothing was written (exit \(status.rawValue))")
-    throw Exit(status: status)
-  }
+  try readBundle(path) { e, m in logger.error("\(m)", metadata: e.map { ["code": .string($0.code)] }) }
+}
+
+/// One row error as printed and logged: `file:line: message (tenant "c"; fix: …)`.
+func issueText(_ i: RowIssue, customer: ID) -> String {
+  "\(i.file)\(i.line > 0 ? ":\(i.line)" : ""): \(i.message) (tenant \(customer.string.debugDescription); fix: \(i.fix))"
 }
 
 func printIssues(_ failure: TenantFailure, console: Console) {
-  for i in failure.issues {
-    console.err(
-      "error: \(i.file)\(i.line > 0 ? ":\(i.line)" : ""): \(i.message) (tenant \(failure.customerID.string.debugDescription); fix: \(i.fix))"
-    )
-  }
+  for i in failure.issues { console.err("error: " + issueText(i, customer: failure.customerID)) }
 }
 
 /// Parses `--as-of`: RFC 3339, whole seconds only.

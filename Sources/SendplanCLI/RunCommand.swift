@@ -365,7 +365,7 @@ func rounded(_ seconds: Double) -> Double { (seconds * 1000).rounded() / 1000 }
 func logIssues(_ failure: TenantFailure, logger: Logger) {
   for i in failure.issues {
     logger.error(
-      "\(i.file)\(i.line > 0 ? ":\(i.line)" : ""): \(i.message) (tenant \(failure.customerID.string.debugDescription); fix: \(i.fix))",
+      "\(issueText(i, customer: failure.customerID))",
       metadata: [
         "customerId": .string(failure.customerID.string), "file": .string(i.file), "line": .stringConvertible(i.line),
         "code": .string(i.code),
