@@ -109,9 +109,13 @@ let package = Package(
       name: "sendplan",
       dependencies: ["SendplanCLI", .product(name: "Logging", package: "swift-log")]
     ),
+    .target(
+      name: "SendplanTestSupport",
+      path: "Tests/SendplanTestSupport"
+    ),
     .testTarget(
       name: "SendplanInputTests",
-      dependencies: ["SendplanInput", "SendplanModel"]
+      dependencies: ["SendplanInput", "SendplanModel", "SendplanTestSupport"]
     ),
     .testTarget(
       name: "SendplanEngineTests",
@@ -125,6 +129,7 @@ let package = Package(
       name: "SendplanCLITests",
       dependencies: [
         "SendplanCLI", "SendplanModel", "SendplanOutput", "SendplanDiff", "SendplanAudit", "SendplanLogging",
+        "SendplanTestSupport",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       exclude: ["Golden"]
@@ -132,7 +137,7 @@ let package = Package(
     .testTarget(
       name: "SendplanServerTests",
       dependencies: [
-        "SendplanServer", "SendplanModel", "SendplanAudit", "SendplanCLI",
+        "SendplanServer", "SendplanModel", "SendplanAudit", "SendplanCLI", "SendplanTestSupport",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
         .product(name: "Logging", package: "swift-log"),

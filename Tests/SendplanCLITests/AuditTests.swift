@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import SendplanAudit
 import SendplanCLI
+import SendplanTestSupport
 import Testing
 
 /// An audit folder with two sealed, signed runs of the sample bundle (as of day 1 and day 2).

@@ -1,5 +1,6 @@
 import Foundation
 import SendplanCLI
+import SendplanTestSupport
 import Testing
 
 /// Plans the sample bundle ("before") and the diff example ("after") once per test.

@@ -5,6 +5,7 @@ import SendplanInput
 import SendplanLogging
 import SendplanModel
 import SendplanOutput
+import SendplanTestSupport
 import Testing
 
 @testable import SendplanCLI
@@ -39,14 +40,7 @@ func multiTenantBundle(copies: Int) throws -> URL {
 }
 
 /// The built `sendplan` executable beside the test products.
-func builtBinary() throws -> URL {
-  let testBinary = URL(fileURLWithPath: CommandLine.arguments[0])
-  var dir = testBinary.deletingLastPathComponent()
-  // The test bundle may be a folder (`.xctest`) or a plain executable beside the products.
-  if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
-  let candidates = [dir, repoRoot.appendingPathComponent(".build/debug")].map { $0.appendingPathComponent("sendplan") }
-  return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
-}
+func builtBinary() throws -> URL { try builtExecutable("sendplan") }
 
 /// Runs the built binary; returns its exit status and standard error.
 func runBinary(_ args: [String]) throws -> (code: Int32, err: String) {

@@ -1,5 +1,6 @@
 import Foundation
 import SendplanCLI
+import SendplanTestSupport
 import Testing
 
 #if canImport(FoundationXML)

@@ -1,14 +1,10 @@
 import Foundation
+import SendplanTestSupport
 import Testing
 
 /// Runs the built `sendplan` binary once, as a user would.
 @Test func builtBinaryRunsTheSample() throws {
-  let testBinary = URL(fileURLWithPath: CommandLine.arguments[0])
-  var dir = testBinary.deletingLastPathComponent()
-  // The test bundle may be a folder (`.xctest`) or a plain executable beside the products.
-  if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
-  let candidates = [dir, repoRoot.appendingPathComponent(".build/debug")].map { $0.appendingPathComponent("sendplan") }
-  let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
+  let binary = try builtBinary()
   let out = try tempDir("smoke").appendingPathComponent("out")
   let p = Process()
   p.executableURL = binary

@@ -1,11 +1,8 @@
 import Foundation
 import SendplanCLI
+import SendplanTestSupport
 import Testing
 
-/// The repository root, found from this file's path.
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-  .deletingLastPathComponent()
-let sampleBundle = repoRoot.appendingPathComponent("docs/sample-bundle").path
 let sampleAsOf = "2026-11-27T02:00:00Z"
 
 /// Runs the CLI in process with a capturing console.
@@ -15,22 +12,9 @@ func sendplan(_ args: [String]) -> (code: Int32, out: String, err: String) {
   return (code, console.capturedOut, console.capturedErr)
 }
 
-/// This test process's scratch folder, removed when the process exits so runs do not pile up in /tmp.
-let scratchRoot: URL = {
-  let u = FileManager.default.temporaryDirectory.appendingPathComponent("sendplan-cli-tests-\(getpid())")
-  try? FileManager.default.removeItem(at: u)
-  atexit {
-    let p = FileManager.default.temporaryDirectory.appendingPathComponent("sendplan-cli-tests-\(getpid())")
-    try? FileManager.default.removeItem(at: p)
-  }
-  return u
-}()
-
-/// A fresh temporary folder inside `scratchRoot`.
+/// A fresh temporary folder inside the test process's scratch folder.
 func tempDir(_ label: String = "t") throws -> URL {
-  let u = scratchRoot.appendingPathComponent("\(label)-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-  return u
+  try scratchFolder("cli-\(label)")
 }
 
 /// Copies the sample bundle, applying `edits` (file name to new content, nil to delete).

@@ -1,6 +1,7 @@
 import Foundation
 import SendplanInput
 import SendplanModel
+import SendplanTestSupport
 
 /// Writes a minimal valid bundle to a fresh temporary folder; tests replace single files.
 struct BundleFixture {
@@ -16,20 +17,8 @@ struct BundleFixture {
     "suppressions.csv": "customer_id,type,value\n",
   ]
 
-  /// This test process's scratch folder, removed when the process exits.
-  static let scratchRoot: URL = {
-    let u = FileManager.default.temporaryDirectory.appendingPathComponent("sendplan-input-tests-\(getpid())")
-    try? FileManager.default.removeItem(at: u)
-    atexit {
-      let p = FileManager.default.temporaryDirectory.appendingPathComponent("sendplan-input-tests-\(getpid())")
-      try? FileManager.default.removeItem(at: p)
-    }
-    return u
-  }()
-
   init(_ overrides: [String: String?] = [:]) throws {
-    dir = BundleFixture.scratchRoot.appendingPathComponent(UUID().uuidString)
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    dir = try scratchFolder("input")
     var files = BundleFixture.defaults.mapValues { Optional($0) }
     for (k, v) in overrides { files[k] = v }
     for (name, content) in files {

@@ -6,24 +6,10 @@ import Logging
 import SendplanAudit
 import SendplanCLI
 import SendplanModel
+import SendplanTestSupport
 import Testing
 
 @testable import SendplanServer
-
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-  .deletingLastPathComponent()
-let sampleBundle = repoRoot.appendingPathComponent("docs/sample-bundle").path
-
-/// This process's scratch folder, removed at exit.
-let scratchRoot: URL = {
-  let u = FileManager.default.temporaryDirectory.appendingPathComponent("sendplan-server-tests-\(getpid())")
-  try? FileManager.default.removeItem(at: u)
-  atexit {
-    let p = FileManager.default.temporaryDirectory.appendingPathComponent("sendplan-server-tests-\(getpid())")
-    try? FileManager.default.removeItem(at: p)
-  }
-  return u
-}()
 
 /// A copy of the sample bundle, an audit folder and a nightly OUT (as of 2026-11-27) in a fresh folder.
 struct ServerFixture {
@@ -34,9 +20,8 @@ struct ServerFixture {
   let service: SendplanService
 
   init(nightly: Bool = true) throws {
-    dir = scratchRoot.appendingPathComponent(UUID().uuidString)
+    dir = try scratchFolder("server")
     bundle = dir.appendingPathComponent("bundle")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: sampleBundle, toPath: bundle.path)
     audit = dir.appendingPathComponent("audit").path
     out = dir.appendingPathComponent("out").path
@@ -389,13 +374,8 @@ struct SinkHandler: LogHandler {
   }
 
   @Test func trustedHeaderIsRefusedOffLoopbackWithoutTheGatewayFlag() throws {
-    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0])
-    var dir = testBinary.deletingLastPathComponent()
-    if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
-    let binary = dir.appendingPathComponent("sendplan-serve")
-    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build sendplan-serve first")
     let p = Process()
-    p.executableURL = binary
+    p.executableURL = try builtExecutable("sendplan-serve")
     p.arguments = ["--input", sampleBundle, "--audit-dir", "/tmp", "--host", "0.0.0.0"]
     let err = Pipe()
     p.standardError = err
@@ -424,12 +404,9 @@ func curlStatus(_ args: [String]) throws -> Int {
   @Test func sighupReloadsAndABrokenBundleKeepsTheOldOne() throws {
     try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"))
     let f = try ServerFixture()
-    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0])
-    var dir = testBinary.deletingLastPathComponent()
-    if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
     let port = 20000 + Int(getpid() % 20000)
     let p = Process()
-    p.executableURL = dir.appendingPathComponent("sendplan-serve")
+    p.executableURL = try builtExecutable("sendplan-serve")
     p.arguments = ["--input", f.bundle.path, "--audit-dir", f.audit, "--port", String(port)]
     let err = Pipe()
     p.standardError = err
