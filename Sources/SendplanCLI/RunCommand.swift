@@ -120,12 +120,13 @@ struct RunCommand: ParsableCommand {
       logger.error("\(SendplanCommand.message(for: error))")
     }
     let seconds = monotonicSeconds() - start
+    let done = stats.snapshot()
     logger.log(
       level: status == .success ? .info : .warning, "run finished with exit status \(status.rawValue)",
       metadata: [
         "exitStatus": .stringConvertible(Int(status.rawValue)), "seconds": .stringConvertible(rounded(seconds)),
-        "tenantsPlanned": .stringConvertible(stats.planned), "tenantsFailed": .stringConvertible(stats.failed),
-        "items": .stringConvertible(stats.totals.items),
+        "tenantsPlanned": .stringConvertible(done.planned), "tenantsFailed": .stringConvertible(done.failed),
+        "items": .stringConvertible(done.totals.items),
       ])
     if let metricsFile {
       do {
@@ -283,7 +284,7 @@ struct RunCommand: ParsableCommand {
       if let f = t.failure { logIssues(f, logger: log) }
     }
     let failed = result.failedTenants
-    let totals = stats.totals
+    let totals = stats.snapshot().totals
     let byStatus = ItemStatus.names.map { "\($0) \(totals.byStatus[$0] ?? 0)" }.joined(separator: ", ")
     log.info(
       Logger.Message(
@@ -409,9 +410,6 @@ final class RunStats: @unchecked Sendable {
   }
 
   func snapshot() -> Snapshot { state.withLock { $0 } }
-  var planned: Int { snapshot().planned }
-  var failed: Int { snapshot().failed }
-  var totals: PlanCounts { snapshot().totals }
 }
 
 /// Progress: a bar on a terminal, else a log line every `interval` seconds.
@@ -453,7 +451,7 @@ final class Progress: @unchecked Sendable {
     let t = monotonicSeconds()
     let w = weights[outcome.customerID] ?? 1
     let items = outcome.plan?.counts.items ?? 0
-    let (line, log) = state.withLock { s -> (String?, Bool) in
+    let shown = state.withLock { s -> (line: String, log: Bool, tenants: Int, items: Int)? in
       s.tenants += 1
       s.weight += w
       s.items += items
@@ -462,7 +460,7 @@ final class Progress: @unchecked Sendable {
       let rate = Double(s.items) / elapsed
       let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
       if tty {
-        guard t - s.lastDraw >= 0.1 || s.tenants == totalTenants else { return (nil, false) }
+        guard t - s.lastDraw >= 0.1 || s.tenants == totalTenants else { return nil }
         s.lastDraw = t
         s.drawn = true
         let width = 24
@@ -471,27 +469,26 @@ final class Progress: @unchecked Sendable {
         return (
           "\rsendplan: [\(bar)] \(s.tenants)/\(totalTenants) tenants, \(Int(rate)) items/s, ETA \(Int(eta.rounded()))s"
             + " (\(finishClock(after: eta))) ",
-          false
+          false, s.tenants, s.items
         )
       }
-      guard interval > 0, t - s.lastLine >= interval else { return (nil, false) }
+      guard interval > 0, t - s.lastLine >= interval else { return nil }
       s.lastLine = t
       return (
         "progress: \(s.tenants)/\(totalTenants) tenants, \(s.items) items, \(Int(rate)) items/s, about \(Int(eta.rounded()))s left",
-        true
+        true, s.tenants, s.items
       )
     }
-    guard let line else { return }
-    if log {
-      let s = state.withLock { $0 }
+    guard let shown else { return }
+    if shown.log {
       logger.info(
-        "\(line)",
+        "\(shown.line)",
         metadata: [
-          "tenantsDone": .stringConvertible(s.tenants), "tenantsTotal": .stringConvertible(totalTenants),
-          "items": .stringConvertible(s.items),
+          "tenantsDone": .stringConvertible(shown.tenants), "tenantsTotal": .stringConvertible(totalTenants),
+          "items": .stringConvertible(shown.items),
         ])
     } else {
-      console.write(line, toError: true)
+      console.write(shown.line, toError: true)
     }
   }
 

@@ -139,17 +139,12 @@ public struct ServiceSettings: Sendable {
   }
 }
 
-/// The loaded bundle, by customer.
-struct LoadedBundle: Sendable {
-  var tenants: [ID: TenantInput]
-  var tenantCount: Int { tenants.count }
-}
-
 /// The three Stage 2A endpoints over the same planner, audit trail and outputs as `sendplan run`.
 public final class SendplanService: Sendable {
   public let settings: ServiceSettings
   let logger: Logger
-  private let bundle = Mutex<LoadedBundle?>(nil)
+  /// The loaded bundle's tenants; nil until the first load succeeds.
+  private let tenants = Mutex<[ID: TenantInput]?>(nil)
   /// On-demand queue summaries, newest per enrollment; the audit trail keeps the events themselves.
   private let onDemand = Mutex<[String: (plannedAt: String, summary: JSONValue)]>([:])
   /// On-demand audit appends run one at a time; only a nightly run holding the lock makes them wait.
@@ -172,15 +167,14 @@ public final class SendplanService: Sendable {
       let b = try BundleReader.read(path: settings.bundlePath)
       var map: [ID: TenantInput] = [:]
       for t in b.tenants { map[t.customerID] = t }
-      let loaded = LoadedBundle(tenants: map)
-      bundle.withLock { $0 = loaded }
-      return .success(loaded.tenantCount)
+      tenants.withLock { $0 = map }
+      return .success(map.count)
     } catch {
       return .failure(error)
     }
   }
 
-  public var isLoaded: Bool { bundle.withLock { $0 != nil } }
+  public var isLoaded: Bool { tenants.withLock { $0 != nil } }
 
   /// Checks `X-Customer-Id` (and the token, in token mode): 400, 401 or 403.
   public static func customer(header: String?, bearer: String?, auth: AuthMode) throws(APIError) -> ID {
@@ -202,7 +196,7 @@ public final class SendplanService: Sendable {
   }
 
   func tenant(_ customer: ID) throws(APIError) -> TenantInput {
-    guard let t = bundle.withLock({ $0?.tenants[customer] }) else { throw .notFound }
+    guard let t = tenants.withLock({ $0?[customer] }) else { throw .notFound }
     return t
   }
 
@@ -305,7 +299,6 @@ public final class SendplanService: Sendable {
       }
       limit = l
     }
-    let known = bundle.withLock { $0?.tenants[customer]?.enrollments.contains { $0.id == ID(enrollmentID) } } ?? false
     do {
       let page = try AuditQuery.page(
         root: settings.auditDir, customerID: customer, enrollmentID: enrollmentID, limit: limit, cursor: cursor)
@@ -314,6 +307,8 @@ public final class SendplanService: Sendable {
       switch error.kind {
       case .notFound:
         // Known but never audited is an empty history; unknown to this customer is 404 either way.
+        let id = ID(enrollmentID)
+        let known = tenants.withLock { $0?[customer]?.enrollments.contains { $0.id == id } } ?? false
         guard known, cursor == nil else { throw .notFound }
         return QueryPage(enrollmentID: enrollmentID, entries: [], nextCursor: nil).document.render(pretty: false)
       case .usage:
