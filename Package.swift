@@ -123,7 +123,7 @@ let package = Package(
     ),
     .testTarget(
       name: "SendplanAuditTests",
-      dependencies: ["SendplanAudit", .product(name: "Crypto", package: "swift-crypto")]
+      dependencies: ["SendplanAudit", "SendplanTestSupport", .product(name: "Crypto", package: "swift-crypto")]
     ),
     .testTarget(
       name: "SendplanCLITests",

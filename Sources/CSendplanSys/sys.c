@@ -36,6 +36,19 @@ int sendplan_syncfs(int fd) {
 #endif
 }
 
+int sendplan_set_direct(int fd, int on) {
+#if defined(__linux__) && defined(O_DIRECT)
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return -1;
+  return fcntl(fd, F_SETFL, on ? (fl | O_DIRECT) : (fl & ~O_DIRECT));
+#else
+  (void)fd;
+  (void)on;
+  errno = EINVAL;
+  return -1;
+#endif
+}
+
 void sendplan_start_writeback(int fd) {
 #ifdef __linux__
   (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);

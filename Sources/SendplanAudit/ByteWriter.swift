@@ -7,12 +7,20 @@ final class ByteWriter {
   private(set) var count = 0
   private var capacity: Int
 
+  /// Buffers start on a page boundary, so a segment can be written with direct I/O without a copy.
+  static let alignment = 4096
+
   init(capacity: Int = 4096) {
     self.capacity = max(64, capacity)
-    base = .allocate(capacity: self.capacity)
+    base = Self.allocate(self.capacity)
   }
 
   deinit { base.deallocate() }
+
+  private static func allocate(_ capacity: Int) -> UnsafeMutablePointer<UInt8> {
+    UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: alignment).bindMemory(
+      to: UInt8.self, capacity: capacity)
+  }
 
   func reset() { count = 0 }
 
@@ -24,7 +32,7 @@ final class ByteWriter {
   private func grow(_ needed: Int) {
     var c = capacity * 2
     while c < needed { c *= 2 }
-    let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: c)
+    let fresh = Self.allocate(c)
     fresh.update(from: base, count: count)
     base.deallocate()
     base = fresh

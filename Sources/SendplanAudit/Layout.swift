@@ -148,10 +148,19 @@ extension StreamFiles {
       guard let head = StreamHead.parse(bytes) else { return (0, nil, true) }
       return (head.segment, head, false)
     }
-    if let tmp = try AuditFS.read(AuditLayout.head(dir) + ".tmp"), let pending = StreamHead.parse(tmp) {
-      let before = logs.filter { $0 < pending.segment && manifests.contains($0) && checkpoints.contains($0) }
-      return (before.max() ?? 0, nil, false)
+    let sealed = logs.filter { manifests.contains($0) && checkpoints.contains($0) }
+    if let pending = try pendingHead(dir, after: (sealed.max() ?? 0) - 1) {
+      return (sealed.filter { $0 < pending }.max() ?? 0, nil, false)
     }
-    return (logs.filter { manifests.contains($0) && checkpoints.contains($0) }.max() ?? 0, nil, false)
+    return (sealed.max() ?? 0, nil, false)
+  }
+
+  /// The segment a `head.json.tmp` names when it is a commit that did not finish: one naming a
+  /// segment after `after`, or one cut short while it was written. After a commit the file holds
+  /// the previous head (see `AuditFS.swapIn`), which names an earlier segment and is not pending.
+  func pendingHead(_ dir: String, after: Int64) throws(AuditError) -> Int64? {
+    guard let bytes = try AuditFS.read(AuditLayout.head(dir) + ".tmp") else { return nil }
+    guard let head = StreamHead.parse(bytes) else { return after + 1 }
+    return head.segment > after ? head.segment : nil
   }
 }

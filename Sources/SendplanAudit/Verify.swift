@@ -171,8 +171,8 @@ public enum AuditVerifier {
     let found = try files.committed(dir)
     let head = found.head
     if found.headUnreadable { problem(headPath, "head_unreadable", "head.json is not valid") }
-    let pendingHead = AuditFS.exists(headPath + ".tmp")
     let committed = found.segment
+    let pendingHead = try files.pendingHead(dir, after: committed) != nil
     if head == nil && !found.headUnreadable && committed > 0 {
       problem(headPath, "head_missing", "head.json is missing")
     }

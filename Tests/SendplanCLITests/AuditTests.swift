@@ -197,6 +197,37 @@ func rechain(_ lines: [String], firstSeq: Int, prev: [UInt8]) -> [String] {
     #expect(r.out.contains("[head_rolled_back]"), "\(r.out)")
   }
 
+  /// The commit swaps the new head in, so the previous head stays behind as `head.json.tmp` and the
+  /// next run overwrites it: no inode is freed per stream and night (see `AuditFS.swapIn`).
+  @Test func commitKeepsThePreviousHeadAsTheNextRunsScratchFile() throws {
+    let f = try AuditFixture(runs: 1)
+    let s = f.stream("acme")
+    let fm = FileManager.default
+    #expect(!fm.fileExists(atPath: s + "/head.json.tmp"), "the first commit has nothing to swap with")
+    let inode = { (p: String) in (try? fm.attributesOfItem(atPath: p)[.systemFileNumber] as? Int) ?? -1 }
+    let first = inode(s + "/head.json")
+    try f.run(day: 2)
+    #expect(inode(s + "/head.json.tmp") == first)
+    let previous = try String(contentsOfFile: s + "/head.json.tmp", encoding: .utf8)
+    #expect(previous.contains("\"segment\": 1,"), "\(previous)")
+    try f.run(day: 3)
+    #expect(inode(s + "/head.json") == first, "the two inodes take turns")
+    let v = f.verify()
+    #expect(v.code == 0, "\(v.out)")
+  }
+
+  /// A crash while the next head was being written leaves a cut-off `head.json.tmp`; `head.json` still decides.
+  @Test func cutOffPendingHeadIsIgnored() throws {
+    let f = try AuditFixture(runs: 2)
+    let s = f.stream("acme")
+    try Data("{\"customerId\":\"ac".utf8).write(to: URL(fileURLWithPath: s + "/head.json.tmp"))
+    #expect(f.verify().code == 0)
+    try f.run(day: 3)
+    let v = f.verify()
+    #expect(v.code == 0, "\(v.out)")
+    #expect(v.out.contains("Results: 6/6 runs valid"), "\(v.out)")
+  }
+
   @Test func badSignatureAndWrongKey() throws {
     let f = try AuditFixture()
     let cp = f.stream("globex") + "/00000001.checkpoint"

@@ -65,6 +65,10 @@ size_t sendplan_merkle_finish(sendplan_merkle *m, uint8_t *nodes);
 /// Returns 0 on success, or -1 with errno set.
 int sendplan_syncfs(int fd);
 
+/// Turns O_DIRECT on or off for an open file (Linux). Returns 0 on success, or -1 with errno set
+/// (EINVAL where the file system cannot do direct I/O).
+int sendplan_set_direct(int fd, int on);
+
 /// Starts asynchronous write-back of a file's dirty pages (Linux sync_file_range); errors are ignored,
 /// because a later fsync or syncfs reports them.
 void sendplan_start_writeback(int fd);
