@@ -123,9 +123,13 @@ enum AuditFS {
     if let failure { throw failure }
   }
 
-  static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, faults: FaultPoints?)
-    throws(AuditError)
-  {
+  /// Writes every byte, one fault step per MiB. With `direct` (the file is open with O_DIRECT and
+  /// `bytes` is page-aligned), whole 4 KiB blocks go out directly and the rest through the page cache.
+  static func writeAll(
+    _ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, faults: FaultPoints?, direct: Bool = false
+  ) throws(AuditError) {
+    var direct = direct
+    let block = ByteWriter.alignment
     var start = 0
     let chunk = 1 << 20
     while start < bytes.count {
@@ -133,12 +137,29 @@ enum AuditFS {
       try faults?.step("write", path)
       var off = start
       while off < end {
-        let n = write(fd, bytes.baseAddress.map { $0 + off }, end - off)
+        let whole = direct ? (end - off) / block * block : 0
+        if direct && whole == 0 {
+          // The tail: less than a block, through the page cache.
+          _ = sendplan_set_direct(fd, 0)
+          direct = false
+        }
+        let n = write(fd, bytes.baseAddress.map { $0 + off }, direct ? whole : end - off)
         if n < 0 {
-          if errno == EINTR { continue }
-          throw ioError("write", path, errno)
+          let err = errno
+          if err == EINTR { continue }
+          if direct && err == EINVAL {
+            // The device wants a larger alignment than a page: write normally.
+            _ = sendplan_set_direct(fd, 0)
+            direct = false
+            continue
+          }
+          throw ioError("write", path, err)
         }
         off += n
+        if direct && n % block != 0 {
+          _ = sendplan_set_direct(fd, 0)
+          direct = false
+        }
       }
       start = end
     }
@@ -178,43 +199,9 @@ enum AuditFS {
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     if fd < 0 { throw ioError("create", path, errno) }
     defer { close(fd) }
-    let block = ByteWriter.alignment
-    let aligned = bytes.baseAddress.map { Int(bitPattern: $0) % block == 0 } ?? false
-    var direct = aligned && bytes.count >= block && sendplan_set_direct(fd, 1) == 0
-    var start = 0
-    let chunk = 1 << 20
-    while start < bytes.count {
-      let end = min(start + chunk, bytes.count)
-      try faults?.step("write", path)
-      var off = start
-      while off < end {
-        let whole = direct ? (end - off) / block * block : 0
-        if direct && whole == 0 {
-          // The tail: less than a block, through the page cache.
-          _ = sendplan_set_direct(fd, 0)
-          direct = false
-        }
-        let len = direct ? whole : end - off
-        let n = write(fd, bytes.baseAddress.map { $0 + off }, len)
-        if n < 0 {
-          let err = errno
-          if err == EINTR { continue }
-          if direct && err == EINVAL {
-            // The device wants a larger alignment than a page: write normally.
-            _ = sendplan_set_direct(fd, 0)
-            direct = false
-            continue
-          }
-          throw ioError("write", path, err)
-        }
-        off += n
-        if direct && n % block != 0 {
-          _ = sendplan_set_direct(fd, 0)
-          direct = false
-        }
-      }
-      start = end
-    }
+    let aligned = bytes.baseAddress.map { Int(bitPattern: $0) % ByteWriter.alignment == 0 } ?? false
+    let direct = aligned && bytes.count >= ByteWriter.alignment && sendplan_set_direct(fd, 1) == 0
+    try writeAll(fd, bytes, path: path, faults: faults, direct: direct)
     sendplan_start_writeback(fd)
   }
 
