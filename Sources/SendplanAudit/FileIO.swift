@@ -129,6 +129,10 @@ enum AuditFS {
     _ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, faults: FaultPoints?, direct: Bool = false
   ) throws(AuditError) {
     var direct = direct
+    func buffered() {
+      _ = sendplan_set_direct(fd, 0)
+      direct = false
+    }
     let block = ByteWriter.alignment
     var start = 0
     let chunk = 1 << 20
@@ -138,28 +142,21 @@ enum AuditFS {
       var off = start
       while off < end {
         let whole = direct ? (end - off) / block * block : 0
-        if direct && whole == 0 {
-          // The tail: less than a block, through the page cache.
-          _ = sendplan_set_direct(fd, 0)
-          direct = false
-        }
+        // The tail, less than a block, goes through the page cache.
+        if direct && whole == 0 { buffered() }
         let n = write(fd, bytes.baseAddress.map { $0 + off }, direct ? whole : end - off)
         if n < 0 {
           let err = errno
           if err == EINTR { continue }
           if direct && err == EINVAL {
             // The device wants a larger alignment than a page: write normally.
-            _ = sendplan_set_direct(fd, 0)
-            direct = false
+            buffered()
             continue
           }
           throw ioError("write", path, err)
         }
         off += n
-        if direct && n % block != 0 {
-          _ = sendplan_set_direct(fd, 0)
-          direct = false
-        }
+        if direct && n % block != 0 { buffered() }
       }
       start = end
     }
@@ -174,62 +171,46 @@ enum AuditFS {
     try writeAll(fd, bytes[...], path: path, faults: faults)
   }
 
-  /// Appends to `path`, creating it when `create` is set (and refusing to if it exists).
-  static func append(_ path: String, _ bytes: UnsafeRawBufferPointer, create: Bool, faults: FaultPoints?)
+  /// Writes a segment: a new file `path` (refused if it exists), or the end of an existing one when
+  /// `appending` (finishing an interrupted run). Write-back starts at once, so the sync before sealing
+  /// finds little left to do.
+  ///
+  /// A new segment bypasses the page cache where the file system allows: whole 4 KiB blocks from a
+  /// page-aligned buffer go out with `O_DIRECT`, the short tail through the cache. A segment is
+  /// written once and not read again in the run; through the cache each of its pages had to be
+  /// allocated, copied into and written back, and on a virtual machine fresh guest pages are
+  /// expensive (a night's 0.9 GB of segments slowed OUT's own writes as well). Write errors still
+  /// surface here or at the sync.
+  static func writeSegment(_ path: String, _ bytes: UnsafeRawBufferPointer, appending: Bool, faults: FaultPoints?)
     throws(AuditError)
   {
-    let flags = O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0)
-    let fd = open(path, flags, 0o644)
-    if fd < 0 { throw ioError(create ? "create" : "open for appending", path, errno) }
+    let fd = open(path, O_WRONLY | O_CLOEXEC | (appending ? O_APPEND : O_CREAT | O_EXCL), 0o644)
+    if fd < 0 { throw ioError(appending ? "open for appending" : "create", path, errno) }
     defer { close(fd) }
-    try writeAll(fd, bytes, path: path, faults: faults)
-    // Start writing back now, so the sync before sealing finds little left to do.
-    sendplan_start_writeback(fd)
-  }
-
-  /// Creates `path` (refusing to if it exists) and writes `bytes`, bypassing the page cache where
-  /// the file system allows: whole 4 KiB blocks from a page-aligned buffer go out with `O_DIRECT`,
-  /// the short tail through the cache.
-  ///
-  /// A segment is written once and not read again in the run. Through the cache, each of its pages
-  /// had to be allocated, copied into and written back; on a virtual machine, fresh guest pages are
-  /// expensive, and a night's 0.9 GB of segments used to slow down OUT's own writes as well.
-  /// Write errors still surface here or at the sync, exactly as before.
-  static func create(_ path: String, _ bytes: UnsafeRawBufferPointer, faults: FaultPoints?) throws(AuditError) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    if fd < 0 { throw ioError("create", path, errno) }
-    defer { close(fd) }
+    // Only a new file starts at offset 0, where the buffer's blocks line up with the file's.
     let aligned = bytes.baseAddress.map { Int(bitPattern: $0) % ByteWriter.alignment == 0 } ?? false
-    let direct = aligned && bytes.count >= ByteWriter.alignment && sendplan_set_direct(fd, 1) == 0
+    let direct = !appending && aligned && bytes.count >= ByteWriter.alignment && sendplan_set_direct(fd, 1) == 0
     try writeAll(fd, bytes, path: path, faults: faults, direct: direct)
     sendplan_start_writeback(fd)
   }
 
-  static func rename(_ from: String, _ to: String, faults: FaultPoints?) throws(AuditError) {
-    try faults?.step("rename", to)
-    if Glibc.rename(from, to) != 0 { throw ioError("rename \(from) to", to, errno) }
-    try faults?.step("renamed", to)
-  }
-
-  /// Atomically puts `from` in place of `to`. When `to` exists the two are swapped (`renameat2`
-  /// with `RENAME_EXCHANGE`), so the old file stays linked under `from`, to be overwritten next time.
+  /// Atomically puts `from` in place of `to`. With `keepingOld`, an existing `to` is swapped with
+  /// `from` (`renameat2` with `RENAME_EXCHANGE`) rather than replaced, so its inode stays linked under
+  /// `from`, to be overwritten next time.
   ///
-  /// A plain rename over an existing file frees its inode, and ext4 without a journal then skips
-  /// freed inodes for a few minutes when allocating new ones: a nightly run that replaced a
-  /// thousand heads made the next run's file creations in the same folders ten times slower.
-  static func swapIn(_ from: String, _ to: String, faults: FaultPoints?) throws(AuditError) {
+  /// Replacing frees the old inode, and ext4 without a journal then inspects each recently freed inode
+  /// it passes when allocating: a run that replaced a thousand heads made the next run's file
+  /// creations in the same folders ten times slower.
+  static func rename(_ from: String, _ to: String, keepingOld: Bool = false, faults: FaultPoints?) throws(AuditError) {
     try faults?.step("rename", to)
-    if exists(to) {
-      if sendplan_rename_exchange(from, to) != 0 {
-        let err = errno
-        // File systems without RENAME_EXCHANGE: a plain rename is just as atomic.
-        guard err == EINVAL || err == ENOSYS || err == ENOTSUP, Glibc.rename(from, to) == 0 else {
-          throw ioError("rename \(from) to", to, err)
-        }
-      }
-    } else if Glibc.rename(from, to) != 0 {
-      throw ioError("rename \(from) to", to, errno)
+    var swapped = false
+    if keepingOld && exists(to) {
+      swapped = sendplan_rename_exchange(from, to) == 0
+      let err = errno
+      // Without RENAME_EXCHANGE (some file systems), the plain rename below is just as atomic.
+      if !swapped && err != EINVAL && err != ENOSYS && err != ENOTSUP { throw ioError("swap \(from) with", to, err) }
     }
+    if !swapped && Glibc.rename(from, to) != 0 { throw ioError("rename \(from) to", to, errno) }
     try faults?.step("renamed", to)
   }
 

@@ -157,7 +157,7 @@ extension StreamFiles {
 
   /// The segment a `head.json.tmp` names when it is a commit that did not finish: one naming a
   /// segment after `after`, or one cut short while it was written. After a commit the file holds
-  /// the previous head (see `AuditFS.swapIn`), which names an earlier segment and is not pending.
+  /// the previous head (see `AuditFS.rename(_:_:keepingOld:faults:)`), which names an earlier segment and is not pending.
   func pendingHead(_ dir: String, after: Int64) throws(AuditError) -> Int64? {
     guard let bytes = try AuditFS.read(AuditLayout.head(dir) + ".tmp") else { return nil }
     guard let head = StreamHead.parse(bytes) else { return after + 1 }

@@ -89,7 +89,7 @@ final class SegmentWrites: @unchecked Sendable {
       defer { slots.signal() }
       if failure.withLock({ $0 != nil }) { return }
       do throws(AuditError) {
-        try AuditFS.create(path, bytes.buffer(from: 0), faults: faults)
+        try AuditFS.writeSegment(path, bytes.buffer(from: 0), appending: false, faults: faults)
       } catch {
         failure.withLock { if $0 == nil { $0 = error } }
       }
@@ -411,7 +411,8 @@ public final class AuditWriter: @unchecked Sendable {
     try AuditFS.syncAll(layout.streams, faults: faults)
     for group in done.seals {
       guard let last = group.last else { continue }
-      try AuditFS.swapIn(AuditLayout.head(last.dir) + ".tmp", AuditLayout.head(last.dir), faults: faults)
+      try AuditFS.rename(
+        AuditLayout.head(last.dir) + ".tmp", AuditLayout.head(last.dir), keepingOld: true, faults: faults)
     }
     try AuditFS.syncAll(layout.streams, faults: faults)
     summary.streams = done.outcomes.sorted { $0.customerID < $1.customerID }
@@ -489,11 +490,11 @@ public final class AuditWriter: @unchecked Sendable {
             "re-run with the original bundle and --as-of, or use a new --run-id (the interrupted part is then sealed as incomplete)"
         )
       }
-      try AuditFS.append(path, built.writer.buffer(from: existing.count), create: false, faults: faults)
+      try AuditFS.writeSegment(path, built.writer.buffer(from: existing.count), appending: true, faults: faults)
     } else {
       if AuditFS.exists(path) {
         // Empty after a torn header was quarantined.
-        try AuditFS.append(path, built.writer.buffer(from: 0), create: false, faults: faults)
+        try AuditFS.writeSegment(path, built.writer.buffer(from: 0), appending: true, faults: faults)
       } else {
         try segmentWrites.submit(path, built.writer, faults: faults)
       }

@@ -13,9 +13,9 @@ import Testing
     let w = ByteWriter()
     for i in 0..<size { w.byte(UInt8(truncatingIfNeeded: i &* 31 &+ i >> 12)) }
     let expected = Array(UnsafeBufferPointer(start: w.base, count: w.count))
-    try AuditFS.create(dir.path + "/aligned", w.buffer(from: 0), faults: nil)
+    try AuditFS.writeSegment(dir.path + "/aligned", w.buffer(from: 0), appending: false, faults: nil)
     #expect(try [UInt8](Data(contentsOf: dir.appendingPathComponent("aligned"))) == expected)
-    try AuditFS.create(dir.path + "/unaligned", w.buffer(from: 1), faults: nil)
+    try AuditFS.writeSegment(dir.path + "/unaligned", w.buffer(from: 1), appending: false, faults: nil)
     #expect(try [UInt8](Data(contentsOf: dir.appendingPathComponent("unaligned"))) == Array(expected.dropFirst()))
   }
 
@@ -23,8 +23,10 @@ import Testing
     let dir = try scratchFolder("fileio")
     let w = ByteWriter()
     w.raw("old")
-    try AuditFS.create(dir.path + "/f", w.buffer(from: 0), faults: nil)
-    #expect(throws: AuditError.self) { try AuditFS.create(dir.path + "/f", w.buffer(from: 0), faults: nil) }
+    try AuditFS.writeSegment(dir.path + "/f", w.buffer(from: 0), appending: false, faults: nil)
+    #expect(throws: AuditError.self) {
+      try AuditFS.writeSegment(dir.path + "/f", w.buffer(from: 0), appending: false, faults: nil)
+    }
   }
 
   /// The write steps are counted per MiB as before, so the crash test's kill points keep their meaning.
@@ -33,7 +35,7 @@ import Testing
     let w = ByteWriter()
     for _ in 0..<((2 << 20) + 5) { w.byte(0x61) }
     let faults = FaultPoints()
-    try AuditFS.create(dir.path + "/f", w.buffer(from: 0), faults: faults)
+    try AuditFS.writeSegment(dir.path + "/f", w.buffer(from: 0), appending: false, faults: faults)
     #expect(faults.steps == 3)
   }
 }
