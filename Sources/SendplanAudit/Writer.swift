@@ -155,14 +155,14 @@ public final class AuditWriter: @unchecked Sendable {
     self.faults = faults
   }
 
-  /// Reads, and changes nothing, what `prepare` will read of every stream in the folder, so that it
-  /// finds it in the page cache. Meant to run while the bundle is read (which only then names the
-  /// tenants): on a cold start `prepare` spent most of its time waiting for the disk, a few small
-  /// reads per stream, with the cores idle.
-  public func warm(threads: Int = 8) {
-    guard let names = try? AuditFS.list(layout.streams), !names.isEmpty else { return }
-    let next = Atomic<Int>(0)
+  /// Starts reading, and changing nothing, what `prepare` will read of every stream in the folder,
+  /// so that it finds it in the page cache; `wait()` on the result before calling `prepare`. Meant
+  /// to run while the bundle is read (which only then names the tenants): on a cold start `prepare`
+  /// spent most of its time waiting for the disk, a few small reads per stream, with the cores idle.
+  public func startWarming(threads: Int = 8) -> Warming {
     let group = DispatchGroup()
+    guard let names = try? AuditFS.list(layout.streams), !names.isEmpty else { return Warming(group: group) }
+    let next = Atomic<Int>(0)
     for _ in 0..<max(1, min(threads, names.count)) {
       DispatchQueue.global().async(group: group) { [layout] in
         while true {
@@ -172,8 +172,18 @@ public final class AuditWriter: @unchecked Sendable {
         }
       }
     }
-    group.wait()
+    return Warming(group: group)
   }
+
+  /// Reads started by `startWarming`.
+  public struct Warming {
+    let group: DispatchGroup
+    /// Waits until every stream has been read.
+    public func wait() { group.wait() }
+  }
+
+  /// Bytes at the end of the last sealed segment that `prepare` reads to check its chain head.
+  static let sealedTailCheck: Int64 = 4096
 
   static func warmStream(_ dir: String) {
     guard let files = try? StreamFiles.scan(dir) else { return }
@@ -183,7 +193,7 @@ public final class AuditWriter: @unchecked Sendable {
       _ = try? AuditFS.read(AuditLayout.manifest(dir, committed))
       let spath = AuditLayout.segment(dir, committed)
       if let size = AuditFS.size(spath) {
-        let n = min(size, 4096)
+        let n = min(size, Self.sealedTailCheck)
         _ = try? AuditFS.read(spath, offset: size - n, length: Int(n))
       }
     }
@@ -278,7 +288,7 @@ public final class AuditWriter: @unchecked Sendable {
           spath, "sealed_segment_changed",
           "sealed segment \(committed) is \(AuditFS.size(spath) ?? 0) bytes but was sealed at \(m.segmentBytes) bytes")
       }
-      let tailLength = Int(min(m.segmentBytes, 4096))
+      let tailLength = Int(min(m.segmentBytes, Self.sealedTailCheck))
       let tail = try AuditFS.read(spath, offset: m.segmentBytes - Int64(tailLength), length: tailLength)
       let t = RecordEncoder.tagLength
       var lastTag: [UInt8] = []

@@ -1,6 +1,5 @@
 import ArgumentParser
 import CSendplanSys
-import Dispatch
 import Logging
 import SendplanAudit
 import SendplanEngine
@@ -164,10 +163,9 @@ struct RunCommand: ParsableCommand {
     }
     let reporter = noReports ? nil : try loadReporter(templates, console: console)
     // The audit streams are read while the bundle is; `prepare` below then finds them in the page cache.
-    let warming = DispatchGroup()
-    if let audit { DispatchQueue.global().async(group: warming) { audit.warm() } }
+    let warming = audit?.startWarming()
     var bundle = try readBundle(inputOptions.input, logger: log)
-    warming.wait()
+    warming?.wait()
     let readDone = monotonicSeconds()
     let rows = bundle.inputs.reduce(0) { $0 + $1.rows }
     log.info(
