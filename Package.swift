@@ -1,9 +1,15 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Modules by concern; the graph reads top-down (see docs/architecture.md).
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let swiftLog = Target.Dependency.product(name: "Logging", package: "swift-log")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+
 let package = Package(
   name: "sendplan",
-  platforms: [.macOS(.v14)],
   products: [
     .executable(name: "sendplan", targets: ["sendplan"]),
     .executable(name: "sendplan-serve", targets: ["sendplan-serve"]),
@@ -17,120 +23,89 @@ let package = Package(
     .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
   ],
   targets: [
-    .systemLibrary(
-      name: "CZlib",
-      path: "Sources/CZlib",
-      providers: [.apt(["zlib1g-dev"])]
-    ),
+    // C: system libraries and the small shims in front of them.
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+    .target(name: "CSendplanSys"),
+    .target(name: "CSendplanXML", dependencies: ["CLibXML2"]),
+
+    // Foundations: the error shape, domain values, JSON, the file system.
+    .target(name: "SendplanDiagnostics"),
+    .target(name: "SendplanModel", dependencies: [crypto]),
+    .target(name: "SendplanJSON"),
+    .target(name: "SendplanFileSystem", dependencies: ["SendplanDiagnostics", "CSendplanSys"]),
+
+    // Reading and planning.
     .target(
-      name: "CSendplanSys"
-    ),
+      name: "SendplanInput", dependencies: ["SendplanDiagnostics", "SendplanModel", "SendplanJSON", "CZlib", crypto]),
+    .target(name: "SendplanEngine", dependencies: ["SendplanModel"]),
+
+    // Writers of a planned tenant; none depends on another.
     .target(
-      name: "CSendplanXML",
-      cSettings: [.unsafeFlags(["-I/usr/include/libxml2"])],
-      linkerSettings: [.linkedLibrary("xml2")]
-    ),
-    .target(
-      name: "SendplanModel"
-    ),
-    .target(
-      name: "SendplanReport",
-      dependencies: [
-        "SendplanModel", "SendplanEngine", "SendplanOutput", "CSendplanXML",
-        .product(name: "Mustache", package: "swift-mustache"),
-      ]
-    ),
-    .target(
-      name: "SendplanInput",
-      dependencies: [
-        "SendplanModel", "CZlib",
-        .product(name: "Crypto", package: "swift-crypto"),
-      ]
-    ),
-    .target(
-      name: "SendplanEngine",
-      dependencies: ["SendplanModel"]
-    ),
-    .target(
-      name: "SendplanOutput",
-      dependencies: [
-        "SendplanModel", "SendplanEngine", "CSendplanSys",
-        .product(name: "Crypto", package: "swift-crypto"),
-      ]
-    ),
+      name: "SendplanDryRun",
+      dependencies: ["SendplanDiagnostics", "SendplanModel", "SendplanEngine", "SendplanJSON", "SendplanFileSystem"]),
     .target(
       name: "SendplanAudit",
       dependencies: [
-        "SendplanModel", "SendplanEngine", "SendplanOutput", "CSendplanSys",
-        .product(name: "Crypto", package: "swift-crypto"),
-      ]
-    ),
+        "SendplanDiagnostics", "SendplanModel", "SendplanEngine", "SendplanJSON", "SendplanFileSystem", "CSendplanSys",
+        crypto,
+      ]),
     .target(
-      name: "SendplanDiff",
-      dependencies: ["SendplanModel", "SendplanEngine"]
-    ),
+      name: "SendplanReport",
+      dependencies: [
+        "SendplanDiagnostics", "SendplanModel", "SendplanEngine", "SendplanFileSystem", "CSendplanXML",
+        .product(name: "Mustache", package: "swift-mustache"),
+      ]),
+
+    // Readers of finished runs.
+    .target(name: "SendplanDiff", dependencies: ["SendplanDiagnostics", "SendplanModel", "SendplanJSON"]),
+
+    // The run: one pipeline over the readers, the planner and the writers.
+    .target(
+      name: "SendplanRun",
+      dependencies: [
+        "SendplanDiagnostics", "SendplanModel", "SendplanJSON", "SendplanFileSystem", "SendplanInput",
+        "SendplanEngine", "SendplanDryRun", "SendplanAudit", "SendplanReport",
+      ]),
+
+    // Edges: logging, the CLI and the server, and the two executables.
+    .target(name: "SendplanLogging", dependencies: ["SendplanJSON", crypto, swiftLog]),
     .target(
       name: "SendplanCLI",
       dependencies: [
-        "SendplanModel", "SendplanInput", "SendplanEngine", "SendplanOutput", "SendplanDiff", "SendplanAudit",
-        "SendplanReport", "SendplanLogging", "CSendplanSys", .product(name: "Crypto", package: "swift-crypto"),
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "Logging", package: "swift-log"),
-      ]
-    ),
-    .target(
-      name: "SendplanLogging",
-      dependencies: [
-        "SendplanModel", "SendplanOutput",
-        .product(name: "Crypto", package: "swift-crypto"),
-        .product(name: "Logging", package: "swift-log"),
-      ]
-    ),
+        "SendplanDiagnostics", "SendplanModel", "SendplanJSON", "SendplanFileSystem", "SendplanInput",
+        "SendplanEngine", "SendplanAudit", "SendplanReport", "SendplanDiff", "SendplanRun", "SendplanLogging",
+        "CSendplanSys", crypto, argumentParser, swiftLog,
+      ]),
     .target(
       name: "SendplanServer",
       dependencies: [
-        "SendplanModel", "SendplanInput", "SendplanEngine", "SendplanOutput", "SendplanAudit",
-        .product(name: "Crypto", package: "swift-crypto"),
-        .product(name: "Hummingbird", package: "hummingbird"),
-        .product(name: "HTTPTypes", package: "swift-http-types"),
-        .product(name: "Logging", package: "swift-log"),
-      ]
-    ),
+        "SendplanDiagnostics", "SendplanModel", "SendplanJSON", "SendplanFileSystem", "SendplanInput", "SendplanAudit",
+        "SendplanRun", crypto, hummingbird, httpTypes, swiftLog,
+      ]),
+    .executableTarget(name: "sendplan", dependencies: ["SendplanCLI", swiftLog]),
     .executableTarget(
       name: "sendplan-serve",
       dependencies: [
-        "SendplanServer", "SendplanModel", "SendplanOutput", "SendplanLogging", "CSendplanSys",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "Hummingbird", package: "hummingbird"),
-        .product(name: "Logging", package: "swift-log"),
-      ]
-    ),
-    .executableTarget(
-      name: "sendplan",
-      dependencies: ["SendplanCLI", .product(name: "Logging", package: "swift-log")]
-    ),
-    .target(
-      name: "SendplanTestSupport",
-      path: "Tests/SendplanTestSupport"
-    ),
+        "SendplanServer", "SendplanModel", "SendplanFileSystem", "SendplanLogging", argumentParser, hummingbird,
+        swiftLog,
+      ]),
+
+    // Tests: one target per library module, plus shared helpers.
+    .target(name: "SendplanTestSupport", path: "Tests/SendplanTestSupport"),
     .testTarget(
-      name: "SendplanInputTests",
-      dependencies: ["SendplanInput", "SendplanModel", "SendplanTestSupport"]
-    ),
-    .testTarget(
-      name: "SendplanEngineTests",
-      dependencies: ["SendplanEngine", "SendplanModel", "SendplanInput"]
-    ),
+      name: "SendplanInputTests", dependencies: ["SendplanInput", "SendplanModel", "SendplanDiagnostics", "SendplanTestSupport"]),
+    .testTarget(name: "SendplanEngineTests", dependencies: ["SendplanEngine", "SendplanModel", "SendplanInput"]),
     .testTarget(
       name: "SendplanAuditTests",
-      dependencies: ["SendplanAudit", "SendplanTestSupport", .product(name: "Crypto", package: "swift-crypto")]
-    ),
+      dependencies: [
+        "SendplanAudit", "SendplanModel", "SendplanDiagnostics", "SendplanFileSystem", "SendplanTestSupport", crypto,
+      ]),
     .testTarget(
       name: "SendplanCLITests",
       dependencies: [
-        "SendplanCLI", "SendplanModel", "SendplanOutput", "SendplanDiff", "SendplanAudit", "SendplanLogging",
-        "SendplanTestSupport",
-        .product(name: "Crypto", package: "swift-crypto"),
+        "SendplanCLI", "SendplanModel", "SendplanJSON", "SendplanFileSystem", "SendplanRun", "SendplanDiff",
+        "SendplanAudit", "SendplanLogging", "SendplanDiagnostics", "SendplanTestSupport", crypto,
       ],
       exclude: ["Golden"]
     ),
@@ -138,9 +113,7 @@ let package = Package(
       name: "SendplanServerTests",
       dependencies: [
         "SendplanServer", "SendplanModel", "SendplanAudit", "SendplanCLI", "SendplanTestSupport",
-        .product(name: "HummingbirdTesting", package: "hummingbird"),
-        .product(name: "HTTPTypes", package: "swift-http-types"),
-        .product(name: "Logging", package: "swift-log"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"), httpTypes, swiftLog,
       ]
     ),
   ]

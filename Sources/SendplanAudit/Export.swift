@@ -1,5 +1,7 @@
+import SendplanDiagnostics
+import SendplanFileSystem
+import SendplanJSON
 import SendplanModel
-import SendplanOutput
 
 /// Writes one tenant's stream as a self-contained, verifiable tar archive.
 public enum AuditExport {
@@ -7,14 +9,14 @@ public enum AuditExport {
   /// folder under `streams/` exactly as on disk (records, manifests, checkpoints, indexes, quarantine),
   /// and `public-keys/<key id>.pub` for every key that signed a checkpoint. Entries carry mtime 0, so
   /// the same stream always exports to the same bytes.
-  public static func archive(root: String, customerID: ID) throws(AuditError) -> [UInt8] {
+  public static func archive(root: String, customerID: ID) throws(SendplanError) -> [UInt8] {
     let layout = AuditLayout(root: root)
     let folder = FolderName.of(customerID)
     let dir = layout.streams + "/" + folder
-    guard let idBytes = try AuditFS.read(AuditLayout.identity(dir)), StreamIdentity.parse(idBytes) == customerID.string
+    guard let idBytes = try FS.read(AuditLayout.identity(dir)), StreamIdentity.parse(idBytes) == customerID.string
     else {
-      throw AuditError(
-        .notFound, code: "stream_not_found", path: layout.streams,
+      throw SendplanError(
+        .missing, code: "stream_not_found", path: layout.streams,
         message: "no audit stream for customer \(customerID.string.debugDescription)",
         fix: "check the customer id and --audit-dir")
     }
@@ -23,15 +25,15 @@ public enum AuditExport {
     var keys: [String: [UInt8]] = [:]
     var entries = JSONBytes()
     var sealed: [Int64] = []
-    for name in try AuditFS.list(dir) where !name.hasSuffix(".tmp") {
+    for name in try FS.list(dir) where !name.hasSuffix(".tmp") {
       let path = dir + "/" + name
       if name == "quarantine" {
-        for q in try AuditFS.list(path) {
-          files.append(("streams/\(folder)/quarantine/\(q)", try AuditFS.read(path + "/" + q) ?? []))
+        for q in try FS.list(path) {
+          files.append(("streams/\(folder)/quarantine/\(q)", try FS.read(path + "/" + q) ?? []))
         }
         continue
       }
-      let bytes = try AuditFS.read(path) ?? []
+      let bytes = try FS.read(path) ?? []
       files.append(("streams/\(folder)/\(name)", bytes))
       if name.hasSuffix(".checkpoint"), let cp = Checkpoint.parse(bytes), let s = cp.signature {
         keys[s.keyID] = s.publicKey
@@ -41,7 +43,7 @@ public enum AuditExport {
       }
     }
     for n in sealed.sorted() {
-      let bytes = try AuditFS.read(AuditLayout.segment(dir, n)) ?? []
+      let bytes = try FS.read(AuditLayout.segment(dir, n)) ?? []
       var header: SegmentHeader?
       for line in bytes.split(separator: 0x0A) {
         guard let d = try? RecordDecoder.decode(line, previous: .zero) else { continue }

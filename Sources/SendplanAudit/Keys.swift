@@ -1,4 +1,6 @@
 import Crypto
+import SendplanDiagnostics
+import SendplanFileSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -77,13 +79,13 @@ public enum AuditKeys {
     String(Hash32.sha256(Array(key.rawRepresentation)).hex.prefix(16))
   }
 
-  static func body(_ bytes: [UInt8], tag: String, path: String) throws(AuditError) -> [UInt8] {
+  static func body(_ bytes: [UInt8], tag: String, path: String) throws(SendplanError) -> [UInt8] {
     let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
     guard lines.count >= 2, lines[0] == tag, let raw = Base64.decode(lines[1]), raw.count == 32,
       lines.dropFirst(2).allSatisfy(\.isEmpty)
     else {
-      throw AuditError(
-        .badKey, code: "bad_key_file", path: path,
+      throw SendplanError(
+        .badData, code: "bad_key_file", path: path,
         message: "not a sendplan \(tag.contains("private") ? "private" : "public") key file",
         fix: "create keys with `sendplan audit keygen --out FILE`")
     }
@@ -91,49 +93,41 @@ public enum AuditKeys {
   }
 
   /// Loads a private key, refusing files that group or others can read.
-  public static func loadPrivate(_ path: String) throws(AuditError) -> Curve25519.Signing.PrivateKey {
+  public static func loadPrivate(_ path: String) throws(SendplanError) -> Curve25519.Signing.PrivateKey {
     let raw = try rawKey(
       path, tag: privateTag, missingFix: "create one with `sendplan audit keygen --out \(path)`", private: true)
     do {
       return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
     } catch {
-      throw AuditError(
-        .badKey, code: "bad_key", path: path, message: "not a valid Ed25519 key", fix: "create a new key")
+      throw SendplanError(
+        .badData, code: "bad_key", path: path, message: "not a valid Ed25519 key", fix: "create a new key")
     }
   }
 
-  public static func loadPublic(_ path: String) throws(AuditError) -> Curve25519.Signing.PublicKey {
+  public static func loadPublic(_ path: String) throws(SendplanError) -> Curve25519.Signing.PublicKey {
     let raw = try rawKey(
       path, tag: publicTag, missingFix: "pass the .pub file written by `sendplan audit keygen`", private: false)
     do {
       return try Curve25519.Signing.PublicKey(rawRepresentation: raw)
     } catch {
-      throw AuditError(
-        .badKey, code: "bad_key", path: path, message: "not a valid Ed25519 key", fix: "use the .pub file")
+      throw SendplanError(
+        .badData, code: "bad_key", path: path, message: "not a valid Ed25519 key", fix: "use the .pub file")
     }
   }
 
   /// The 32 key bytes of a key file.
-  static func rawKey(_ path: String, tag: String, missingFix: String, private: Bool) throws(AuditError) -> [UInt8] {
-    guard let bytes = try AuditFS.read(path) else {
-      throw AuditError(
-        .badKey, code: "key_missing", path: path,
+  static func rawKey(_ path: String, tag: String, missingFix: String, private: Bool) throws(SendplanError) -> [UInt8] {
+    guard let bytes = try FS.read(path) else {
+      throw SendplanError(
+        .badData, code: "key_missing", path: path,
         message: "the \(`private` ? "signing" : "public") key file does not exist", fix: missingFix)
     }
-    if `private`, let mode = AuditFS.mode(path), mode & 0o077 != 0 {
-      throw AuditError(
-        .badKey, code: "key_permissions", path: path,
+    if `private`, let mode = FS.mode(path), mode & 0o077 != 0 {
+      throw SendplanError(
+        .badData, code: "key_permissions", path: path,
         message: "the signing key is readable by other users (mode \(String(mode & 0o777, radix: 8)))",
         fix: "chmod 600 \(path)")
     }
     return try body(bytes, tag: tag, path: path)
-  }
-}
-
-extension AuditFS {
-  static func mode(_ path: String) -> UInt32? {
-    var st = stat()
-    guard stat(path, &st) == 0 else { return nil }
-    return UInt32(st.st_mode)
   }
 }

@@ -1,5 +1,7 @@
+import SendplanDiagnostics
+import SendplanFileSystem
+import SendplanJSON
 import SendplanModel
-import SendplanOutput
 
 /// Where things live in an audit folder.
 ///
@@ -54,9 +56,9 @@ struct StreamFiles {
 
   var lastLog: Int64 { logs.max() ?? 0 }
 
-  static func scan(_ dir: String) throws(AuditError) -> StreamFiles {
+  static func scan(_ dir: String) throws(SendplanError) -> StreamFiles {
     var f = StreamFiles()
-    for name in try AuditFS.list(dir) {
+    for name in try FS.list(dir) {
       if name == "head.json" {
         f.hasHead = true
         continue
@@ -143,8 +145,8 @@ extension StreamFiles {
   /// `head.json` decides. Without it (a stream whose first commit never finished, or a deleted head),
   /// a pending `head.json.tmp` means its segment is not committed; otherwise the last segment with
   /// both seal files counts.
-  func committed(_ dir: String) throws(AuditError) -> (segment: Int64, head: StreamHead?, headUnreadable: Bool) {
-    if let bytes = try AuditFS.read(AuditLayout.head(dir)) {
+  func committed(_ dir: String) throws(SendplanError) -> (segment: Int64, head: StreamHead?, headUnreadable: Bool) {
+    if let bytes = try FS.read(AuditLayout.head(dir)) {
       guard let head = StreamHead.parse(bytes) else { return (0, nil, true) }
       return (head.segment, head, false)
     }
@@ -157,9 +159,9 @@ extension StreamFiles {
 
   /// The segment a `head.json.tmp` names when it is a commit that did not finish: one naming a
   /// segment after `after`, or one cut short while it was written. After a commit the file holds
-  /// the previous head (see `AuditFS.rename(_:_:keepingOld:faults:)`), which names an earlier segment and is not pending.
-  func pendingHead(_ dir: String, after: Int64) throws(AuditError) -> Int64? {
-    guard let bytes = try AuditFS.read(AuditLayout.head(dir) + ".tmp") else { return nil }
+  /// the previous head (see `FS.rename(_:_:keepingOld:faults:)`), which names an earlier segment and is not pending.
+  func pendingHead(_ dir: String, after: Int64) throws(SendplanError) -> Int64? {
+    guard let bytes = try FS.read(AuditLayout.head(dir) + ".tmp") else { return nil }
     guard let head = StreamHead.parse(bytes) else { return after + 1 }
     return head.segment > after ? head.segment : nil
   }

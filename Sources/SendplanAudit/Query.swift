@@ -1,5 +1,7 @@
+import SendplanDiagnostics
+import SendplanFileSystem
+import SendplanJSON
 import SendplanModel
-import SendplanOutput
 
 /// One page of an enrollment's audit entries.
 public struct QueryPage: Sendable {
@@ -79,8 +81,8 @@ public enum AuditQuery {
       .replacingOccurrences("+", "-").replacingOccurrences("/", "_")
   }
 
-  static func decodeCursor(_ c: String, customerID: String, enrollmentID: String) throws(AuditError) -> Int64 {
-    let bad = AuditError(
+  static func decodeCursor(_ c: String, customerID: String, enrollmentID: String) throws(SendplanError) -> Int64 {
+    let bad = SendplanError(
       .usage, code: "bad_cursor", path: "", message: "the cursor is not valid for this customer and enrollment",
       fix: "pass the nextCursor from a previous page of the same query, or omit --cursor")
     guard let raw = Base64.decode(c.replacingOccurrences("-", "+").replacingOccurrences("_", "/")),
@@ -95,30 +97,30 @@ public enum AuditQuery {
 
   public static func page(
     root: String, customerID: ID, enrollmentID: String, limit: Int = defaultLimit, cursor: String? = nil
-  ) throws(AuditError) -> QueryPage {
+  ) throws(SendplanError) -> QueryPage {
     guard (1...maxLimit).contains(limit) else {
-      throw AuditError(
+      throw SendplanError(
         .usage, code: "bad_limit", path: "", message: "--limit must be 1 to \(maxLimit)", fix: "pass a smaller --limit")
     }
     let from =
-      try cursor.map { c throws(AuditError) in
+      try cursor.map { c throws(SendplanError) in
         try decodeCursor(c, customerID: customerID.string, enrollmentID: enrollmentID)
       } ?? 0
-    let notFound = AuditError(
-      .notFound, code: "enrollment_not_found", path: "",
+    let notFound = SendplanError(
+      .missing, code: "enrollment_not_found", path: "",
       message:
         "no audit entries for enrollment \(enrollmentID.debugDescription) of customer \(customerID.string.debugDescription)",
       fix: "check both ids; entries appear once a run with --audit-dir has sealed")
     let dir = AuditLayout(root: root).streamDir(customerID)
-    guard let idBytes = try AuditFS.read(AuditLayout.identity(dir)) else { throw notFound }
+    guard let idBytes = try FS.read(AuditLayout.identity(dir)) else { throw notFound }
     guard StreamIdentity.parse(idBytes) == customerID.string else {
-      throw AuditError(
-        .corrupt, code: "stream_owner_mismatch", path: AuditLayout.identity(dir),
+      throw SendplanError(
+        .badData, code: "stream_owner_mismatch", path: AuditLayout.identity(dir),
         message: "the stream folder does not belong to this customer", fix: "run `sendplan audit verify`")
     }
     // Only committed seals are read, so a page never shows a half-written run.
     let sealed: Int64
-    if let hb = try AuditFS.read(AuditLayout.head(dir)), let head = StreamHead.parse(hb) {
+    if let hb = try FS.read(AuditLayout.head(dir)), let head = StreamHead.parse(hb) {
       sealed = head.segment
     } else {
       let files = try StreamFiles.scan(dir)
@@ -130,20 +132,20 @@ public enum AuditQuery {
     segments: for n in stride(from: 1, through: sealed, by: 1) {
       let spath = AuditLayout.segment(dir, n)
       var ranges: [IndexEntry]
-      if let ib = try AuditFS.read(AuditLayout.index(dir, n)), let idx = SegmentIndex.parse(ib) {
+      if let ib = try FS.read(AuditLayout.index(dir, n)), let idx = SegmentIndex.parse(ib) {
         ranges = idx.filter { $0.enrollmentID == enrollmentID }
       } else {
         // No usable index: rebuild it from the records, continuing from the previous seal.
         var chain = Hash32.zero
         var frontier = MerkleFrontier()
         if n > 1 {
-          guard let mb = try AuditFS.read(AuditLayout.manifest(dir, n - 1)), let m = SealManifest.parse(mb),
+          guard let mb = try FS.read(AuditLayout.manifest(dir, n - 1)), let m = SealManifest.parse(mb),
             let f = MerkleFrontier(size: m.treeSize, nodes: m.frontier)
           else { throw damaged(AuditLayout.manifest(dir, n - 1), "the manifest is not valid") }
           chain = m.chainHead
           frontier = f
         }
-        let bytes = try AuditFS.read(spath) ?? []
+        let bytes = try FS.read(spath) ?? []
         let scan = SegmentScan.read(bytes, number: n, customerID: customerID.string, chain: chain, frontier: frontier)
         guard scan.problem == nil else { throw damaged(spath, "the segment does not read back cleanly") }
         ranges = scan.index.filter { $0.enrollmentID == enrollmentID }
@@ -154,7 +156,7 @@ public enum AuditQuery {
       guard !ranges.isEmpty else { continue }
       let header = try readHeader(spath)
       for r in ranges {
-        let bytes = try AuditFS.read(spath, offset: r.offset, length: Int(r.length))
+        let bytes = try FS.read(spath, offset: r.offset, length: Int(r.length))
         guard bytes.count == Int(r.length) else { throw damaged(spath, "the index points outside the segment") }
         var previous = r.before
         var start = 0
@@ -195,16 +197,16 @@ public enum AuditQuery {
     return QueryPage(enrollmentID: enrollmentID, entries: entries, nextCursor: next)
   }
 
-  static func damaged(_ path: String, _ what: String) -> AuditError {
-    AuditError(
-      .corrupt, code: "audit_corrupt", path: path, message: "\(what); refusing to return unverified entries",
+  static func damaged(_ path: String, _ what: String) -> SendplanError {
+    SendplanError(
+      .badData, code: "audit_corrupt", path: path, message: "\(what); refusing to return unverified entries",
       fix: "run `sendplan audit verify` for details")
   }
 
-  static func readHeader(_ path: String) throws(AuditError) -> SegmentHeader {
+  static func readHeader(_ path: String) throws(SendplanError) -> SegmentHeader {
     var length = 4096
     while true {
-      let bytes = try AuditFS.read(path, offset: 0, length: length)
+      let bytes = try FS.read(path, offset: 0, length: length)
       if let nl = bytes.firstIndex(of: 0x0A) {
         guard let d = try? RecordDecoder.decode(bytes[0..<nl], previous: .zero), case .header(let h) = d.record,
           d.tagOK

@@ -1,7 +1,7 @@
 import CSendplanSys
 import SendplanEngine
+import SendplanJSON
 import SendplanModel
-import SendplanOutput
 
 /// The audit event types of the Stage 2A contract.
 public enum EventType: String, Sendable, CaseIterable, Comparable {

@@ -1,5 +1,6 @@
 import Crypto
-import SendplanOutput
+import SendplanDiagnostics
+import SendplanJSON
 
 /// The sealed facts of one segment: `NNNNNNNN.manifest.json`.
 public struct SealManifest: Sendable, Equatable {
@@ -117,7 +118,7 @@ public struct Checkpoint: Sendable, Equatable {
       """.utf8)
   }
 
-  mutating func sign(with key: Curve25519.Signing.PrivateKey?) throws(AuditError) {
+  mutating func sign(with key: Curve25519.Signing.PrivateKey?) throws(SendplanError) {
     guard let key else {
       signature = nil
       return
@@ -127,8 +128,8 @@ public struct Checkpoint: Sendable, Equatable {
       signature = Signature(
         keyID: AuditKeys.keyID(key.publicKey), publicKey: Array(key.publicKey.rawRepresentation), value: Array(sig))
     } catch {
-      throw AuditError(
-        .badKey, code: "sign_failed", path: "", message: "cannot sign the checkpoint: \(error)",
+      throw SendplanError(
+        .badData, code: "sign_failed", path: "", message: "cannot sign the checkpoint: \(error)",
         fix: "check the signing key")
     }
   }

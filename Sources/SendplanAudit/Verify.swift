@@ -1,7 +1,9 @@
 import Crypto
 import Dispatch
+import SendplanDiagnostics
+import SendplanFileSystem
+import SendplanJSON
 import SendplanModel
-import SendplanOutput
 import Synchronization
 
 /// swift-crypto's key type is immutable but not marked Sendable.
@@ -58,15 +60,15 @@ public struct VerifyReport: Sendable {
 /// Checks audit streams end to end: every record, link, segment, manifest, checkpoint, signature and root.
 public enum AuditVerifier {
   /// Reads a checkpoint file exported earlier, to check the streams have not been rolled back or forked.
-  public static func loadCheckpoint(_ path: String) throws(AuditError) -> Checkpoint {
-    guard let bytes = try AuditFS.read(path) else {
-      throw AuditError(
-        .notFound, code: "checkpoint_missing", path: path, message: "the trusted checkpoint file does not exist",
+  public static func loadCheckpoint(_ path: String) throws(SendplanError) -> Checkpoint {
+    guard let bytes = try FS.read(path) else {
+      throw SendplanError(
+        .missing, code: "checkpoint_missing", path: path, message: "the trusted checkpoint file does not exist",
         fix: "pass a .checkpoint file kept from an earlier run")
     }
     guard let cp = Checkpoint.parse(bytes) else {
-      throw AuditError(
-        .badKey, code: "checkpoint_unreadable", path: path, message: "not a sendplan checkpoint",
+      throw SendplanError(
+        .badData, code: "checkpoint_unreadable", path: path, message: "not a sendplan checkpoint",
         fix: "pass a .checkpoint file copied from a stream folder")
     }
     return cp
@@ -75,36 +77,36 @@ public enum AuditVerifier {
   public static func verify(
     root: String, customerID: ID? = nil, publicKey: Curve25519.Signing.PublicKey? = nil,
     trusted: [Checkpoint] = []
-  ) throws(AuditError) -> VerifyReport {
+  ) throws(SendplanError) -> VerifyReport {
     let layout = AuditLayout(root: root)
     var report = VerifyReport()
     let folders: [String]
     if let customerID {
       let dir = layout.streamDir(customerID)
-      guard AuditFS.isDirectory(dir) else {
-        throw AuditError(
-          .notFound, code: "stream_not_found", path: layout.streams,
+      guard FS.isDirectory(dir) else {
+        throw SendplanError(
+          .missing, code: "stream_not_found", path: layout.streams,
           message: "no audit stream for customer \(customerID.string.debugDescription)",
           fix: "check the customer id and --audit-dir")
       }
       folders = [FolderName.of(customerID)]
     } else {
-      guard AuditFS.isDirectory(layout.streams) else {
-        throw AuditError(
-          .notFound, code: "audit_dir_missing", path: layout.streams, message: "not an audit folder (no streams/)",
+      guard FS.isDirectory(layout.streams) else {
+        throw SendplanError(
+          .missing, code: "audit_dir_missing", path: layout.streams, message: "not an audit folder (no streams/)",
           fix: "pass the folder given to `sendplan run --audit-dir`")
       }
-      folders = try AuditFS.list(layout.streams)
+      folders = try FS.list(layout.streams)
     }
     var seenCustomers: Set<String> = []
     // Streams are independent: check them in parallel, then merge in folder order.
     let key = KeyBox(key: publicKey)
-    let parts = Mutex<[(VerifyReport, Set<String>, AuditError?)?]>(Array(repeating: nil, count: folders.count))
+    let parts = Mutex<[(VerifyReport, Set<String>, SendplanError?)?]>(Array(repeating: nil, count: folders.count))
     DispatchQueue.concurrentPerform(iterations: folders.count) { i in
       var r = VerifyReport()
       var seen = Set<String>()
-      var failure: AuditError?
-      do throws(AuditError) {
+      var failure: SendplanError?
+      do throws(SendplanError) {
         try verifyStream(
           layout.streams + "/" + folders[i], folder: folders[i], publicKey: key.key, trusted: trusted, report: &r,
           seen: &seen)
@@ -139,13 +141,13 @@ public enum AuditVerifier {
   static func verifyStream(
     _ dir: String, folder: String, publicKey: Curve25519.Signing.PublicKey?, trusted: [Checkpoint],
     report: inout VerifyReport, seen: inout Set<String>
-  ) throws(AuditError) {
+  ) throws(SendplanError) {
     report.streams += 1
     var customer = "?"
     func problem(_ path: String, _ code: String, _ message: String) {
       report.problems.append(VerifyProblem(customerID: customer, path: path, code: code, message: message))
     }
-    guard let idBytes = try AuditFS.read(AuditLayout.identity(dir)), let owner = StreamIdentity.parse(idBytes) else {
+    guard let idBytes = try FS.read(AuditLayout.identity(dir)), let owner = StreamIdentity.parse(idBytes) else {
       problem(AuditLayout.identity(dir), "stream_identity_missing", "stream.json is missing or unreadable")
       return
     }
@@ -200,12 +202,12 @@ public enum AuditVerifier {
       let hasCheckpoint = files.checkpoints.contains(n)
       let problemsBefore = report.problems.count
       report.runsTotal += 1
-      let manifest = hasManifest ? (try AuditFS.read(mpath)).flatMap(SealManifest.parse) : nil
+      let manifest = hasManifest ? (try FS.read(mpath)).flatMap(SealManifest.parse) : nil
       if hasManifest && manifest == nil { problem(mpath, "manifest_unreadable", "the manifest is not valid") }
       if !hasLog {
         problem(spath, "segment_missing", "segment \(n) is missing: deleted")
       } else {
-        let bytes = try AuditFS.read(spath) ?? []
+        let bytes = try FS.read(spath) ?? []
         let scan = SegmentScan.read(bytes, number: n, customerID: owner, chain: chain, frontier: frontier)
         report.recordsChecked += scan.records
         report.recordsModified += scan.modified.count
@@ -305,7 +307,7 @@ public enum AuditVerifier {
     _ cpath: String, n: Int64, owner: String, manifest: SealManifest?, publicKey: Curve25519.Signing.PublicKey?,
     report: inout VerifyReport, problem: (String, String, String) -> Void
   ) {
-    guard let bytes = try? AuditFS.read(cpath), let cp = Checkpoint.parse(bytes) else {
+    guard let bytes = try? FS.read(cpath), let cp = Checkpoint.parse(bytes) else {
       problem(cpath, "checkpoint_unreadable", "the checkpoint is not valid")
       return
     }

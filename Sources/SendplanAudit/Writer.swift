@@ -1,8 +1,9 @@
 import Crypto
 import Dispatch
+import SendplanDiagnostics
 import SendplanEngine
+import SendplanFileSystem
 import SendplanModel
-import SendplanOutput
 import Synchronization
 
 /// What `prepare` found for one tenant's stream.
@@ -12,7 +13,7 @@ public enum StreamPreparation: Sendable {
   /// This run is already sealed in the stream (segment n): nothing to do.
   case alreadySealed(segment: Int64)
   /// The stream cannot be appended to safely; the tenant must not be planned into it.
-  case refused(AuditError)
+  case refused(SendplanError)
 }
 
 /// What happened to one tenant's stream in a run.
@@ -76,10 +77,10 @@ final class SegmentWrites: @unchecked Sendable {
   private let group = DispatchGroup()
   /// Segments built but not yet written, at most; a worker waits for a free slot (bounded memory).
   private let slots = DispatchSemaphore(value: 8)
-  private let failure = Mutex<AuditError?>(nil)
+  private let failure = Mutex<SendplanError?>(nil)
 
   /// Queues `bytes` to be written to the new file `path`; throws an earlier write's error, if any.
-  func submit(_ path: String, _ bytes: ByteWriter, faults: FaultPoints?) throws(AuditError) {
+  func submit(_ path: String, _ bytes: ByteWriter, faults: FaultPoints?) throws(SendplanError) {
     if let e = failure.withLock({ $0 }) { throw e }
     // The builder is done with the buffer; from here on it is only read.
     let handoff = Handoff(bytes: bytes)
@@ -88,8 +89,8 @@ final class SegmentWrites: @unchecked Sendable {
       let bytes = handoff.bytes
       defer { slots.signal() }
       if failure.withLock({ $0 != nil }) { return }
-      do throws(AuditError) {
-        try AuditFS.writeSegment(path, bytes.buffer(from: 0), appending: false, faults: faults)
+      do throws(SendplanError) {
+        try FS.writeSegment(path, bytes.buffer(from: 0), appending: false, faults: faults)
       } catch {
         failure.withLock { if $0 == nil { $0 = error } }
       }
@@ -99,7 +100,7 @@ final class SegmentWrites: @unchecked Sendable {
   private struct Handoff: @unchecked Sendable { let bytes: ByteWriter }
 
   /// Waits for every queued segment; throws the first write error.
-  func drain() throws(AuditError) {
+  func drain() throws(SendplanError) {
     group.wait()
     if let e = failure.withLock({ $0 }) { throw e }
   }
@@ -136,19 +137,19 @@ public final class AuditWriter: @unchecked Sendable {
   public init(
     root: String, runID: String, asOf: Timestamp, key: Curve25519.Signing.PrivateKey?, faults: FaultPoints? = nil,
     shard: Shard? = nil
-  ) throws(AuditError) {
+  ) throws(SendplanError) {
     layout = AuditLayout(root: root)
-    if !AuditFS.isDirectory(layout.root) {
-      do throws(AuditError) {
-        try AuditFS.makeDirectory(layout.root)
+    if !FS.isDirectory(layout.root) {
+      do throws(SendplanError) {
+        try FS.makeDirectory(layout.root, existingOK: true)
       } catch {
-        throw AuditError(
+        throw SendplanError(
           .cannotCreate, code: "audit_dir_unavailable", path: layout.root,
           message: "cannot create the audit folder: \(error.message)", fix: "create it or fix its parent's permissions")
       }
     }
     lock = try AuditLock(auditDir: layout.root, shard: shard)
-    try AuditFS.makeDirectory(layout.streams)
+    try FS.makeDirectory(layout.streams, existingOK: true)
     self.runID = runID
     self.asOf = asOf
     self.key = key
@@ -161,7 +162,7 @@ public final class AuditWriter: @unchecked Sendable {
   /// spent most of its time waiting for the disk, a few small reads per stream, with the cores idle.
   public func startWarming(threads: Int = 8) -> Warming {
     let group = DispatchGroup()
-    guard let names = try? AuditFS.list(layout.streams), !names.isEmpty else { return Warming(group: group) }
+    guard let names = try? FS.list(layout.streams), !names.isEmpty else { return Warming(group: group) }
     let next = Atomic<Int>(0)
     for _ in 0..<max(1, min(threads, names.count)) {
       DispatchQueue.global().async(group: group) { [layout] in
@@ -187,17 +188,17 @@ public final class AuditWriter: @unchecked Sendable {
 
   static func warmStream(_ dir: String) {
     guard let files = try? StreamFiles.scan(dir) else { return }
-    _ = try? AuditFS.read(AuditLayout.identity(dir))
+    _ = try? FS.read(AuditLayout.identity(dir))
     let committed = (try? files.committed(dir))?.segment ?? 0
     if committed > 0 {
-      _ = try? AuditFS.read(AuditLayout.manifest(dir, committed))
+      _ = try? FS.read(AuditLayout.manifest(dir, committed))
       let spath = AuditLayout.segment(dir, committed)
-      if let size = AuditFS.size(spath) {
+      if let size = FS.size(spath) {
         let n = min(size, Self.sealedTailCheck)
-        _ = try? AuditFS.read(spath, offset: size - n, length: Int(n))
+        _ = try? FS.read(spath, offset: size - n, length: Int(n))
       }
     }
-    if files.lastLog > committed { _ = try? AuditFS.read(AuditLayout.segment(dir, files.lastLog)) }
+    if files.lastLog > committed { _ = try? FS.read(AuditLayout.segment(dir, files.lastLog)) }
   }
 
   /// Inspects and, where a crash left a torn tail, repairs every tenant's stream. In parallel.
@@ -207,7 +208,7 @@ public final class AuditWriter: @unchecked Sendable {
     DispatchQueue.concurrentPerform(iterations: customerIDs.count) { i in
       var notes: [String] = []
       let r: (StreamPreparation, StreamState?)
-      do throws(AuditError) {
+      do throws(SendplanError) {
         let state = try recover(customerIDs[i], notes: &notes)
         if let seg = state.runs[runID] {
           r = (.alreadySealed(segment: seg), nil)
@@ -229,12 +230,12 @@ public final class AuditWriter: @unchecked Sendable {
     return all.map(\.0)
   }
 
-  func recover(_ customerID: ID, notes: inout [String]) throws(AuditError) -> StreamState {
+  func recover(_ customerID: ID, notes: inout [String]) throws(SendplanError) -> StreamState {
     let dir = layout.streamDir(customerID)
-    var state = StreamState(customerID: customerID, dir: dir, exists: AuditFS.isDirectory(dir))
+    var state = StreamState(customerID: customerID, dir: dir, exists: FS.isDirectory(dir))
     guard state.exists else { return state }
     let files = try StreamFiles.scan(dir)
-    let owner = try AuditFS.read(AuditLayout.identity(dir))
+    let owner = try FS.read(AuditLayout.identity(dir))
     let ownerID = owner.flatMap(StreamIdentity.parse)
     if let ownerID, ownerID != customerID.string {
       throw corrupt(
@@ -277,19 +278,19 @@ public final class AuditWriter: @unchecked Sendable {
     }
     if committed > 0 {
       let mpath = AuditLayout.manifest(dir, committed)
-      guard let mbytes = try AuditFS.read(mpath), let m = SealManifest.parse(mbytes),
+      guard let mbytes = try FS.read(mpath), let m = SealManifest.parse(mbytes),
         m.customerID == customerID.string, m.segment == committed,
         let frontier = MerkleFrontier(size: m.treeSize, nodes: m.frontier), frontier.root == m.merkleRoot
       else { throw corrupt(mpath, "manifest_unreadable", "the manifest is not valid") }
       // Check the tip of the last sealed segment cheaply; `audit verify` checks every byte.
       let spath = AuditLayout.segment(dir, committed)
-      guard AuditFS.size(spath) == m.segmentBytes else {
+      guard FS.size(spath) == m.segmentBytes else {
         throw corrupt(
           spath, "sealed_segment_changed",
-          "sealed segment \(committed) is \(AuditFS.size(spath) ?? 0) bytes but was sealed at \(m.segmentBytes) bytes")
+          "sealed segment \(committed) is \(FS.size(spath) ?? 0) bytes but was sealed at \(m.segmentBytes) bytes")
       }
       let tailLength = Int(min(m.segmentBytes, Self.sealedTailCheck))
-      let tail = try AuditFS.read(spath, offset: m.segmentBytes - Int64(tailLength), length: tailLength)
+      let tail = try FS.read(spath, offset: m.segmentBytes - Int64(tailLength), length: tailLength)
       let t = RecordEncoder.tagLength
       var lastTag: [UInt8] = []
       if tail.count >= t + 3 { lastTag = Array(tail[(tail.count - t - 3)..<(tail.count - 3)]) }
@@ -307,7 +308,7 @@ public final class AuditWriter: @unchecked Sendable {
         state.segmentBytes = b
       } else {
         for n in stride(from: 1, through: committed, by: 1) {
-          state.segmentBytes += AuditFS.size(AuditLayout.segment(dir, n)) ?? 0
+          state.segmentBytes += FS.size(AuditLayout.segment(dir, n)) ?? 0
         }
       }
     }
@@ -317,11 +318,11 @@ public final class AuditWriter: @unchecked Sendable {
     return state
   }
 
-  func rebuildRuns(_ dir: String, through n: Int64) throws(AuditError) -> [String: Int64] {
+  func rebuildRuns(_ dir: String, through n: Int64) throws(SendplanError) -> [String: Int64] {
     var runs: [String: Int64] = [:]
     for k in stride(from: 1, through: n, by: 1) {
       let p = AuditLayout.manifest(dir, k)
-      guard let b = try AuditFS.read(p), let m = SealManifest.parse(b) else {
+      guard let b = try FS.read(p), let m = SealManifest.parse(b) else {
         throw corrupt(p, "manifest_unreadable", "the manifest is not valid")
       }
       if m.complete { runs[m.runID] = k }
@@ -330,29 +331,29 @@ public final class AuditWriter: @unchecked Sendable {
   }
 
   /// Reads the unsealed segment; moves a torn tail aside; refuses anything else that is wrong.
-  func recoverOpen(_ state: StreamState, number: Int64, notes: inout [String]) throws(AuditError) -> OpenSegment? {
+  func recoverOpen(_ state: StreamState, number: Int64, notes: inout [String]) throws(SendplanError) -> OpenSegment? {
     let path = AuditLayout.segment(state.dir, number)
-    let bytes = try AuditFS.read(path) ?? []
+    let bytes = try FS.read(path) ?? []
     let scan = SegmentScan.read(
       bytes, number: number, customerID: state.customerID.string, chain: state.chainHead, frontier: state.frontier)
     switch scan.problem {
     case .none:
       break
     case .bad(let line, _, let what, _):
-      throw AuditError(
-        .corrupt, code: "audit_corrupt", path: path, line: line,
+      throw SendplanError(
+        .badData, code: "audit_corrupt", path: path, line: line,
         message:
           "\(what); the damage is not at the end of the file, so it is not a torn write and will not be repaired",
         fix: "restore the stream from a backup or an export; run `sendplan audit verify` for the full picture")
     case .tornTail(let offset, let count):
       let qdir = AuditLayout.quarantine(state.dir)
-      try AuditFS.makeDirectory(qdir)
+      try FS.makeDirectory(qdir, existingOK: true)
       let qpath = qdir + "/" + AuditLayout.number(number) + "-at-\(offset).torn"
-      try AuditFS.writeFile(qpath, Array(bytes[offset...]), faults: faults)
-      try AuditFS.sync(qpath, faults: faults)
-      try AuditFS.sync(qdir, faults: faults)
-      try AuditFS.truncate(path, to: Int64(offset), faults: faults)
-      try AuditFS.sync(path, faults: faults)
+      try FS.writeFile(qpath, Array(bytes[offset...]), faults: faults)
+      try FS.sync(qpath, faults: faults)
+      try FS.sync(qdir, faults: faults)
+      try FS.truncate(path, to: Int64(offset), faults: faults)
+      try FS.sync(path, faults: faults)
       notes.append(
         "customer \(state.customerID.string.debugDescription): moved a torn tail of \(count) bytes from \(path) "
           + "(offset \(offset)) to \(qpath)")
@@ -363,9 +364,9 @@ public final class AuditWriter: @unchecked Sendable {
       chain: scan.chain, frontier: scan.frontier, counts: scan.counts, index: scan.index)
   }
 
-  func corrupt(_ path: String, _ code: String, _ message: String) -> AuditError {
-    AuditError(
-      .corrupt, code: code, path: path, message: message + "; refusing to append to this stream",
+  func corrupt(_ path: String, _ code: String, _ message: String) -> SendplanError {
+    SendplanError(
+      .badData, code: code, path: path, message: message + "; refusing to append to this stream",
       fix: "run `sendplan audit verify` and restore the stream from a backup or an export")
   }
 
@@ -374,7 +375,7 @@ public final class AuditWriter: @unchecked Sendable {
   /// Returns the stream's state after this run, or, for a tenant whose stream already holds the run,
   /// the state that run sealed; nil when the tenant was refused.
   @discardableResult
-  public func append(_ plan: TenantPlan) throws(AuditError) -> StreamOutcome? {
+  public func append(_ plan: TenantPlan) throws(SendplanError) -> StreamOutcome? {
     guard let state = states[plan.customerID] else { return try sealedOutcome(plan.customerID) }
     var notes: [String] = []
     let (pending, outcome) = try writeSegment(plan, state: state, notes: &notes)
@@ -388,10 +389,10 @@ public final class AuditWriter: @unchecked Sendable {
   }
 
   /// What an earlier, sealed run of this run id recorded for the tenant.
-  func sealedOutcome(_ customerID: ID) throws(AuditError) -> StreamOutcome? {
+  func sealedOutcome(_ customerID: ID) throws(SendplanError) -> StreamOutcome? {
     let dir = layout.streamDir(customerID)
-    guard let hb = try AuditFS.read(AuditLayout.head(dir)), let head = StreamHead.parse(hb),
-      let seg = head.runs[runID], let mb = try AuditFS.read(AuditLayout.manifest(dir, seg)),
+    guard let hb = try FS.read(AuditLayout.head(dir)), let head = StreamHead.parse(hb),
+      let seg = head.runs[runID], let mb = try FS.read(AuditLayout.manifest(dir, seg)),
       let m = SealManifest.parse(mb)
     else { return nil }
     return StreamOutcome(
@@ -412,26 +413,26 @@ public final class AuditWriter: @unchecked Sendable {
   /// commit point of a seal; the previous head stays behind as `head.json.tmp`, to be overwritten by
   /// the next run) and the file system is synced again. `alreadySealed` is the number of
   /// tenants `prepare` found done.
-  public func commit(alreadySealed: Int) throws(AuditError) -> AuditSummary {
+  public func commit(alreadySealed: Int) throws(SendplanError) -> AuditSummary {
     let done = appended.withLock { $0 }
     try segmentWrites.drain()
     var summary = AuditSummary(signed: key != nil)
     summary.notices = notices + done.notes.sorted()
     summary.alreadySealed = alreadySealed
-    try AuditFS.syncAll(layout.streams, faults: faults)
+    try FS.syncAll(layout.streams, faults: faults)
     for group in done.seals {
       guard let last = group.last else { continue }
-      try AuditFS.rename(
+      try FS.rename(
         AuditLayout.head(last.dir) + ".tmp", AuditLayout.head(last.dir), keepingOld: true, faults: faults)
     }
-    try AuditFS.syncAll(layout.streams, faults: faults)
+    try FS.syncAll(layout.streams, faults: faults)
     summary.streams = done.outcomes.sorted { $0.customerID < $1.customerID }
     return summary
   }
 
   /// Writes a tenant's seal files in place and its next head under a temporary name.
   /// None of them counts until `head.json` names the segment, so a crash mid-write is harmless.
-  func writeSeals(_ seals: [PendingSeal], state: StreamState) throws(AuditError) {
+  func writeSeals(_ seals: [PendingSeal], state: StreamState) throws(SendplanError) {
     guard let last = seals.last else { return }
     var runs = state.runs
     for s in seals where s.manifest.complete { runs[s.manifest.runID] = s.manifest.segment }
@@ -440,18 +441,18 @@ public final class AuditWriter: @unchecked Sendable {
       chainHead: last.manifest.chainHead, frontier: last.manifest.frontier, runs: runs,
       streamBytes: state.segmentBytes + seals.reduce(0) { $0 + $1.manifest.segmentBytes })
     // The pending head goes first: seal files beyond head.json without it mean tampering, not a crash.
-    try AuditFS.writeFile(AuditLayout.head(last.dir) + ".tmp", head.render(), faults: faults)
+    try FS.writeFile(AuditLayout.head(last.dir) + ".tmp", head.render(), faults: faults)
     for s in seals {
-      try AuditFS.writeFile(AuditLayout.manifest(s.dir, s.manifest.segment), s.manifest.render(), faults: faults)
-      try AuditFS.writeFile(AuditLayout.checkpoint(s.dir, s.manifest.segment), s.checkpoint.render(), faults: faults)
-      try AuditFS.writeFile(AuditLayout.index(s.dir, s.manifest.segment), SegmentIndex.render(s.index), faults: faults)
+      try FS.writeFile(AuditLayout.manifest(s.dir, s.manifest.segment), s.manifest.render(), faults: faults)
+      try FS.writeFile(AuditLayout.checkpoint(s.dir, s.manifest.segment), s.checkpoint.render(), faults: faults)
+      try FS.writeFile(AuditLayout.index(s.dir, s.manifest.segment), SegmentIndex.render(s.index), faults: faults)
     }
   }
 
   /// Writes one tenant's segment (finishing an interrupted one when it is this run's) and returns the seals to write.
   func writeSegment(
     _ plan: TenantPlan, state: StreamState, notes: inout [String]
-  ) throws(AuditError) -> ([PendingSeal], StreamOutcome) {
+  ) throws(SendplanError) -> ([PendingSeal], StreamOutcome) {
     var pending: [PendingSeal] = []
     var chain = state.chainHead
     var frontier = state.frontier
@@ -482,29 +483,29 @@ public final class AuditWriter: @unchecked Sendable {
     let path = AuditLayout.segment(state.dir, next)
     if state.needsIdentity {
       // No fsync here: the commit's file-system sync makes it durable before any seal counts.
-      try AuditFS.makeDirectory(state.dir)
+      try FS.makeDirectory(state.dir, existingOK: true)
       let idPath = AuditLayout.identity(state.dir)
-      try AuditFS.writeFile(idPath + ".tmp", StreamIdentity.render(plan.customerID.string), faults: faults)
-      try AuditFS.rename(idPath + ".tmp", idPath, faults: faults)
+      try FS.writeFile(idPath + ".tmp", StreamIdentity.render(plan.customerID.string), faults: faults)
+      try FS.rename(idPath + ".tmp", idPath, faults: faults)
     }
     if !existing.isEmpty {
       let all = built.writer.buffer(from: 0)
       guard existing.count <= all.count, all.prefix(existing.count).elementsEqual(existing) else {
         let line =
           zip(existing.split(separator: 0x0A), built.writer.bytes.split(separator: 0x0A)).prefix { $0 == $1 }.count + 1
-        throw AuditError(
-          .corrupt, code: "audit_run_mismatch", path: path, line: line,
+        throw SendplanError(
+          .badData, code: "audit_run_mismatch", path: path, line: line,
           message:
             "the interrupted run \(runID) wrote events that differ from what this run plans; the bundle or --as-of changed since",
           fix:
             "re-run with the original bundle and --as-of, or use a new --run-id (the interrupted part is then sealed as incomplete)"
         )
       }
-      try AuditFS.writeSegment(path, built.writer.buffer(from: existing.count), appending: true, faults: faults)
+      try FS.writeSegment(path, built.writer.buffer(from: existing.count), appending: true, faults: faults)
     } else {
-      if AuditFS.exists(path) {
+      if FS.exists(path) {
         // Empty after a torn header was quarantined.
-        try AuditFS.writeSegment(path, built.writer.buffer(from: 0), appending: true, faults: faults)
+        try FS.writeSegment(path, built.writer.buffer(from: 0), appending: true, faults: faults)
       } else {
         try segmentWrites.submit(path, built.writer, faults: faults)
       }
@@ -525,7 +526,7 @@ public final class AuditWriter: @unchecked Sendable {
   func manifest(
     customerID: String, runID: String, segment: Int64, timestamp: String, complete: Bool, firstRecord: Int64,
     counts: [EventType: Int], prev: Hash32, chain: Hash32, frontier: MerkleFrontier, byteCount: Int
-  ) throws(AuditError) -> (SealManifest, Checkpoint) {
+  ) throws(SendplanError) -> (SealManifest, Checkpoint) {
     let root = frontier.root
     let m = SealManifest(
       customerID: customerID, runID: runID, segment: segment, timestamp: timestamp, complete: complete,

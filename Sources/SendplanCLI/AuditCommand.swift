@@ -1,8 +1,8 @@
 import ArgumentParser
 import Crypto
 import SendplanAudit
+import SendplanDiagnostics
 import SendplanModel
-import SendplanOutput
 
 #if canImport(Glibc)
   import Glibc
@@ -17,7 +17,7 @@ struct AuditCommand: ParsableCommand {
 }
 
 /// Runs `body`, printing an audit error and ending with its exit status.
-func auditing<T>(_ body: () throws(AuditError) -> T) throws -> T {
+func auditing<T>(_ body: () throws(SendplanError) -> T) throws -> T {
   do {
     return try body()
   } catch {
@@ -83,7 +83,7 @@ struct QueryCommand: ParsableCommand {
   @Option(name: .long, help: "The nextCursor of the previous page.") var cursor: String?
 
   func run() throws {
-    let page = try auditing { () throws(AuditError) in
+    let page = try auditing { () throws(SendplanError) in
       try AuditQuery.page(
         root: auditDir, customerID: ID(customerID), enrollmentID: enrollment, limit: limit, cursor: cursor)
     }
@@ -113,8 +113,8 @@ struct VerifyCommand: ParsableCommand {
 
   func run() throws {
     let console = Console.current
-    let report = try auditing { () throws(AuditError) in
-      let key = try publicKey.map { p throws(AuditError) in try AuditKeys.loadPublic(p) }
+    let report = try auditing { () throws(SendplanError) in
+      let key = try publicKey.map { p throws(SendplanError) in try AuditKeys.loadPublic(p) }
       var cps: [Checkpoint] = []
       for t in trusted { cps.append(try AuditVerifier.loadCheckpoint(t)) }
       return try AuditVerifier.verify(
@@ -149,7 +149,7 @@ struct ExportCommand: ParsableCommand {
   @Option(name: .long, help: "The archive to write (it must not exist).") var out: String
 
   func run() throws {
-    let bytes = try auditing { () throws(AuditError) in
+    let bytes = try auditing { () throws(SendplanError) in
       try AuditExport.archive(root: auditDir, customerID: ID(customerID))
     }
     try writeFile(out, bytes, mode: 0o644)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import SendplanOutput
+import SendplanFileSystem
 import SendplanReport
 
 #if canImport(Glibc)

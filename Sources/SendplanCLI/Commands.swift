@@ -2,11 +2,13 @@ import ArgumentParser
 import CSendplanSys
 import Logging
 import SendplanAudit
+import SendplanDiagnostics
 import SendplanEngine
+import SendplanFileSystem
 import SendplanInput
 import SendplanModel
-import SendplanOutput
 import SendplanReport
+import SendplanRun
 
 #if canImport(Glibc)
   import Glibc
@@ -76,12 +78,12 @@ struct InputOptions: ParsableArguments {
 
 /// Reads the bundle. On structural errors it hands `report` each error and then a summary (error nil),
 /// and throws `Exit` with the matching status.
-func readBundle(_ path: String, report: (_ error: InputError?, _ message: String) -> Void) throws -> ExportBundle {
+func readBundle(_ path: String, report: (_ error: SendplanError?, _ message: String) -> Void) throws -> ExportBundle {
   do {
     return try BundleReader.read(path: path)
   } catch {
     for e in error.errors { report(e, "\(e)") }
-    let status = ExitStatus.of(error)
+    let status = ExitStatus.of(error.errors)
     report(nil, "\(error.errors.count) input error(s); nothing was written (exit \(status.rawValue))")
     throw Exit(status: status)
   }
@@ -89,11 +91,6 @@ func readBundle(_ path: String, report: (_ error: InputError?, _ message: String
 
 func readBundle(_ path: String, console: Console) throws -> ExportBundle {
   try readBundle(path) { e, m in console.err(e == nil ? "sendplan: " + m : "error: " + m) }
-}
-
-/// `readBundle` for `run`, whose messages are log lines.
-func readBundle(_ path: String, logger: Logger) throws -> ExportBundle {
-  try readBundle(path) { e, m in logger.error("\(m)", metadata: e.map { ["code": .string($0.code)] }) }
 }
 
 /// One row error as printed and logged: `file:line: message (tenant "c"; fix: …)`.
@@ -161,31 +158,14 @@ func checkRunID(_ id: String) throws {
   }
 }
 
-/// The built-in templates, or those of `dir` where it has them.
+/// The report templates, or exit 66 with the reason.
 func loadReporter(_ dir: String?, console: Console) throws -> Reporter {
-  do throws(ReportError) {
-    var files: [String: String] = [:]
-    if let dir {
-      for name in ["report.html.mustache", "report.xsd"] {
-        if let text = WholeFile.text(dir + "/" + name) { files[name] = text }
-      }
-      guard !files.isEmpty else {
-        throw ReportError(
-          code: "templates_missing", path: dir, message: "the folder holds neither report.html.mustache nor report.xsd",
-          fix: "point --templates at a copy of the repository's templates/ folder")
-      }
-    }
-    let merged = ReportTemplates.defaultFiles.merging(files) { _, mine in mine }
-    return try Reporter(templates: ReportTemplates(files: merged, origin: dir ?? "built-in templates"))
+  do throws(SendplanError) {
+    return try Reporter.load(templatesDir: dir)
   } catch {
     console.err("error: \(error)")
     throw Exit(status: .noInput)
   }
-}
-
-/// Carries the audit summary out of the publish hook.
-final class SummaryBox: @unchecked Sendable {
-  var value: AuditSummary?
 }
 
 func fmt(_ seconds: Double) -> String {

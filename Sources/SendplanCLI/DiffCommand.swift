@@ -1,4 +1,5 @@
 import ArgumentParser
+import SendplanDiagnostics
 import SendplanDiff
 
 struct DiffCommand: ParsableCommand {
@@ -58,7 +59,7 @@ struct DiffCommand: ParsableCommand {
     for term in filters { _ = filter.add(term) }
     let trouble: ExitStatus = detailedExitcode ? .tenantsFailed : .diffTrouble
     let result: DiffResult
-    do throws(DiffError) {
+    do throws(SendplanError) {
       result = try Differ.diff(old: old, new: new, filter: filter)
     } catch {
       console.err("error: \(error)")

@@ -1,6 +1,4 @@
-import SendplanAudit
-import SendplanInput
-import SendplanOutput
+import SendplanDiagnostics
 
 /// Process exit statuses (sysexits-style), shared by every command.
 public enum ExitStatus: Int32, Sendable, CaseIterable {
@@ -31,29 +29,23 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
           the run; OUT is unchanged, retry with the same --run-id
     """
 
-  static func of(_ e: InputErrors) -> ExitStatus {
-    if e.errors.contains(where: { $0.kind == .missing && $0.code == "bundle_missing" }) { return .noInput }
-    if e.errors.contains(where: { $0.kind == .io }) { return .ioError }
+  /// A bundle's structural errors: 66 when the bundle is missing, 74 when a read failed, else 65.
+  static func of(_ errors: [SendplanError]) -> ExitStatus {
+    if errors.contains(where: { $0.kind == .missing && $0.code == "bundle_missing" }) { return .noInput }
+    if errors.contains(where: { $0.kind == .io }) { return .ioError }
     return .dataError
   }
 
-  static func of(_ e: AuditError) -> ExitStatus {
+  /// The one place an error's kind becomes an exit status.
+  static func of(_ e: SendplanError) -> ExitStatus {
     switch e.kind {
-    case .locked: return .tempFail
-    case .io: return .ioError
-    case .corrupt, .badKey: return .dataError
-    case .notFound: return .noInput
     case .usage: return .usage
-    case .cannotCreate: return .cannotCreate
-    }
-  }
-
-  static func of(_ e: OutputError) -> ExitStatus {
-    switch e.kind {
+    case .badData: return .dataError
+    case .missing: return .noInput
+    case .failedCheck: return .software
     case .cannotCreate: return .cannotCreate
     case .io: return .ioError
-    case .missing: return .noInput
-    case .invalid: return .dataError
+    case .busy: return .tempFail
     }
   }
 }

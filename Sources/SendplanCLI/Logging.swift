@@ -1,9 +1,9 @@
 import ArgumentParser
 import Crypto
 import Logging
+import SendplanFileSystem
 import SendplanLogging
 import SendplanModel
-import SendplanOutput
 
 #if canImport(Glibc)
   import Glibc

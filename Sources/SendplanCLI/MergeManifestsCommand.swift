@@ -1,5 +1,8 @@
 import ArgumentParser
-import SendplanOutput
+import SendplanDiagnostics
+import SendplanFileSystem
+import SendplanJSON
+import SendplanRun
 
 #if canImport(Glibc)
   import Glibc
@@ -28,20 +31,20 @@ struct MergeManifestsCommand: ParsableCommand {
   func run() throws {
     let console = Console.current
     var manifests: [(path: String, value: JSONValue)] = []
-    do throws(OutputError) {
+    do throws(SendplanError) {
       for s in shards {
         let path = s.hasSuffix(".json") ? s : (s.hasSuffix("/") ? s : s + "/") + "run.json"
         guard let bytes = WholeFile.bytes(path) else {
-          throw OutputError(
-            kind: .missing, code: "manifest_missing", path: path, message: "cannot read run.json",
+          throw SendplanError(
+            .missing, code: "manifest_missing", path: path, message: "cannot read run.json",
             fix: "pass the OUT folder of a finished shard run")
         }
         let value: JSONValue
         do {
           value = try JSONParse.parse(bytes)
         } catch {
-          throw OutputError(
-            kind: .invalid, code: "manifest_unreadable", path: path,
+          throw SendplanError(
+            .badData, code: "manifest_unreadable", path: path,
             message: "not valid JSON at byte \(error.offset): \(error.message)",
             fix: "pass run.json as sendplan wrote it")
         }

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import SendplanEngine
 import SendplanModel
-import SendplanOutput
 import SendplanReport
+import SendplanRun
 
 struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -1,3 +1,4 @@
+import SendplanDiagnostics
 import SendplanEngine
 import SendplanModel
 
@@ -7,7 +8,7 @@ import SendplanModel
 /// id, all byte-wise), so one pass over each suffices and memory grows only with the number
 /// of differences, never with the number of items.
 public enum Differ {
-  public static func diff(old: String, new: String, filter: DiffFilter = DiffFilter()) throws(DiffError) -> DiffResult {
+  public static func diff(old: String, new: String, filter: DiffFilter = DiffFilter()) throws(SendplanError) -> DiffResult {
     let a = try Side.load(old)
     let b = try Side.load(new)
     var result = DiffResult(old: a.info, new: b.info)
@@ -104,11 +105,11 @@ struct TenantWalk {
     /// The previous enrollment id, to check that ids strictly increase (one small copy per line).
     var lastEnrollment: [UInt8]? = nil
 
-    init(_ t: Side.Tenant?) throws(DiffError) {
-      reader = try t?.dryRuns.map { (p) throws(DiffError) in try LineReader(path: p, name: t?.displayName ?? p) }
+    init(_ t: Side.Tenant?) throws(SendplanError) {
+      reader = try t?.dryRuns.map { (p) throws(SendplanError) in try LineReader(path: p, name: t?.displayName ?? p) }
     }
 
-    mutating func advance() throws(DiffError) {
+    mutating func advance() throws(SendplanError) {
       guard let reader else {
         hasLine = false
         return
@@ -119,14 +120,14 @@ struct TenantWalk {
         try parser.parse(&line)
       } catch {
         guard case .bad(let why) = error else { return }
-        throw DiffError(
-          code: "diff_bad_line", file: reader.name, line: reader.lineNo, message: "not a valid dry-run line: \(why)",
+        throw SendplanError(
+          .badData, code: "diff_bad_line", path: reader.name, line: reader.lineNo, message: "not a valid dry-run line: \(why)",
           fix: "re-create the input with sendplan run; the file may be truncated or edited")
       }
       let id = line.decodedBytes(line.enrollmentId)
       if let last = lastEnrollment, !last.lexicographicallyPrecedes(id) {
-        throw DiffError(
-          code: "diff_out_of_order", file: reader.name, line: reader.lineNo,
+        throw SendplanError(
+          .badData, code: "diff_out_of_order", path: reader.name, line: reader.lineNo,
           message: "enrollments are not in canonical (byte-wise id) order",
           fix: "diff only files written by sendplan run, which sorts them")
       }
@@ -137,8 +138,8 @@ struct TenantWalk {
           p.stepOrder < c.stepOrder
           || (p.stepOrder == c.stepOrder && RawLine.compare(line, p.recipientId, line, c.recipientId) < 0)
         if !ordered {
-          throw DiffError(
-            code: "diff_out_of_order", file: reader.name, line: reader.lineNo,
+          throw SendplanError(
+            .badData, code: "diff_out_of_order", path: reader.name, line: reader.lineNo,
             message: "items are not ordered by stepOrder then recipientId",
             fix: "diff only files written by sendplan run, which sorts them")
         }
@@ -147,7 +148,7 @@ struct TenantWalk {
     }
   }
 
-  mutating func run() throws(DiffError) {
+  mutating func run() throws(SendplanError) {
     try walk()
     for h in suppressed.sorted() {
       for idx in wouldSend[h] ?? [] where !itemChanges[idx].flags.contains(.suppressedWouldSend) {
@@ -165,7 +166,7 @@ struct TenantWalk {
     itemChanges = itemChanges.filter { filter.matches($0) }
   }
 
-  private mutating func walk() throws(DiffError) {
+  private mutating func walk() throws(SendplanError) {
     var a = try Cursor(old)
     var b = try Cursor(new)
     try a.advance()

@@ -1,30 +1,9 @@
+import SendplanJSON
 import SendplanModel
 
 #if canImport(Glibc)
   import Glibc
 #endif
-
-/// A failure reading a diff input: the file, the line, and what is wrong.
-public struct DiffError: Error, Sendable, CustomStringConvertible {
-  /// Stable code such as `diff_truncated`.
-  public var code: String
-  public var file: String
-  public var line: Int?
-  public var message: String
-  public var fix: String
-
-  public init(code: String, file: String, line: Int?, message: String, fix: String) {
-    self.code = code
-    self.file = file
-    self.line = line
-    self.message = message
-    self.fix = fix
-  }
-
-  public var description: String {
-    (line.map { "\(file):\($0)" } ?? file) + ": \(message) (fix: \(fix))"
-  }
-}
 
 /// A string value inside a parsed line, kept as a byte range until it is needed.
 struct Slice: Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import SendplanDiagnostics
 import SendplanModel
 
 #if canImport(Glibc)
@@ -15,19 +16,19 @@ final class LineReader {
   private var eof = false
   private(set) var lineNo = 0
 
-  init(path: String, name: String) throws(DiffError) {
+  init(path: String, name: String) throws(SendplanError) {
     fd = open(path, O_RDONLY | O_CLOEXEC)
     self.name = name
     guard fd >= 0 else {
-      throw DiffError(
-        code: "diff_unreadable", file: name, line: nil, message: "cannot open: \(String(cString: strerror(errno)))",
+      throw SendplanError(
+        .badData, code: "diff_unreadable", path: name, line: nil, message: "cannot open: \(String(cString: strerror(errno)))",
         fix: "check the path; diff takes two OUT folders or two dry-runs.jsonl files")
     }
   }
 
   deinit { close(fd) }
 
-  private func fill() throws(DiffError) {
+  private func fill() throws(SendplanError) {
     if pos > 0 {
       buf.withUnsafeMutableBufferPointer { b in
         if let base = b.baseAddress, len > pos { memmove(base, base + pos, len - pos) }
@@ -38,8 +39,8 @@ final class LineReader {
     if len == buf.count { buf.append(contentsOf: repeatElement(0, count: buf.count)) }
     let n = buf.withUnsafeMutableBufferPointer { b in read(fd, b.baseAddress.map { $0 + len }, b.count - len) }
     if n < 0 {
-      throw DiffError(
-        code: "diff_read_failed", file: name, line: lineNo + 1,
+      throw SendplanError(
+        .badData, code: "diff_read_failed", path: name, line: lineNo + 1,
         message: "read failed: \(String(cString: strerror(errno)))",
         fix: "check the disk and re-run")
     }
@@ -48,7 +49,7 @@ final class LineReader {
   }
 
   /// Puts the next non-blank line into `line.bytes`; false at end of file.
-  func next(into line: inout RawLine) throws(DiffError) -> Bool {
+  func next(into line: inout RawLine) throws(SendplanError) -> Bool {
     while true {
       let found: Int? = buf.withUnsafeBufferPointer { b in
         guard let base = b.baseAddress, len > pos else { return nil }
@@ -61,8 +62,8 @@ final class LineReader {
       }
       if found == nil && pos == len { return false }
       if found == nil {
-        throw DiffError(
-          code: "diff_truncated", file: name, line: lineNo + 1,
+        throw SendplanError(
+          .badData, code: "diff_truncated", path: name, line: lineNo + 1,
           message: "the last line is not terminated; the file looks truncated",
           fix: "re-create the input with a complete sendplan run")
       }
@@ -93,11 +94,11 @@ struct Side {
   /// Sorted by customer id, byte-wise.
   var tenants: [Tenant]
 
-  static func load(_ path: String) throws(DiffError) -> Side {
+  static func load(_ path: String) throws(SendplanError) -> Side {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-      throw DiffError(
-        code: "diff_missing", file: path, line: nil, message: "does not exist",
+      throw SendplanError(
+        .badData, code: "diff_missing", path: path, line: nil, message: "does not exist",
         fix: "pass an OUT folder or a dry-runs.jsonl file")
     }
     if !isDir.boolValue {
@@ -106,15 +107,15 @@ struct Side {
     }
     let manifestPath = path + "/run.json"
     guard let data = FileManager.default.contents(atPath: manifestPath) else {
-      throw DiffError(
-        code: "diff_no_manifest", file: manifestPath, line: nil, message: "missing or unreadable",
+      throw SendplanError(
+        .badData, code: "diff_no_manifest", path: manifestPath, line: nil, message: "missing or unreadable",
         fix: "pass the OUT folder of a sendplan run")
     }
     guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
       let tenants = obj["tenants"] as? [[String: Any]]
     else {
-      throw DiffError(
-        code: "diff_bad_manifest", file: manifestPath, line: nil, message: "is not a sendplan run manifest",
+      throw SendplanError(
+        .badData, code: "diff_bad_manifest", path: manifestPath, line: nil, message: "is not a sendplan run manifest",
         fix: "re-run sendplan run")
     }
     var out: [Tenant] = []
@@ -122,8 +123,8 @@ struct Side {
       guard let cid = t["customerId"] as? String, let folder = t["folder"] as? String,
         let status = t["status"] as? String
       else {
-        throw DiffError(
-          code: "diff_bad_manifest", file: manifestPath, line: nil,
+        throw SendplanError(
+          .badData, code: "diff_bad_manifest", path: manifestPath, line: nil,
           message: "a tenant entry lacks customerId, folder or status",
           fix: "re-run sendplan run")
       }
@@ -133,8 +134,8 @@ struct Side {
         !name.isEmpty && name.utf8.count <= 80 && !name.hasPrefix(".")
         && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }
       guard safe else {
-        throw DiffError(
-          code: "diff_unsafe_folder", file: manifestPath, line: nil,
+        throw SendplanError(
+          .badData, code: "diff_unsafe_folder", path: manifestPath, line: nil,
           message: "tenant folder \(folder.debugDescription) is not a sendplan folder name",
           fix: "do not edit run.json by hand; re-run sendplan run")
       }

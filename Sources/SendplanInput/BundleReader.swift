@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SendplanDiagnostics
 import SendplanModel
 import Synchronization
 
@@ -9,13 +10,13 @@ public enum BundleReader {
 
   /// Reads every table file of the bundle at `path`, two files at a time.
   ///
-  /// Throws ``InputErrors`` listing the first structural error of every file that has one.
-  public static func read(path: String) throws(InputErrors) -> ExportBundle {
+  /// Throws ``SendplanErrors`` listing the first structural error of every file that has one.
+  public static func read(path: String) throws(SendplanErrors) -> ExportBundle {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
-      throw InputErrors([
-        InputError(
-          kind: .missing, code: "bundle_missing", file: path, line: nil,
+      throw SendplanErrors([
+        SendplanError(
+          .missing, code: "bundle_missing", path: path, line: nil,
           message: "the bundle folder does not exist or is not a folder",
           fix: "pass --input the folder that holds the exported table files")
       ])
@@ -24,9 +25,9 @@ public enum BundleReader {
     do {
       entries = try FileManager.default.contentsOfDirectory(atPath: path)
     } catch {
-      throw InputErrors([
-        InputError(
-          kind: .io, code: "bundle_unreadable", file: path, line: nil,
+      throw SendplanErrors([
+        SendplanError(
+          .io, code: "bundle_unreadable", path: path, line: nil,
           message: "cannot list the bundle folder", fix: "check the folder's permissions")
       ])
     }
@@ -39,14 +40,14 @@ public enum BundleReader {
         ignored.append(e)
       }
     }
-    var errors: [InputError] = []
+    var errors: [SendplanError] = []
     var jobs: [TableReader] = []
     for t in Table.allCases {
       let names = (found[t] ?? []).sorted { ByteOrder.less($0, $1) }
       if names.count > 1 {
         errors.append(
-          InputError(
-            code: "duplicate_table", file: names.joined(separator: ", "), line: nil,
+          SendplanError(
+            .badData, code: "duplicate_table", path: names.joined(separator: ", "), line: nil,
             message: "\(names.count) files hold the \(t.rawValue) table",
             fix: "keep exactly one file for \(t.rawValue)"))
       } else if let name = names.first {
@@ -54,16 +55,16 @@ public enum BundleReader {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue {
           errors.append(
-            InputError(
-              code: "not_a_file", file: name, line: nil, message: "is a folder, not a file",
+            SendplanError(
+              .badData, code: "not_a_file", path: name, line: nil, message: "is a folder, not a file",
               fix: "replace it with the exported table file"))
         } else {
           jobs.append(TableReader(table: t, path: full, name: name))
         }
       } else if t.isRequired {
         errors.append(
-          InputError(
-            code: "missing_table", file: "\(t.rawValue).csv", line: nil,
+          SendplanError(
+            .badData, code: "missing_table", path: "\(t.rawValue).csv", line: nil,
             message: "the required table \(t.rawValue) is missing from the bundle",
             fix: "export \(t.rawValue) as \(t.rawValue).csv or \(t.rawValue).jsonl (names are case-sensitive)"))
       }
@@ -71,12 +72,12 @@ public enum BundleReader {
     // Largest files first so two threads finish together.
     let sizes = jobs.map { (try? FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int) ?? 0 }
     let order = jobs.indices.sorted { sizes[$0] > sizes[$1] }
-    let results = Mutex<[Int: Result<TableResult, InputError>]>([:])
+    let results = Mutex<[Int: Result<TableResult, SendplanError>]>([:])
     let frozenJobs = jobs
     DispatchQueue.concurrentPerform(iterations: order.count) { k in
       let idx = order[k]
-      let r: Result<TableResult, InputError>
-      do throws(InputError) {
+      let r: Result<TableResult, SendplanError>
+      do throws(SendplanError) {
         r = .success(try frozenJobs[idx].read())
       } catch {
         r = .failure(error)
@@ -100,7 +101,7 @@ public enum BundleReader {
       }
     }
     if !errors.isEmpty {
-      throw InputErrors(errors)
+      throw SendplanErrors(errors)
     }
     let sorted = tenants.values.sorted { $0.customerID < $1.customerID }
     return ExportBundle(inputs: inputs, ignored: ignored.sorted { ByteOrder.less($0, $1) }, tenants: sorted)

@@ -1,5 +1,6 @@
 import CZlib
 import Crypto
+import SendplanDiagnostics
 
 #if canImport(Glibc)
   import Glibc
@@ -14,12 +15,12 @@ final class FileSource {
   private(set) var hasher = SHA256()
   private(set) var byteCount = 0
 
-  init(path: String, name: String) throws(InputError) {
+  init(path: String, name: String) throws(SendplanError) {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
       let err = errno
-      throw InputError(
-        kind: err == ENOENT ? .missing : .io, code: "unreadable", file: name, line: nil,
+      throw SendplanError(
+        err == ENOENT ? .missing : .io, code: "unreadable", path: name,
         message: "cannot open file: \(String(cString: strerror(err)))",
         fix: "check that the file exists and is readable")
     }
@@ -30,14 +31,14 @@ final class FileSource {
   deinit { close(fd) }
 
   /// Fills `buffer` from the start; returns 0 at end of file.
-  func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+  func read(into buffer: UnsafeMutableRawBufferPointer) throws(SendplanError) -> Int {
     while true {
       let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
       if n < 0 {
         let err = errno
         if err == EINTR { continue }
-        throw InputError(
-          kind: .io, code: "read_failed", file: name, line: nil,
+        throw SendplanError(
+          .io, code: "read_failed", path: name, line: nil,
           message: "read failed: \(String(cString: strerror(err)))",
           fix: "check the disk and file permissions, then re-run")
       }
@@ -60,7 +61,7 @@ final class FileSource {
 
 /// A stream of decoded bytes: the file itself, or its gzip-inflated content.
 protocol ByteStream: AnyObject {
-  func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int
+  func read(into buffer: UnsafeMutableRawBufferPointer) throws(SendplanError) -> Int
 }
 
 extension FileSource: ByteStream {}
@@ -73,14 +74,14 @@ final class GzipStream: ByteStream {
   private var finished = false
   private var sawEnd = false
 
-  init(source: FileSource) throws(InputError) {
+  init(source: FileSource) throws(SendplanError) {
     self.source = source
     input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
     let rc = inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
     guard rc == Z_OK else {
       input.deallocate()
-      throw InputError(
-        kind: .io, code: "zlib_init", file: source.name, line: nil,
+      throw SendplanError(
+        .io, code: "zlib_init", path: source.name, line: nil,
         message: "zlib could not start (code \(rc))", fix: "check the zlib installation")
     }
   }
@@ -90,14 +91,14 @@ final class GzipStream: ByteStream {
     input.deallocate()
   }
 
-  private func corrupt(_ detail: String) -> InputError {
-    InputError(
-      code: "bad_gzip", file: source.name, line: nil,
+  private func corrupt(_ detail: String) -> SendplanError {
+    SendplanError(
+      .badData, code: "bad_gzip", path: source.name, line: nil,
       message: "the gzip data is corrupt or truncated (\(detail))",
       fix: "re-export the file or recompress it with gzip")
   }
 
-  func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+  func read(into buffer: UnsafeMutableRawBufferPointer) throws(SendplanError) -> Int {
     if finished { return 0 }
     stream.next_out = buffer.baseAddress?.assumingMemoryBound(to: Bytef.self)
     stream.avail_out = uInt(buffer.count)

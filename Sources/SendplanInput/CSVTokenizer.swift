@@ -1,3 +1,4 @@
+import SendplanDiagnostics
 /// An RFC 4180 tokenizer over byte chunks that enforces the strict rules of planning-rules §5.
 ///
 /// Field bytes of the current record are collected in one buffer, so a record may span any
@@ -32,17 +33,17 @@ final class CSVTokenizer {
 
   /// Calls `body` with the bytes of field `i` of the current record.
   @inline(__always)
-  func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(InputError) -> R) throws(InputError) -> R {
+  func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(SendplanError) -> R) throws(SendplanError) -> R {
     let start = i == 0 ? 0 : ends[i - 1]
     let end = ends[i]
-    return try bytes.withUnsafeBufferPointer { (p) throws(InputError) -> R in
+    return try bytes.withUnsafeBufferPointer { (p) throws(SendplanError) -> R in
       try body(UnsafeBufferPointer(rebasing: p[start..<end]))
     }
   }
 
   /// Errors name the first physical line of the record, as planning-rules §5 asks.
-  private func fail(_ code: String, _ message: String, _ fix: String) -> InputError {
-    InputError(code: code, file: file, line: recordLine, message: message, fix: fix)
+  private func fail(_ code: String, _ message: String, _ fix: String) -> SendplanError {
+    SendplanError(.badData, code: code, path: file, line: recordLine, message: message, fix: fix)
   }
 
   @inline(__always)
@@ -50,7 +51,7 @@ final class CSVTokenizer {
     ends.append(bytes.count)
   }
 
-  private func endRecord(_ style: LineEnd, emit: () throws(InputError) -> Void) throws(InputError) {
+  private func endRecord(_ style: LineEnd, emit: () throws(SendplanError) -> Void) throws(SendplanError) {
     if lineEnd == .unknown {
       lineEnd = style
     } else if lineEnd != style {
@@ -69,7 +70,7 @@ final class CSVTokenizer {
     recordLine = line
   }
 
-  private func quoteInUnquoted() -> InputError {
+  private func quoteInUnquoted() -> SendplanError {
     let start = ends.last ?? 0
     let soFar = bytes[start...]
     if soFar.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
@@ -83,7 +84,7 @@ final class CSVTokenizer {
   }
 
   /// Consumes one chunk of decoded bytes.
-  func feed(_ chunk: UnsafeBufferPointer<UInt8>, emit: () throws(InputError) -> Void) throws(InputError) {
+  func feed(_ chunk: UnsafeBufferPointer<UInt8>, emit: () throws(SendplanError) -> Void) throws(SendplanError) {
     guard let p = chunk.baseAddress else { return }
     let n = chunk.count
     var i = 0
@@ -171,7 +172,7 @@ final class CSVTokenizer {
   }
 
   /// Flushes the last record at end of input.
-  func finish(emit: () throws(InputError) -> Void) throws(InputError) {
+  func finish(emit: () throws(SendplanError) -> Void) throws(SendplanError) {
     switch state {
     case .quoted:
       throw fail(

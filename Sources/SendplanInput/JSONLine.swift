@@ -1,3 +1,4 @@
+import SendplanJSON
 import SendplanModel
 
 /// A value read for one table column from CSV or JSONL.

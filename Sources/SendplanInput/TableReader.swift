@@ -1,3 +1,4 @@
+import SendplanDiagnostics
 import SendplanModel
 
 /// What reading one table file produced.
@@ -16,7 +17,7 @@ struct TableReader {
   private var isJSONL: Bool { name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") }
   private var isGzip: Bool { name.hasSuffix(".gz") }
 
-  func read() throws(InputError) -> TableResult {
+  func read() throws(SendplanError) -> TableResult {
     let source = try FileSource(path: path, name: name)
     let stream: ByteStream = isGzip ? try GzipStream(source: source) : source
     var sink = RowSink(table: table, file: name)
@@ -32,7 +33,7 @@ struct TableReader {
     return TableResult(info: info, tenants: sink.finish())
   }
 
-  private func drain(_ source: FileSource) throws(InputError) {
+  private func drain(_ source: FileSource) throws(SendplanError) {
     let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
     defer { buf.deallocate() }
     while try source.read(into: buf) > 0 {}
@@ -40,8 +41,8 @@ struct TableReader {
 
   /// Feeds decoded chunks to `body`, skipping a BOM at the very start.
   private func chunks(
-    _ stream: ByteStream, _ body: (UnsafeBufferPointer<UInt8>) throws(InputError) -> Void
-  ) throws(InputError) -> Int {
+    _ stream: ByteStream, _ body: (UnsafeBufferPointer<UInt8>) throws(SendplanError) -> Void
+  ) throws(SendplanError) -> Int {
     let size = 1 << 20
     let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
     defer { buf.deallocate() }
@@ -69,22 +70,22 @@ struct TableReader {
     return total
   }
 
-  private func structural(_ code: String, _ line: Int?, _ message: String, _ fix: String) -> InputError {
-    InputError(code: code, file: name, line: line, message: message, fix: fix)
+  private func structural(_ code: String, _ line: Int?, _ message: String, _ fix: String) -> SendplanError {
+    SendplanError(.badData, code: code, path: name, line: line, message: message, fix: fix)
   }
 
-  private func readCSV(_ stream: ByteStream, sink: inout RowSink) throws(InputError) {
+  private func readCSV(_ stream: ByteStream, sink: inout RowSink) throws(SendplanError) {
     let tok = CSVTokenizer(file: name)
     var header: [String]? = nil
     var columnIndex: [Int] = []  // schema column -> header position, or -1
     var values = [FieldValue](repeating: .absent, count: schema.columns.count)
     let schema = self.schema
 
-    func onRecord() throws(InputError) {
+    func onRecord() throws(SendplanError) {
       let count = tok.fieldCount
       let line = tok.recordLine
       for f in 0..<count {
-        let ok = try tok.withField(f) { p throws(InputError) in isValidUTF8(p) }
+        let ok = try tok.withField(f) { p throws(SendplanError) in isValidUTF8(p) }
         if !ok {
           throw structural(
             "not_utf8", line, "the record is not valid UTF-8", "re-export the file as UTF-8")
@@ -93,7 +94,7 @@ struct TableReader {
       guard let header else {
         var names: [String] = []
         for f in 0..<count {
-          names.append(try tok.withField(f) { p throws(InputError) in String(decoding: p, as: UTF8.self) })
+          names.append(try tok.withField(f) { p throws(SendplanError) in String(decoding: p, as: UTF8.self) })
         }
         var seen = Set<String>()
         for h in names where !seen.insert(h).inserted {
@@ -122,14 +123,14 @@ struct TableReader {
           values[k] = .absent
           continue
         }
-        values[k] = try tok.withField(h) { p throws(InputError) in
+        values[k] = try tok.withField(h) { p throws(SendplanError) in
           p.isEmpty ? .absent : .text(String(decoding: p, as: UTF8.self))
         }
       }
       try sink.add(line: line, values: values)
     }
 
-    let total = try chunks(stream) { chunk throws(InputError) in
+    let total = try chunks(stream) { chunk throws(SendplanError) in
       try tok.feed(chunk, emit: onRecord)
     }
     if total == 0 {
@@ -142,19 +143,19 @@ struct TableReader {
     }
   }
 
-  private func readJSONL(_ stream: ByteStream, sink: inout RowSink) throws(InputError) {
+  private func readJSONL(_ stream: ByteStream, sink: inout RowSink) throws(SendplanError) {
     var parser = JSONLineParser(columns: schema.columns)
     var values = [FieldValue](repeating: .absent, count: schema.columns.count)
     var lineBuf: [UInt8] = []
     lineBuf.reserveCapacity(4096)
     var lineNo = 1
 
-    func onLine() throws(InputError) {
+    func onLine() throws(SendplanError) {
       defer {
         lineNo += 1
         lineBuf.removeAll(keepingCapacity: true)
       }
-      let isRecord = try lineBuf.withUnsafeBufferPointer { (p) throws(InputError) -> Bool in
+      let isRecord = try lineBuf.withUnsafeBufferPointer { (p) throws(SendplanError) -> Bool in
         guard isValidUTF8(p) else {
           throw structural("not_utf8", lineNo, "the line is not valid UTF-8", "re-export the file as UTF-8")
         }
@@ -183,7 +184,7 @@ struct TableReader {
       if isRecord { try sink.add(line: lineNo, values: values) }
     }
 
-    let total = try chunks(stream) { chunk throws(InputError) in
+    let total = try chunks(stream) { chunk throws(SendplanError) in
       guard let base = chunk.baseAddress else { return }
       var i = 0
       let n = chunk.count
@@ -222,23 +223,23 @@ struct RowSink {
     self.schema = TableSchema.of(table)
   }
 
-  mutating func add(line: Int, values: [FieldValue]) throws(InputError) {
+  mutating func add(line: Int, values: [FieldValue]) throws(SendplanError) {
     rows += 1
     let cid: ID
     switch values[0] {
     case .absent:
-      throw InputError(
-        code: "missing_customer_id", file: file, line: line,
+      throw SendplanError(
+        .badData, code: "missing_customer_id", path: file, line: line,
         message: "customer_id is missing, so the row cannot be attributed to a tenant",
         fix: "fill in customer_id on every row")
     case .nonInteger(let s):
-      throw InputError(
-        code: "bad_customer_id", file: file, line: line,
+      throw SendplanError(
+        .badData, code: "bad_customer_id", path: file, line: line,
         message: "customer_id holds the non-integer number \(s)", fix: "write customer_id as a string")
     case .text(let s):
       if let problem = Values.idProblem(s) {
-        throw InputError(
-          code: "bad_customer_id", file: file, line: line, message: "customer_id \(problem): \(quoted(s))",
+        throw SendplanError(
+          .badData, code: "bad_customer_id", path: file, line: line, message: "customer_id \(problem): \(quoted(s))",
           fix: "customer ids must be 1 to 256 bytes of UTF-8 without control characters")
       }
       cid = ID(s)

@@ -1,7 +1,7 @@
 import Crypto
 import Logging
+import SendplanJSON
 import SendplanModel
-import SendplanOutput
 
 #if canImport(Glibc)
   import Glibc

@@ -1,4 +1,5 @@
 import Mustache
+import SendplanDiagnostics
 import SendplanEngine
 import SendplanModel
 
@@ -14,25 +15,25 @@ public struct ReportTemplates: Sendable {
   public static var defaultFiles: [String: String] { EmbeddedTemplates.files }
 
   /// `files` maps file names (`report.html.mustache`, `report.xsd`) to their text.
-  public init(files: [String: String], origin: String) throws(ReportError) {
+  public init(files: [String: String], origin: String) throws(SendplanError) {
     XHTMLEscaping.install()
     var lib = MustacheLibrary()
     guard let html = files["report.html.mustache"] else {
-      throw ReportError(
-        code: "template_missing", path: origin, message: "report.html.mustache is missing",
+      throw SendplanError(
+        .missing, code: "template_missing", path: origin, message: "report.html.mustache is missing",
         fix: "copy templates/report.html.mustache into the templates folder")
     }
     guard let xsd = files["report.xsd"] else {
-      throw ReportError(
-        code: "template_missing", path: origin, message: "report.xsd is missing",
+      throw SendplanError(
+        .missing, code: "template_missing", path: origin, message: "report.xsd is missing",
         fix: "copy templates/report.xsd into the templates folder")
     }
     do {
       // Every template, the operator's too, renders with byte-level escaping (see XHTMLEscaping).
       try lib.register("{{% CONTENT_TYPE: XHTML}}" + html, named: Self.htmlTemplate)
     } catch {
-      throw ReportError(
-        code: "template_invalid", path: origin + "/report.html.mustache",
+      throw SendplanError(
+        .badData, code: "template_invalid", path: origin + "/report.html.mustache",
         message: "the template does not parse: \(error)",
         fix: "fix the Mustache syntax")
     }

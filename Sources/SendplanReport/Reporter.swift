@@ -1,26 +1,47 @@
+import SendplanDiagnostics
 import SendplanEngine
+import SendplanFileSystem
 import SendplanModel
-import SendplanOutput
 
 /// Writes and validates a tenant's reports during a run, or from an existing OUT.
 public struct Reporter: Sendable {
   public let templates: ReportTemplates
   public let validator: ReportValidator
 
-  public init(templates: ReportTemplates) throws(ReportError) {
+  public init(templates: ReportTemplates) throws(SendplanError) {
     self.templates = templates
     validator = try ReportValidator(xsd: templates.schema)
   }
 
+  /// The built-in templates, or those of `templatesDir` where it has them.
+  public static func load(templatesDir dir: String?) throws(SendplanError) -> Reporter {
+    var files: [String: String] = [:]
+    if let dir {
+      for name in ["report.html.mustache", "report.xsd"] {
+        if let text = WholeFile.text(dir + "/" + name) { files[name] = text }
+      }
+      guard !files.isEmpty else {
+        throw SendplanError(
+          .missing, code: "templates_missing", path: dir,
+          message: "the folder holds neither report.html.mustache nor report.xsd",
+          fix: "point the templates folder at a copy of the repository's templates/ folder")
+      }
+    }
+    let merged = ReportTemplates.defaultFiles.merging(files) { _, mine in mine }
+    return try Reporter(templates: ReportTemplates(files: merged, origin: dir ?? "built-in templates"))
+  }
+
   /// Writes `report.xml` and `report.html` for a planned tenant, or a short `report.html` for a failed
   /// one, and checks each with libxml2; the first invalid file is thrown.
-  public func write(_ outcome: TenantOutcome, asOf: Timestamp, context: ReportContext, files: TenantFiles) throws {
-    if let plan = outcome.plan {
+  public func write(
+    plan: TenantPlan?, failure: TenantFailure?, asOf: Timestamp, context: ReportContext, files: FolderWriter
+  ) throws(SendplanError) {
+    if let plan {
       let xml = try files.write("report.xml", XMLReport.render(plan, context: context))
       if let e = validator.checkXML(xml) { throw e }
       let html = try files.write("report.html", HTMLReport.render(plan, context: context, templates: templates))
       if let e = ReportValidator.checkWellFormed(html) { throw e }
-    } else if let failure = outcome.failure {
+    } else if let failure {
       let html = try files.write(
         "report.html", HTMLReport.renderFailed(failure, asOf: asOf, context: context, templates: templates))
       if let e = ReportValidator.checkWellFormed(html) { throw e }

@@ -1,4 +1,5 @@
 import CSendplanXML
+import SendplanDiagnostics
 
 /// Checks report files with libxml2, in process: XML against the compiled schema, streamed, and
 /// XHTML for well-formedness. Nothing is fetched and no entity is expanded.
@@ -7,7 +8,7 @@ public final class ReportValidator: @unchecked Sendable {
   private let schema: OpaquePointer
 
   /// Compiles `xsd` (the text of report.xsd).
-  public init(xsd: String, path: String = "report.xsd") throws(ReportError) {
+  public init(xsd: String, path: String = "report.xsd") throws(SendplanError) {
     var err = [CChar](repeating: 0, count: 512)
     let bytes = Array(xsd.utf8)
     let s = bytes.withUnsafeBufferPointer { p in
@@ -18,8 +19,8 @@ public final class ReportValidator: @unchecked Sendable {
       }
     }
     guard let s else {
-      throw ReportError(
-        code: "bad_schema", path: path, message: "the XML schema does not compile: \(Self.text(err))",
+      throw SendplanError(
+        .badData, code: "bad_schema", path: path, message: "the XML schema does not compile: \(Self.text(err))",
         fix: "fix report.xsd (or the --templates folder that provides it)")
     }
     schema = s
@@ -28,21 +29,21 @@ public final class ReportValidator: @unchecked Sendable {
   deinit { sendplan_xml_schema_free(schema) }
 
   /// nil when `path` is a valid report.xml; else the problem with file, line and libxml2's message.
-  public func checkXML(_ path: String) -> ReportError? {
+  public func checkXML(_ path: String) -> SendplanError? {
     Self.check(path, schema: schema, what: "not valid against report.xsd")
   }
 
   /// nil when `path` is well-formed XML (XHTML reports).
-  public static func checkWellFormed(_ path: String) -> ReportError? {
+  public static func checkWellFormed(_ path: String) -> SendplanError? {
     check(path, schema: nil, what: "not well-formed XHTML")
   }
 
-  static func check(_ path: String, schema: OpaquePointer?, what: String) -> ReportError? {
+  static func check(_ path: String, schema: OpaquePointer?, what: String) -> SendplanError? {
     var err = [CChar](repeating: 0, count: 512)
     var line: Int32 = 0
     guard sendplan_xml_check_file(path, schema, &err, err.count, &line) != 0 else { return nil }
-    return ReportError(
-      code: "report_invalid", path: line > 0 ? "\(path):\(line)" : path, message: "\(what): \(text(err))",
+    return SendplanError(
+      .failedCheck, code: "report_invalid", path: path, line: Int(line), message: "\(what): \(text(err))",
       fix: "this is a sendplan or template bug; keep the file and report it")
   }
 

@@ -1,3 +1,4 @@
+import SendplanDiagnostics
 import SendplanEngine
 import SendplanModel
 
@@ -10,11 +11,11 @@ public enum XMLReportReader {
     public var context: ReportContext
   }
 
-  public static func read(_ bytes: [UInt8], path: String) throws(ReportError) -> Parsed {
-    func bad(_ line: Int, _ what: String) -> ReportError {
-      ReportError(
-        code: "report_unreadable", path: "\(path):\(line)", message: what,
-        fix: "re-run `sendplan run` to write the report again")
+  public static func read(_ bytes: [UInt8], path: String) throws(SendplanError) -> Parsed {
+    func bad(_ line: Int, _ what: String) -> SendplanError {
+      SendplanError(
+        .badData, code: "report_unreadable", path: path, line: line, message: what,
+        fix: "run the nightly job again to write the report again")
     }
     var customer: String?
     var runID = ""
@@ -31,11 +32,11 @@ public enum XMLReportReader {
     for (n, rawLine) in bytes.split(separator: 0x0A, omittingEmptySubsequences: true).enumerated() {
       let line = n + 1
       guard let (name, a) = element(rawLine) else { continue }
-      func need(_ k: String) throws(ReportError) -> String {
+      func need(_ k: String) throws(SendplanError) -> String {
         guard let v = a[k] else { throw bad(line, "<\(name)> has no \(k)") }
         return v
       }
-      func int(_ k: String) throws(ReportError) -> Int64 {
+      func int(_ k: String) throws(SendplanError) -> Int64 {
         guard let v = Int64(try need(k)) else { throw bad(line, "<\(name)> \(k) is not a number") }
         return v
       }

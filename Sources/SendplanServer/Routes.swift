@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import SendplanInput
+import SendplanJSON
 import SendplanModel
-import SendplanOutput
 
 #if canImport(Glibc)
   import Glibc

@@ -2,10 +2,12 @@ import Crypto
 import Dispatch
 import Logging
 import SendplanAudit
-import SendplanEngine
+import SendplanDiagnostics
+import SendplanFileSystem
 import SendplanInput
+import SendplanJSON
 import SendplanModel
-import SendplanOutput
+import SendplanRun
 import Synchronization
 
 #if canImport(Glibc)
@@ -162,7 +164,7 @@ public final class SendplanService: Sendable {
 
   /// Loads (or reloads) the bundle; on failure the bundle in use stays and the errors are returned.
   @discardableResult
-  public func reload() -> Result<Int, InputErrors> {
+  public func reload() -> Result<Int, SendplanErrors> {
     do {
       let b = try BundleReader.read(path: settings.bundlePath)
       var map: [ID: TenantInput] = [:]
@@ -213,67 +215,60 @@ public final class SendplanService: Sendable {
       asOf = settings.now()
     }
     let tenant = try tenant(customer)
-    let id = ID(enrollmentID)
-    guard let row = tenant.enrollments.first(where: { $0.id == id }) else { throw .notFound }
-    let plan: TenantPlan
-    switch Planner.plan(tenant, asOf: asOf) {
-    case .failure(let f):
+    let runID = "ondemand-" + asOf.compact + "-" + settings.runSuffix()
+    let options = RunOptions(
+      input: settings.bundlePath, out: "", asOf: asOf, runID: runID, auditDir: settings.auditDir,
+      signingKeyPath: settings.signingKeyPath, reports: false)
+    let pipeline = RunPipeline(options: options, observer: IgnoredEvents(), clock: { 0 })
+    let run = try await onAuditQueue(customer) { () throws(SendplanError) in
+      try pipeline.planEnrollment(ID(enrollmentID), of: tenant)
+    }
+    let planned: EnrollmentDryRun
+    switch run {
+    case .notFound: throw .notFound
+    case .tenantInvalid(let codes):
       throw APIError(
         status: 422, code: "tenant_data_invalid",
-        message: "this customer's export has row errors, so none of its enrollments can be planned",
-        details: Array(Set(f.issues.map(\.code))).sorted())
-    case .success(let p): plan = p
-    }
-    guard let e = plan.enrollments.first(where: { $0.enrollmentID == id }) else {
+        message: "this customer's export has row errors, so none of its enrollments can be planned", details: codes)
+    case .notPlannable(let status):
       throw APIError(
         status: 422, code: "enrollment_not_plannable",
-        message: "the enrollment is \(row.status.rawValue); only active and paused enrollments are planned",
-        details: [row.status.rawValue])
+        message: "the enrollment is \(status); only active and paused enrollments are planned", details: [status])
+    case .planned(let p): planned = p
     }
-    let single = TenantPlan(
-      customerID: customer, asOf: asOf, enrollments: [e], notPlanned: [:], orphans: Orphans(),
-      counts: PlanCounts.of(e.items))
-    let runID = "ondemand-" + asOf.compact + "-" + settings.runSuffix()
-    try await appendAudit(single, runID: runID)
-    var summary = JSONBytes()
-    TenantWriter.appendQueueSummary(e, plannedAt: asOf.rfc3339, runID: runID, to: &summary)
-    if let parsed = try? JSONParse.parse(summary.bytes) {
-      let key = SendplanService.onDemandKey(customer, enrollmentID)
-      onDemand.withLock { m in
-        if let old = m[key], old.plannedAt > asOf.rfc3339 { return }
-        m[key] = (asOf.rfc3339, parsed)
-      }
+    let key = SendplanService.onDemandKey(customer, enrollmentID)
+    onDemand.withLock { m in
+      if let old = m[key], old.plannedAt > asOf.rfc3339 { return }
+      m[key] = (asOf.rfc3339, planned.queueSummary)
     }
-    if !e.errors.isEmpty {
+    let errors = planned.plan.errors
+    if !errors.isEmpty {
       throw APIError(
         status: 422, code: "enrollment_invalid",
-        message: "the enrollment cannot be planned: " + e.errors.map(\.rawValue).joined(separator: ", "),
-        details: e.errors.map(\.rawValue))
+        message: "the enrollment cannot be planned: " + errors.map(\.rawValue).joined(separator: ", "),
+        details: errors.map(\.rawValue))
     }
-    var out = JSONBytes()
-    TenantWriter.appendDryRun(e, plannedAt: asOf.rfc3339, to: &out)
-    return out.bytes
+    return planned.dryRun
   }
 
-  func appendAudit(_ plan: TenantPlan, runID: String) async throws(APIError) {
-    let settings = self.settings
-    let result: Result<Void, AuditError> = await withCheckedContinuation { cont in
+  /// Runs `body` on the serial queue that orders on-demand audit appends, and maps audit trouble to 503 or 500.
+  func onAuditQueue<T: Sendable>(_ customer: ID, _ body: @escaping @Sendable () throws(SendplanError) -> T)
+    async throws(APIError) -> T
+  {
+    let result: Result<T, SendplanError> = await withCheckedContinuation { cont in
       auditQueue.async {
-        do throws(AuditError) {
-          let key = try settings.signingKeyPath.map { k throws(AuditError) in try AuditKeys.loadPrivate(k) }
-          let writer = try AuditWriter(root: settings.auditDir, runID: runID, asOf: plan.asOf, key: key)
-          if case .refused(let e) = writer.prepare([plan.customerID]).first { throw e }
-          try writer.append(plan)
-          _ = try writer.commit(alreadySealed: 0)
-          cont.resume(returning: .success(()))
+        do throws(SendplanError) {
+          cont.resume(returning: .success(try body()))
         } catch {
           cont.resume(returning: .failure(error))
         }
       }
     }
-    if case .failure(let e) = result {
+    switch result {
+    case .success(let v): return v
+    case .failure(let e):
       switch e.kind {
-      case .locked:
+      case .busy:
         throw APIError(
           status: 503, code: "audit_busy", message: "a nightly run holds the audit trail; retry shortly",
           retryAfter: 30)
@@ -281,8 +276,8 @@ public final class SendplanService: Sendable {
         throw APIError(
           status: 503, code: "audit_unavailable", message: "the audit trail cannot be written right now",
           retryAfter: 30)
-      case .corrupt, .badKey, .notFound, .usage:
-        logger.error("on-demand audit append failed: \(e)", metadata: ["customerId": .string(plan.customerID.string)])
+      case .badData, .missing, .usage, .failedCheck:
+        logger.error("on-demand audit append failed: \(e)", metadata: ["customerId": .string(customer.string)])
         throw .internalError
       }
     }
@@ -305,7 +300,7 @@ public final class SendplanService: Sendable {
       return page.document.render(pretty: false)
     } catch {
       switch error.kind {
-      case .notFound:
+      case .missing:
         // Known but never audited is an empty history; unknown to this customer is 404 either way.
         let id = ID(enrollmentID)
         let known = tenants.withLock { $0?[customer]?.enrollments.contains { $0.id == id } } ?? false
@@ -313,10 +308,10 @@ public final class SendplanService: Sendable {
         return QueryPage(enrollmentID: enrollmentID, entries: [], nextCursor: nil).document.render(pretty: false)
       case .usage:
         throw .badRequest(error.code, "the cursor is not valid for this enrollment")
-      case .io, .locked, .cannotCreate:
+      case .io, .busy, .cannotCreate:
         throw APIError(
           status: 503, code: "audit_unavailable", message: "the audit trail cannot be read", retryAfter: 30)
-      case .corrupt, .badKey:
+      case .badData, .failedCheck:
         logger.error("audit query failed: \(error)", metadata: ["customerId": .string(customer.string)])
         throw .internalError
       }
@@ -340,4 +335,9 @@ public final class SendplanService: Sendable {
     guard let best else { throw .notFound }
     return JSONValue.object(["data": best.summary]).render(pretty: false)
   }
+}
+
+/// The on-demand run reports nothing beyond its result.
+struct IgnoredEvents: RunObserver {
+  func observe(_ event: RunEvent) {}
 }

@@ -2,9 +2,9 @@ import ArgumentParser
 import Dispatch
 import Hummingbird
 import Logging
+import SendplanFileSystem
 import SendplanLogging
 import SendplanModel
-import SendplanOutput
 import SendplanServer
 
 #if canImport(Glibc)

@@ -1,4 +1,6 @@
 import Foundation
+import SendplanDiagnostics
+import SendplanFileSystem
 import SendplanTestSupport
 import Testing
 
@@ -13,9 +15,9 @@ import Testing
     let w = ByteWriter()
     for i in 0..<size { w.byte(UInt8(truncatingIfNeeded: i &* 31 &+ i >> 12)) }
     let expected = Array(UnsafeBufferPointer(start: w.base, count: w.count))
-    try AuditFS.writeSegment(dir.path + "/aligned", w.buffer(from: 0), appending: false, faults: nil)
+    try FS.writeSegment(dir.path + "/aligned", w.buffer(from: 0), appending: false, faults: nil)
     #expect(try [UInt8](Data(contentsOf: dir.appendingPathComponent("aligned"))) == expected)
-    try AuditFS.writeSegment(dir.path + "/unaligned", w.buffer(from: 1), appending: false, faults: nil)
+    try FS.writeSegment(dir.path + "/unaligned", w.buffer(from: 1), appending: false, faults: nil)
     #expect(try [UInt8](Data(contentsOf: dir.appendingPathComponent("unaligned"))) == Array(expected.dropFirst()))
   }
 
@@ -23,9 +25,9 @@ import Testing
     let dir = try scratchFolder("fileio")
     let w = ByteWriter()
     w.raw("old")
-    try AuditFS.writeSegment(dir.path + "/f", w.buffer(from: 0), appending: false, faults: nil)
-    #expect(throws: AuditError.self) {
-      try AuditFS.writeSegment(dir.path + "/f", w.buffer(from: 0), appending: false, faults: nil)
+    try FS.writeSegment(dir.path + "/f", w.buffer(from: 0), appending: false, faults: nil)
+    #expect(throws: SendplanError.self) {
+      try FS.writeSegment(dir.path + "/f", w.buffer(from: 0), appending: false, faults: nil)
     }
   }
 
@@ -35,7 +37,7 @@ import Testing
     let w = ByteWriter()
     for _ in 0..<((2 << 20) + 5) { w.byte(0x61) }
     let faults = FaultPoints()
-    try AuditFS.writeSegment(dir.path + "/f", w.buffer(from: 0), appending: false, faults: faults)
+    try FS.writeSegment(dir.path + "/f", w.buffer(from: 0), appending: false, faults: faults)
     #expect(faults.steps == 3)
   }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import SendplanAudit
 import SendplanCLI
+import SendplanFileSystem
 import SendplanTestSupport
 import Testing
 
@@ -198,7 +199,7 @@ func rechain(_ lines: [String], firstSeq: Int, prev: [UInt8]) -> [String] {
   }
 
   /// The commit swaps the new head in, so the previous head stays behind as `head.json.tmp` and the
-  /// next run overwrites it: no inode is freed per stream and night (see `AuditFS.rename(_:_:keepingOld:faults:)`).
+  /// next run overwrites it: no inode is freed per stream and night (see `FS.rename(_:_:keepingOld:faults:)`).
   @Test func commitKeepsThePreviousHeadAsTheNextRunsScratchFile() throws {
     let f = try AuditFixture(runs: 1)
     let s = f.stream("acme")

@@ -1,10 +1,11 @@
 import Foundation
 import SendplanAudit
+import SendplanDiagnostics
 import SendplanEngine
 import SendplanInput
 import SendplanLogging
 import SendplanModel
-import SendplanOutput
+import SendplanRun
 import SendplanTestSupport
 import Testing
 
@@ -325,8 +326,8 @@ func parseMetrics(_ text: String) throws -> [String: Double] {
     let dir = try tempDir().path
     let a = try AuditLock(auditDir: dir, shard: Shard(index: 0, count: 2))
     let b = try AuditLock(auditDir: dir, shard: Shard(index: 1, count: 2))
-    #expect(throws: AuditError.self) { try AuditLock(auditDir: dir) }
-    #expect(throws: AuditError.self) { try AuditLock(auditDir: dir, shard: Shard(index: 0, count: 2)) }
+    #expect(throws: SendplanError.self) { try AuditLock(auditDir: dir) }
+    #expect(throws: SendplanError.self) { try AuditLock(auditDir: dir, shard: Shard(index: 0, count: 2)) }
     _ = (a, b)
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SendplanDiagnostics
 import SendplanInput
 import SendplanModel
 import SendplanTestSupport
@@ -35,12 +36,12 @@ struct BundleFixture {
     try FileManager.default.removeItem(at: dir.appendingPathComponent(name))
   }
 
-  func read() throws(InputErrors) -> ExportBundle {
+  func read() throws(SendplanErrors) -> ExportBundle {
     try BundleReader.read(path: dir.path)
   }
 
   /// Reads and returns the structural errors, or an empty list when reading succeeds.
-  func errors() -> [InputError] {
+  func errors() -> [SendplanError] {
     do {
       _ = try read()
       return []

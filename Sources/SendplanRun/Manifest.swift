@@ -1,4 +1,5 @@
 import SendplanEngine
+import SendplanJSON
 import SendplanModel
 
 /// Builds `run.json`, the run manifest.

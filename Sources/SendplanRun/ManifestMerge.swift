@@ -1,3 +1,5 @@
+import SendplanDiagnostics
+import SendplanJSON
 import SendplanModel
 
 /// Combines the run.json files of the shards of one run into the run.json an unsharded run writes.
@@ -7,7 +9,7 @@ public enum ManifestMerge {
   /// The shards must come from the same bundle, `--as-of` and run id, use the same shard count, and
   /// cover every shard exactly once. Tenants are merged in customer-id byte order and totals re-summed;
   /// the `shard` member is dropped.
-  public static func merge(_ manifests: [(path: String, value: JSONValue)]) throws(OutputError) -> JSONValue {
+  public static func merge(_ manifests: [(path: String, value: JSONValue)]) throws(SendplanError) -> JSONValue {
     guard let first = manifests.first else {
       throw invalid("", "no run.json given", "pass the OUT folder (or run.json) of every shard")
     }
@@ -75,7 +77,7 @@ public enum ManifestMerge {
     }
   }
 
-  static func invalid(_ path: String, _ message: String, _ fix: String) -> OutputError {
-    OutputError(kind: .invalid, code: "manifest_mismatch", path: path, message: message, fix: fix)
+  static func invalid(_ path: String, _ message: String, _ fix: String) -> SendplanError {
+    SendplanError(.badData, code: "manifest_mismatch", path: path, message: message, fix: fix)
   }
 }

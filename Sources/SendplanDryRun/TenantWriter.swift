@@ -1,4 +1,7 @@
+import SendplanDiagnostics
 import SendplanEngine
+import SendplanFileSystem
+import SendplanJSON
 import SendplanModel
 
 /// Serialises a tenant's plan into the files of its output folder.
@@ -120,17 +123,23 @@ public enum TenantWriter {
     out.raw("}}\n")
   }
 
+  /// Writes the tenant's `dry-runs.jsonl` and `queue.json` into `folder`.
+  public static func write(_ plan: TenantPlan, runID: String, to folder: FolderWriter) throws(SendplanError) {
+    try writeDryRuns(plan, to: folder)
+    try folder.write("queue.json", queueDocument(plan, runID: runID))
+  }
+
   /// Writes `dry-runs.jsonl`, streaming in 1 MiB pieces.
-  static func writeDryRuns(_ plan: TenantPlan, to path: String, sync: Bool, syncer: Syncer?) throws(OutputError) {
-    let file = try OutputFile(path: path)
+  static func writeDryRuns(_ plan: TenantPlan, to folder: FolderWriter) throws(SendplanError) {
+    let file = try folder.open("dry-runs.jsonl")
     var buf = JSONBytes(capacity: 1 << 20 + 65_536)
     let plannedAt = plan.asOf.rfc3339
     for e in plan.enrollments {
       appendDryRun(e, plannedAt: plannedAt, to: &buf)
-      try file.flushIfNeeded(&buf)
+      try file.flushIfNeeded(&buf.bytes)
     }
     try file.write(buf.bytes)
-    try file.close(sync: sync, syncer: syncer)
+    try folder.close(file)
   }
 
   /// Appends the queue summary of one enrollment: counts by state (all six), errors, plannedAt, runId.

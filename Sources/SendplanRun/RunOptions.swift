@@ -1,0 +1,53 @@
+import SendplanFileSystem
+import SendplanModel
+
+/// The tool's name and version as recorded in outputs.
+public enum Tool {
+  public static let name = "sendplan"
+  public static let version = "0.1.0"
+}
+
+/// Everything a run needs to know, decided by the caller; the pipeline reads no environment.
+public struct RunOptions: Sendable {
+  /// The export bundle folder.
+  public var input: String
+  /// The output folder OUT, replaced atomically when the run completes.
+  public var out: String
+  public var asOf: Timestamp
+  public var runID: String
+  /// fsync every file and folder before publishing.
+  public var sync: Bool
+  /// Plan only this shard's tenants; recorded in run.json.
+  public var shard: Shard?
+  /// Append each planned tenant's events to its audit stream in this folder.
+  public var auditDir: String?
+  /// Ed25519 key file that signs each checkpoint; seals are unsigned without it.
+  public var signingKeyPath: String?
+  /// Write `report.html` and `report.xml` per tenant.
+  public var reports: Bool
+  /// A folder whose `report.html.mustache` and `report.xsd` replace the built-in ones.
+  public var templatesDir: String?
+  /// Test hooks that stop or fail the run at a chosen durability step.
+  public var faults: FaultPoints?
+
+  public init(
+    input: String, out: String, asOf: Timestamp, runID: String, sync: Bool = true, shard: Shard? = nil,
+    auditDir: String? = nil, signingKeyPath: String? = nil, reports: Bool = true, templatesDir: String? = nil,
+    faults: FaultPoints? = nil
+  ) {
+    self.input = input
+    self.out = out
+    self.asOf = asOf
+    self.runID = runID
+    self.sync = sync
+    self.shard = shard
+    self.auditDir = auditDir
+    self.signingKeyPath = signingKeyPath
+    self.reports = reports
+    self.templatesDir = templatesDir
+    self.faults = faults
+  }
+
+  /// The run id used when none is given: `run-` and `asOf` as `YYYYMMDDTHHMMSSZ`.
+  public static func defaultRunID(asOf: Timestamp) -> String { "run-" + asOf.compact }
+}
