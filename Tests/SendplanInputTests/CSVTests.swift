@@ -112,9 +112,9 @@ func csvStructural(_ c: CSVErrorCase) throws {
   try f.write("templates.csv", bytes: c.content)
   let errors = f.errors()
   #expect(errors.map(\.code) == [c.code])
-  #expect(errors.first?.file == "templates.csv")
+  #expect(errors.first?.path == "templates.csv")
   #expect(errors.first?.line == c.line)
-  #expect(errors.first?.kind == .structural)
+  #expect(errors.first?.kind == .badData)
   #expect(errors.first.map { !$0.fix.isEmpty } == true)
 }
 
@@ -144,5 +144,5 @@ func csvStructural(_ c: CSVErrorCase) throws {
 
 @Test func everyBrokenFileIsReported() throws {
   let f = try BundleFixture(["steps.csv": "", "templates.csv": header + "a,\"b\n"])
-  #expect(Set(f.errors().map(\.file)) == ["steps.csv", "templates.csv"])
+  #expect(Set(f.errors().map(\.path)) == ["steps.csv", "templates.csv"])
 }

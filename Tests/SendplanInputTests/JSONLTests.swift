@@ -71,7 +71,7 @@ func jsonlStructuralErrors(_ c: JSONLCase) throws {
   let errors = f.errors()
   #expect(errors.map(\.code) == [c.code])
   #expect(errors.first?.line == 2)
-  #expect(errors.first?.file == "templates.jsonl")
+  #expect(errors.first?.path == "templates.jsonl")
 }
 
 @Test func nonIntegerNumberInAColumnIsARowError() throws {
