@@ -91,40 +91,12 @@ final class ByteWriter {
 
   private static let hexDigits: StaticString = "0123456789abcdef"
 
-  /// A quoted JSON string, escaped exactly like `JSONBytes.string`.
+  /// A quoted JSON string (``JSONEscape``).
   func string(_ s: String) {
     var s = s
     s.withUTF8 { p in
-      ensure(p.count * 6 + 2)
-      base[count] = 0x22
-      count += 1
-      for c in p {
-        if c >= 0x20 && c != 0x22 && c != 0x5C {
-          base[count] = c
-          count += 1
-          continue
-        }
-        base[count] = 0x5C
-        switch c {
-        case 0x22: base[count + 1] = 0x22
-        case 0x5C: base[count + 1] = 0x5C
-        case 0x0A: base[count + 1] = 0x6E
-        case 0x0D: base[count + 1] = 0x72
-        case 0x09: base[count + 1] = 0x74
-        case 0x08: base[count + 1] = 0x62
-        case 0x0C: base[count + 1] = 0x66
-        default:
-          base[count + 1] = 0x75
-          base[count + 2] = 0x30
-          base[count + 3] = 0x30
-          base[count + 4] = ByteWriter.hexDigits.utf8Start[Int(c >> 4)]
-          base[count + 5] = ByteWriter.hexDigits.utf8Start[Int(c & 15)]
-          count += 4
-        }
-        count += 2
-      }
-      base[count] = 0x22
-      count += 1
+      ensure(JSONEscape.quotedLength(p))
+      count += JSONEscape.writeQuoted(p, to: base + count)
     }
   }
 

@@ -1,5 +1,4 @@
 import SendplanDiagnostics
-import SendplanEngine
 import SendplanModel
 
 /// Compares the planned sends of two runs with a streaming merge walk.

@@ -74,38 +74,22 @@ struct RawLine {
 }
 
 enum JSONUnescape {
+  /// The decoded text of a string's raw bytes, or nil when an escape is broken.
   static func decode(_ raw: ArraySlice<UInt8>) -> String? {
     var out: [UInt8] = []
-    var it = raw.makeIterator()
-    func hex4() -> UInt32? {
-      var v: UInt32 = 0
-      for _ in 0..<4 {
-        guard let c = it.next(), let h = JSONText.hexValue(c) else { return nil }
-        v = v << 4 | h
-      }
-      return v
-    }
-    while let c = it.next() {
+    out.reserveCapacity(raw.count)
+    var i = raw.startIndex
+    while i < raw.endIndex {
+      let c = raw[i]
+      i += 1
       guard c == 0x5C else {
         out.append(c)
         continue
       }
-      guard let e = it.next() else { return nil }
-      switch e {
-      case 0x6E: out.append(0x0A)
-      case 0x72: out.append(0x0D)
-      case 0x74: out.append(0x09)
-      case 0x62: out.append(0x08)
-      case 0x66: out.append(0x0C)
-      case 0x75:
-        guard var u = hex4() else { return nil }
-        if u >= 0xD800 && u < 0xDC00 {
-          guard it.next() == 0x5C, it.next() == 0x75, let lo = hex4(), lo >= 0xDC00, lo < 0xE000 else { return nil }
-          u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)
-        }
-        guard Unicode.Scalar(u) != nil else { return nil }
-        JSONText.appendUTF8(u, to: &out)
-      default: out.append(e)
+      do throws(JSONEscape.Problem) {
+        try JSONEscape.decode(raw, at: &i, into: &out)
+      } catch {
+        return nil
       }
     }
     return String(decoding: out, as: UTF8.self)

@@ -152,17 +152,6 @@ struct JSONLineParser {
     return integer
   }
 
-  private mutating func hex4() throws(Failure) -> UInt32 {
-    guard i + 4 <= p.count else { throw .invalid("bad \\u escape") }
-    var v: UInt32 = 0
-    for k in 0..<4 {
-      guard let h = JSONText.hexValue(p[i + k]) else { throw .invalid("bad \\u escape") }
-      v = v << 4 | h
-    }
-    i += 4
-    return v
-  }
-
   /// Parses a string starting at the opening quote; the line is already known to be UTF-8.
   private mutating func parseString() throws(Failure) -> String {
     i += 1
@@ -195,32 +184,10 @@ struct JSONLineParser {
       }
       i += 1
       guard i < p.count else { break }
-      let e = p[i]
-      i += 1
-      switch e {
-      case 0x22: scratch.append(0x22)
-      case 0x5C: scratch.append(0x5C)
-      case 0x2F: scratch.append(0x2F)
-      case 0x62: scratch.append(0x08)
-      case 0x66: scratch.append(0x0C)
-      case 0x6E: scratch.append(0x0A)
-      case 0x72: scratch.append(0x0D)
-      case 0x74: scratch.append(0x09)
-      case 0x75:
-        let u = try hex4()
-        if u >= 0xD800 && u <= 0xDBFF {
-          guard i + 6 <= p.count, p[i] == 0x5C, p[i + 1] == 0x75 else { throw .invalid("lone surrogate escape") }
-          i += 2
-          let lo = try hex4()
-          guard lo >= 0xDC00 && lo <= 0xDFFF else { throw .invalid("lone surrogate escape") }
-          JSONText.appendUTF8(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00), to: &scratch)
-        } else if u >= 0xDC00 && u <= 0xDFFF {
-          throw .invalid("lone surrogate escape")
-        } else {
-          JSONText.appendUTF8(u, to: &scratch)
-        }
-      default:
-        throw .invalid("bad escape in a string")
+      do throws(JSONEscape.Problem) {
+        try JSONEscape.decode(p, at: &i, into: &scratch)
+      } catch {
+        throw .invalid(error.description)
       }
     }
     throw .invalid("unterminated string")

@@ -41,36 +41,18 @@ public struct JSONBytes {
     }
   }
 
-  private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-  /// Writes `s` as a quoted JSON string.
+  /// Writes `s` as a quoted JSON string (``JSONEscape``).
   public mutating func string(_ s: String) {
-    bytes.append(0x22)
     var s = s
     s.withUTF8 { p in
-      var runStart = 0
-      for i in 0..<p.count {
-        let c = p[i]
-        if c >= 0x20 && c != 0x22 && c != 0x5C { continue }
-        if i > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart..<i])) }
-        runStart = i + 1
-        switch c {
-        case 0x22: bytes.append(0x5C); bytes.append(0x22)
-        case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-        case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
-        case 0x0D: bytes.append(0x5C); bytes.append(0x72)
-        case 0x09: bytes.append(0x5C); bytes.append(0x74)
-        case 0x08: bytes.append(0x5C); bytes.append(0x62)
-        case 0x0C: bytes.append(0x5C); bytes.append(0x66)
-        default:
-          bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30])
-          bytes.append(JSONBytes.hexDigits[Int(c >> 4)])
-          bytes.append(JSONBytes.hexDigits[Int(c & 0xF)])
-        }
+      let n = JSONEscape.quotedLength(p)
+      let old = bytes.count
+      bytes.append(contentsOf: repeatElement(0, count: n))
+      bytes.withUnsafeMutableBufferPointer { out in
+        guard let base = out.baseAddress else { return }
+        _ = JSONEscape.writeQuoted(p, to: base + old)
       }
-      if p.count > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart...])) }
     }
-    bytes.append(0x22)
   }
 }
 

@@ -118,24 +118,6 @@ public enum JSONParse {
       i += n
     }
 
-    mutating func hex4() throws(Failure) -> UInt32 {
-      guard i + 4 <= b.count else { throw fail("short \\u escape") }
-      var v: UInt32 = 0
-      for _ in 0..<4 {
-        let c = b[i]
-        let d: UInt32
-        switch c {
-        case 0x30...0x39: d = UInt32(c - 0x30)
-        case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-        case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-        default: throw fail("bad \\u escape")
-        }
-        v = v << 4 | d
-        i += 1
-      }
-      return v
-    }
-
     mutating func string() throws(Failure) -> String {
       i += 1
       var out: [UInt8] = []
@@ -153,31 +135,10 @@ public enum JSONParse {
           continue
         }
         i += 1
-        guard i < b.count else { throw fail("unterminated escape") }
-        let e = b[i]
-        i += 1
-        switch e {
-        case 0x22, 0x5C, 0x2F: out.append(e)
-        case 0x62: out.append(0x08)
-        case 0x66: out.append(0x0C)
-        case 0x6E: out.append(0x0A)
-        case 0x72: out.append(0x0D)
-        case 0x74: out.append(0x09)
-        case 0x75:
-          var u = try hex4()
-          if u >= 0xD800 && u < 0xDC00 {
-            guard i + 6 <= b.count, b[i] == 0x5C, b[i + 1] == 0x75 else { throw fail("lone surrogate") }
-            i += 2
-            let lo = try hex4()
-            guard lo >= 0xDC00 && lo < 0xE000 else { throw fail("lone surrogate") }
-            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)
-          } else if u >= 0xDC00 && u < 0xE000 {
-            throw fail("lone surrogate")
-          }
-          guard let scalar = Unicode.Scalar(u) else { throw fail("bad code point") }
-          out.append(contentsOf: String(Character(scalar)).utf8)
-        default:
-          throw fail("bad escape")
+        do throws(JSONEscape.Problem) {
+          try JSONEscape.decode(b, at: &i, into: &out)
+        } catch {
+          throw fail(error.description)
         }
       }
       guard let s = String(validating: out, as: UTF8.self) else { throw fail("string is not UTF-8") }

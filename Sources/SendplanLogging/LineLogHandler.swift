@@ -1,7 +1,6 @@
 import Crypto
 import Logging
 import SendplanJSON
-import SendplanModel
 
 #if canImport(Glibc)
   import Glibc

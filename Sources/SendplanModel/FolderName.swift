@@ -1,5 +1,4 @@
 import Crypto
-import SendplanModel
 
 /// Derives a safe, collision-free folder name from any customer id.
 ///

@@ -1,5 +1,4 @@
 import Crypto
-import SendplanModel
 
 /// One of `count` disjoint slices of a bundle's tenants, for spreading a run over several machines.
 ///

@@ -123,8 +123,8 @@ func percentDecoded(_ s: String) -> String? {
   var it = Array(s.utf8)[...]
   while let b = it.popFirst() {
     if b == 0x25 {
-      guard it.count >= 2, let hi = JSONText.hexValue(it[it.startIndex]),
-        let lo = JSONText.hexValue(it[it.startIndex + 1])
+      guard it.count >= 2, let hi = JSONEscape.hexValue(it[it.startIndex]),
+        let lo = JSONEscape.hexValue(it[it.startIndex + 1])
       else { return nil }
       out.append(UInt8(hi << 4 | lo))
       it = it.dropFirst(2)
