@@ -18,7 +18,7 @@ public enum AuditExport {
       throw SendplanError(
         .missing, code: "stream_not_found", path: layout.streams,
         message: "no audit stream for customer \(customerID.string.debugDescription)",
-        fix: "check the customer id and --audit-dir")
+        fix: "check the customer id and the audit folder")
     }
     var tar = TarWriter()
     var files: [(String, [UInt8])] = []

@@ -87,7 +87,7 @@ public enum AuditKeys {
       throw SendplanError(
         .badData, code: "bad_key_file", path: path,
         message: "not a sendplan \(tag.contains("private") ? "private" : "public") key file",
-        fix: "create keys with `sendplan audit keygen --out FILE`")
+        fix: "create a key pair with the audit keygen command")
     }
     return raw
   }
@@ -95,7 +95,7 @@ public enum AuditKeys {
   /// Loads a private key, refusing files that group or others can read.
   public static func loadPrivate(_ path: String) throws(SendplanError) -> Curve25519.Signing.PrivateKey {
     let raw = try rawKey(
-      path, tag: privateTag, missingFix: "create one with `sendplan audit keygen --out \(path)`", private: true)
+      path, tag: privateTag, missingFix: "create one at \(path) with the audit keygen command", private: true)
     do {
       return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
     } catch {
@@ -106,7 +106,7 @@ public enum AuditKeys {
 
   public static func loadPublic(_ path: String) throws(SendplanError) -> Curve25519.Signing.PublicKey {
     let raw = try rawKey(
-      path, tag: publicTag, missingFix: "pass the .pub file written by `sendplan audit keygen`", private: false)
+      path, tag: publicTag, missingFix: "use the .pub file written by the audit keygen command", private: false)
     do {
       return try Curve25519.Signing.PublicKey(rawRepresentation: raw)
     } catch {

@@ -84,7 +84,7 @@ public enum AuditQuery {
   static func decodeCursor(_ c: String, customerID: String, enrollmentID: String) throws(SendplanError) -> Int64 {
     let bad = SendplanError(
       .usage, code: "bad_cursor", path: "", message: "the cursor is not valid for this customer and enrollment",
-      fix: "pass the nextCursor from a previous page of the same query, or omit --cursor")
+      fix: "pass the nextCursor from a previous page of the same query, or start again without a cursor")
     guard let raw = Base64.decode(c.replacingOccurrences("-", "+").replacingOccurrences("_", "/")),
       let text = String(validating: raw, as: UTF8.self)
     else { throw bad }
@@ -100,7 +100,7 @@ public enum AuditQuery {
   ) throws(SendplanError) -> QueryPage {
     guard (1...maxLimit).contains(limit) else {
       throw SendplanError(
-        .usage, code: "bad_limit", path: "", message: "--limit must be 1 to \(maxLimit)", fix: "pass a smaller --limit")
+        .usage, code: "bad_limit", path: "", message: "the page size must be 1 to \(maxLimit)", fix: "ask for a smaller page")
     }
     let from =
       try cursor.map { c throws(SendplanError) in
@@ -110,13 +110,13 @@ public enum AuditQuery {
       .missing, code: "enrollment_not_found", path: "",
       message:
         "no audit entries for enrollment \(enrollmentID.debugDescription) of customer \(customerID.string.debugDescription)",
-      fix: "check both ids; entries appear once a run with --audit-dir has sealed")
+      fix: "check both ids; entries appear once an audited run has sealed")
     let dir = AuditLayout(root: root).streamDir(customerID)
     guard let idBytes = try FS.read(AuditLayout.identity(dir)) else { throw notFound }
     guard StreamIdentity.parse(idBytes) == customerID.string else {
       throw SendplanError(
         .badData, code: "stream_owner_mismatch", path: AuditLayout.identity(dir),
-        message: "the stream folder does not belong to this customer", fix: "run `sendplan audit verify`")
+        message: "the stream folder does not belong to this customer", fix: "verify the audit folder")
     }
     // Only committed seals are read, so a page never shows a half-written run.
     let sealed: Int64
@@ -200,7 +200,7 @@ public enum AuditQuery {
   static func damaged(_ path: String, _ what: String) -> SendplanError {
     SendplanError(
       .badData, code: "audit_corrupt", path: path, message: "\(what); refusing to return unverified entries",
-      fix: "run `sendplan audit verify` for details")
+      fix: "verify the audit folder for details")
   }
 
   static func readHeader(_ path: String) throws(SendplanError) -> SegmentHeader {

@@ -87,14 +87,14 @@ public enum AuditVerifier {
         throw SendplanError(
           .missing, code: "stream_not_found", path: layout.streams,
           message: "no audit stream for customer \(customerID.string.debugDescription)",
-          fix: "check the customer id and --audit-dir")
+          fix: "check the customer id and the audit folder")
       }
       folders = [FolderName.of(customerID)]
     } else {
       guard FS.isDirectory(layout.streams) else {
         throw SendplanError(
           .missing, code: "audit_dir_missing", path: layout.streams, message: "not an audit folder (no streams/)",
-          fix: "pass the folder given to `sendplan run --audit-dir`")
+          fix: "pass the audit folder the nightly run writes to")
       }
       folders = try FS.list(layout.streams)
     }
@@ -188,7 +188,7 @@ public enum AuditVerifier {
       } else if n == last && n == committed + 1 && files.logs.contains(n) {
         problem(
           AuditLayout.segment(dir, n), "segment_unsealed",
-          "segment \(n) is not sealed: its run was interrupted; re-run with the same --run-id to complete it")
+          "segment \(n) is not sealed: its run was interrupted; re-run the same run id to complete it")
       } else {
         problem(AuditLayout.segment(dir, n), "segment_uncommitted", "segment \(n) lies beyond the committed head")
       }

@@ -16,7 +16,15 @@ import SendplanRun
 
 /// Raised by a command to end with a given status after it has printed what went wrong.
 struct Exit: Error {
-  let status: ExitStatus
+  let code: Int32
+  init(status: ExitStatus) { code = status.rawValue }
+  init(code: Int32) { self.code = code }
+}
+
+/// A command whose exit statuses are its own, not the table of ``ExitStatus`` (`diff` follows diff(1)).
+protocol OwnExitCodes: ParsableCommand {
+  /// The status for a command line that does not parse (ArgumentParser's own is 64).
+  static func usageStatus(arguments: [String]) -> Int32
 }
 
 /// The `sendplan` command tree.
@@ -43,7 +51,7 @@ public struct SendplanCommand: ParsableCommand {
       try command.run()
       return 0
     } catch let e as Exit {
-      return e.status.rawValue
+      return e.code
     } catch {
       let code = exitCode(for: error)
       let message = fullMessage(for: error)
@@ -55,11 +63,11 @@ public struct SendplanCommand: ParsableCommand {
         }
       }
       if code == .success { return 0 }
-      // diff follows diff(1): trouble, including a bad command line, is 2 (1 with --detailed-exitcode).
-      if arguments.first == "diff" {
-        return arguments.contains("--detailed-exitcode") ? 1 : 2
+      // A command with its own statuses says what a bad command line is; ArgumentParser's is 64.
+      for case let command as any OwnExitCodes.Type in configuration.subcommands
+      where arguments.first == command.configuration.commandName {
+        return command.usageStatus(arguments: Array(arguments.dropFirst()))
       }
-      // ArgumentParser reports usage problems as 64 already.
       return code.rawValue
     }
   }

@@ -2,7 +2,7 @@ import ArgumentParser
 import SendplanDiagnostics
 import SendplanDiff
 
-struct DiffCommand: ParsableCommand {
+struct DiffCommand: OwnExitCodes {
   static let configuration = CommandConfiguration(
     commandName: "diff",
     abstract: "Compare the planned sends of two runs (OUT folders or dry-runs.jsonl files).",
@@ -43,6 +43,25 @@ struct DiffCommand: ParsableCommand {
   @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 for changes and 1 for trouble, like terraform plan.")
   var detailedExitcode = false
 
+  /// What a diff ends with; its exit status depends on the scheme.
+  enum Outcome {
+    case noChanges, changes, trouble
+
+    /// diff(1) by default (1 changes, 2 trouble); terraform's with `--detailed-exitcode` (2 changes, 1 trouble).
+    func status(detailed: Bool) -> Int32 {
+      switch self {
+      case .noChanges: return 0
+      case .changes: return detailed ? 2 : 1
+      case .trouble: return detailed ? 1 : 2
+      }
+    }
+  }
+
+  /// A bad command line is trouble.
+  static func usageStatus(arguments: [String]) -> Int32 {
+    Outcome.trouble.status(detailed: arguments.contains("--detailed-exitcode"))
+  }
+
   func validate() throws {
     guard DiffFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or markdown") }
     guard maxLines >= 0 else { throw ValidationError("--max-lines must be 0 or more") }
@@ -57,13 +76,12 @@ struct DiffCommand: ParsableCommand {
     let console = Console.current
     var filter = DiffFilter()
     for term in filters { _ = filter.add(term) }
-    let trouble: ExitStatus = detailedExitcode ? .tenantsFailed : .diffTrouble
     let result: DiffResult
     do throws(SendplanError) {
       result = try Differ.diff(old: old, new: new, filter: filter)
     } catch {
       console.err("error: \(error)")
-      throw Exit(status: trouble)
+      throw Exit(code: Outcome.trouble.status(detailed: detailedExitcode))
     }
     let fmt = DiffFormat(rawValue: format) ?? .text
     console.write(DiffRenderer.render(result, format: fmt, maxLines: maxLines), toError: false)
@@ -72,7 +90,7 @@ struct DiffCommand: ParsableCommand {
         "sendplan diff: ALERT: \(result.summary.suppressedWouldSend) WouldSend item(s) use a suppressed address")
     }
     if result.summary.hasChanges {
-      throw Exit(status: detailedExitcode ? .diffTrouble : .tenantsFailed)
+      throw Exit(code: Outcome.changes.status(detailed: detailedExitcode))
     }
   }
 }

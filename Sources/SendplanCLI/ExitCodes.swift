@@ -4,8 +4,6 @@ import SendplanDiagnostics
 public enum ExitStatus: Int32, Sendable, CaseIterable {
   case success = 0
   case tenantsFailed = 1
-  /// `diff` only: trouble by default, changes with `--detailed-exitcode`.
-  case diffTrouble = 2
   case usage = 64
   case dataError = 65
   case noInput = 66

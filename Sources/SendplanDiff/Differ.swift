@@ -121,14 +121,14 @@ struct TenantWalk {
         guard case .bad(let why) = error else { return }
         throw SendplanError(
           .badData, code: "diff_bad_line", path: reader.name, line: reader.lineNo, message: "not a valid dry-run line: \(why)",
-          fix: "re-create the input with sendplan run; the file may be truncated or edited")
+          fix: "re-create the input with a new run; the file may be truncated or edited")
       }
       let id = line.decodedBytes(line.enrollmentId)
       if let last = lastEnrollment, !last.lexicographicallyPrecedes(id) {
         throw SendplanError(
           .badData, code: "diff_out_of_order", path: reader.name, line: reader.lineNo,
           message: "enrollments are not in canonical (byte-wise id) order",
-          fix: "diff only files written by sendplan run, which sorts them")
+          fix: "diff only files written by a sendplan run, which sorts them")
       }
       for k in line.items.indices.dropFirst() {
         let p = line.items[k - 1]
@@ -140,7 +140,7 @@ struct TenantWalk {
           throw SendplanError(
             .badData, code: "diff_out_of_order", path: reader.name, line: reader.lineNo,
             message: "items are not ordered by stepOrder then recipientId",
-            fix: "diff only files written by sendplan run, which sorts them")
+            fix: "diff only files written by a sendplan run, which sorts them")
         }
       }
       lastEnrollment = id

@@ -65,7 +65,7 @@ final class LineReader {
         throw SendplanError(
           .badData, code: "diff_truncated", path: name, line: lineNo + 1,
           message: "the last line is not terminated; the file looks truncated",
-          fix: "re-create the input with a complete sendplan run")
+          fix: "re-create the input with a complete run")
       }
       let end = found ?? len
       lineNo += 1
@@ -109,14 +109,14 @@ struct Side {
     guard let data = FileManager.default.contents(atPath: manifestPath) else {
       throw SendplanError(
         .badData, code: "diff_no_manifest", path: manifestPath, line: nil, message: "missing or unreadable",
-        fix: "pass the OUT folder of a sendplan run")
+        fix: "pass the output folder of a sendplan run")
     }
     guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
       let tenants = obj["tenants"] as? [[String: Any]]
     else {
       throw SendplanError(
         .badData, code: "diff_bad_manifest", path: manifestPath, line: nil, message: "is not a sendplan run manifest",
-        fix: "re-run sendplan run")
+        fix: "run the nightly job again to write it anew")
     }
     var out: [Tenant] = []
     for t in tenants {
@@ -126,7 +126,7 @@ struct Side {
         throw SendplanError(
           .badData, code: "diff_bad_manifest", path: manifestPath, line: nil,
           message: "a tenant entry lacks customerId, folder or status",
-          fix: "re-run sendplan run")
+          fix: "run the nightly job again to write it anew")
       }
       // The folder comes from a file on disk: accept only the shape sendplan writes.
       let name = folder.hasPrefix("tenants/") ? String(folder.dropFirst(8)) : ""
@@ -137,7 +137,7 @@ struct Side {
         throw SendplanError(
           .badData, code: "diff_unsafe_folder", path: manifestPath, line: nil,
           message: "tenant folder \(folder.debugDescription) is not a sendplan folder name",
-          fix: "do not edit run.json by hand; re-run sendplan run")
+          fix: "do not edit run.json by hand; run the job again")
       }
       out.append(
         Tenant(

@@ -18,7 +18,7 @@ public enum BundleReader {
         SendplanError(
           .missing, code: "bundle_missing", path: path, line: nil,
           message: "the bundle folder does not exist or is not a folder",
-          fix: "pass --input the folder that holds the exported table files")
+          fix: "pass the folder that holds the exported table files")
       ])
     }
     let entries: [String]

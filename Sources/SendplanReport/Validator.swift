@@ -21,7 +21,7 @@ public final class ReportValidator: @unchecked Sendable {
     guard let s else {
       throw SendplanError(
         .badData, code: "bad_schema", path: path, message: "the XML schema does not compile: \(Self.text(err))",
-        fix: "fix report.xsd (or the --templates folder that provides it)")
+        fix: "fix report.xsd (or the templates folder that provides it)")
     }
     schema = s
   }

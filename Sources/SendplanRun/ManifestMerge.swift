@@ -32,7 +32,7 @@ public enum ManifestMerge {
       for key in ["runId", "asOf", "inputs", "ignoredFiles", "tool"] where m[key] != first.value[key] {
         throw invalid(
           path, "its \(key) differs from \(first.path)'s",
-          "merge shards of one run: same bundle, --as-of, --run-id and sendplan version")
+          "merge shards of one run: same bundle, as-of time, run id and sendplan version")
       }
     }
     let missing = (0..<count).filter { seen[$0] == nil }
@@ -45,7 +45,7 @@ public enum ManifestMerge {
     var totals: JSONValue = .object([:])
     for (path, m) in manifests {
       guard let list = m["tenants"]?.arrayValue, let t = m["totals"] else {
-        throw invalid(path, "no tenants or totals", "pass run.json files written by sendplan run")
+        throw invalid(path, "no tenants or totals", "pass run.json files written by a sendplan run")
       }
       for v in list {
         guard let id = v["customerId"]?.stringValue else { throw invalid(path, "a tenant has no customerId", "") }

@@ -20,7 +20,7 @@ struct Staging {
     guard !base.isEmpty, base != ".", base != ".." else {
       throw SendplanError(
         .cannotCreate, code: "bad_out", path: out, message: "OUT must name a folder, not . or ..",
-        fix: "pass --out a folder name such as out/")
+        fix: "name an output folder such as out/")
     }
     guard FS.isDirectory(parent) else {
       throw SendplanError(
@@ -31,13 +31,13 @@ struct Staging {
       guard FS.isDirectory(trimmed) else {
         throw SendplanError(
           .cannotCreate, code: "out_not_folder", path: trimmed, message: "OUT exists and is not a folder",
-          fix: "choose another --out or remove the file")
+          fix: "choose another output folder or remove the file")
       }
       guard FS.exists(trimmed + "/run.json") || Staging.isEmptyDirectory(trimmed) else {
         throw SendplanError(
           .cannotCreate, code: "out_not_sendplan", path: trimmed,
           message: "OUT exists but holds no run.json, so it is not a sendplan output; refusing to replace it",
-          fix: "choose another --out, or empty the folder")
+          fix: "choose another output folder, or empty the folder")
       }
     }
     self.out = trimmed
