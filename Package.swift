@@ -69,7 +69,7 @@ let package = Package(
       ]),
 
     // Edges: logging, the CLI and the server, and the two executables.
-    .target(name: "SendplanLogging", dependencies: ["SendplanJSON", crypto, swiftLog]),
+    .target(name: "SendplanLogging", dependencies: ["SendplanJSON", "SendplanModel", crypto, swiftLog]),
     .target(
       name: "SendplanCLI",
       dependencies: [

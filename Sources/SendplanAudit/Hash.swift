@@ -1,4 +1,5 @@
 import CSendplanSys
+import SendplanModel
 
 /// A SHA-256 digest.
 public struct Hash32: Sendable, Hashable {
@@ -109,20 +110,8 @@ public struct Hash32: Sendable, Hashable {
 
   /// Parses exactly 64 lower-case hex digits.
   public init?(hex: some Collection<UInt8>) {
-    guard hex.count == 64 else { return nil }
-    var out: [UInt8] = []
-    out.reserveCapacity(32)
-    var hi: UInt8 = 0
-    for (i, c) in hex.enumerated() {
-      let v: UInt8
-      switch c {
-      case 0x30...0x39: v = c - 0x30
-      case 0x61...0x66: v = c - 0x61 + 10
-      default: return nil
-      }
-      if i & 1 == 0 { hi = v } else { out.append(hi << 4 | v) }
-    }
-    self.init(bytes: out)
+    guard hex.count == 64, let bytes = Hex.decode(hex) else { return nil }
+    self.init(bytes: bytes)
   }
 
   public init?(hex: String) {

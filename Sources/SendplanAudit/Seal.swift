@@ -1,6 +1,7 @@
 import Crypto
 import SendplanDiagnostics
 import SendplanJSON
+import SendplanModel
 
 /// The sealed facts of one segment: `NNNNNNNN.manifest.json`.
 public struct SealManifest: Sendable, Equatable {
@@ -103,7 +104,7 @@ public struct Checkpoint: Sendable, Equatable {
   }
 
   var body: [UInt8] {
-    let customerHex = Array(customerID.utf8).map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
+    let customerHex = Hex.encode(customerID.utf8)
     return Array(
       """
       sendplan-audit-checkpoint/1
@@ -176,14 +177,9 @@ public struct Checkpoint: Sendable, Equatable {
       let chain = field(5, "chain").flatMap({ Hash32(hex: $0) }),
       let run = field(6, "run"), let time = field(7, "time")
     else { return nil }
-    var idBytes: [UInt8] = []
-    var hex = Array(customerHex.utf8)[...]
-    while !hex.isEmpty {
-      guard let b = UInt8(String(decoding: hex.prefix(2), as: UTF8.self), radix: 16) else { return nil }
-      idBytes.append(b)
-      hex = hex.dropFirst(2)
+    guard let idBytes = Hex.decode(customerHex.utf8), let customer = String(validating: idBytes, as: UTF8.self) else {
+      return nil
     }
-    guard let customer = String(validating: idBytes, as: UTF8.self) else { return nil }
     var cp = Checkpoint(
       customerID: customer, segment: segment, treeSize: size, root: root, chainHead: chain, runID: run, time: time,
       signature: nil)

@@ -1,6 +1,7 @@
 import CZlib
 import Crypto
 import SendplanDiagnostics
+import SendplanModel
 
 #if canImport(Glibc)
   import Glibc
@@ -52,10 +53,7 @@ final class FileSource {
 
   /// Lower-case hex SHA-256 of every byte read so far.
   func digestHex() -> String {
-    hasher.finalize().map { b in
-      let s = String(b, radix: 16)
-      return b < 16 ? "0" + s : s
-    }.joined()
+    Hex.encode(hasher.finalize())
   }
 }
 

@@ -1,6 +1,7 @@
 import Crypto
 import Logging
 import SendplanJSON
+import SendplanModel
 
 #if canImport(Glibc)
   import Glibc
@@ -48,11 +49,7 @@ public struct Redactor: Sendable {
       let normalized = Array(address.lowercased().utf8)
       guard let key else { return "***@***" }
       let mac = HMAC<SHA256>.authenticationCode(for: normalized, using: SymmetricKey(data: key))
-      var hex = "email:"
-      for b in Array(mac).prefix(8) {
-        hex += String(b >> 4, radix: 16) + String(b & 15, radix: 16)
-      }
-      return hex
+      return "email:" + Hex.encode(Array(mac).prefix(8))
     }
   }
 

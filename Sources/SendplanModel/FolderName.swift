@@ -20,13 +20,6 @@ public enum FolderName {
       }
     }
     let head = prefix.isEmpty ? "tenant" : String(decoding: prefix, as: UTF8.self)
-    return head + "-" + hexDigest(Array(customerID.string.utf8)).prefix(16)
-  }
-
-  static func hexDigest(_ bytes: [UInt8]) -> String {
-    SHA256.hash(data: bytes).map { b in
-      let s = String(b, radix: 16)
-      return b < 16 ? "0" + s : s
-    }.joined()
+    return head + "-" + Hex.encode(SHA256.hash(data: Array(customerID.string.utf8)).prefix(8))
   }
 }
