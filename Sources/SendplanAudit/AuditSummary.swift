@@ -7,7 +7,7 @@ import SendplanModel
 import Synchronization
 
 /// What `prepare` found for one tenant's stream.
-public enum StreamPreparation: Sendable {
+package enum StreamPreparation: Sendable {
   /// Ready to take this run's events.
   case ready
   /// This run is already sealed in the stream (segment n): nothing to do.
@@ -17,26 +17,26 @@ public enum StreamPreparation: Sendable {
 }
 
 /// What happened to one tenant's stream in a run.
-public struct StreamOutcome: Sendable {
-  public var customerID: ID
-  public var segment: Int64
-  public var eventsAppended: Int
-  public var counts: [EventType: Int]
+package struct StreamOutcome: Sendable {
+  package var customerID: ID
+  package var segment: Int64
+  package var eventsAppended: Int
+  package var counts: [EventType: Int]
   /// Bytes of all segments after the run.
-  public var streamBytes: Int64
+  package var streamBytes: Int64
   /// The stream after this run: records, last record hash and Merkle root (hex).
-  public var treeSize: Int64
-  public var chainHead: String
-  public var merkleRoot: String
+  package var treeSize: Int64
+  package var chainHead: String
+  package var merkleRoot: String
 }
 
 /// The audit side of a run.
-public struct AuditSummary: Sendable {
-  public var streams: [StreamOutcome] = []
-  public var alreadySealed: Int = 0
-  public var signed: Bool
+package struct AuditSummary: Sendable {
+  package var streams: [StreamOutcome] = []
+  package var alreadySealed: Int = 0
+  package var signed: Bool
   /// Recovery actions taken (torn tails quarantined, interrupted runs sealed), one line each.
-  public var notices: [String] = []
+  package var notices: [String] = []
 
-  public var eventsAppended: Int { streams.reduce(0) { $0 + $1.eventsAppended } }
+  package var eventsAppended: Int { streams.reduce(0) { $0 + $1.eventsAppended } }
 }

@@ -8,7 +8,7 @@ import Synchronization
 
 extension AuditWriter {
   /// Inspects and, where a crash left a torn tail, repairs every tenant's stream. In parallel.
-  public func prepare(_ customerIDs: [ID]) -> [StreamPreparation] {
+  package func prepare(_ customerIDs: [ID]) -> [StreamPreparation] {
     let results = Mutex<[(StreamPreparation, StreamState?, [String])]>(
       Array(repeating: (.ready, nil, []), count: customerIDs.count))
     DispatchQueue.concurrentPerform(iterations: customerIDs.count) { i in

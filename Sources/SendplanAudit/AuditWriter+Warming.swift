@@ -11,7 +11,7 @@ extension AuditWriter {
   /// so that it finds it in the page cache; `wait()` on the result before calling `prepare`. Meant
   /// to run while the bundle is read (which only then names the tenants): on a cold start `prepare`
   /// spent most of its time waiting for the disk, a few small reads per stream, with the cores idle.
-  public func startWarming(threads: Int = 8) -> Warming {
+  package func startWarming(threads: Int = 8) -> Warming {
     let group = DispatchGroup()
     guard let names = try? FS.list(layout.streams), !names.isEmpty else { return Warming(group: group) }
     let next = Atomic<Int>(0)
@@ -28,10 +28,10 @@ extension AuditWriter {
   }
 
   /// Reads started by `startWarming`.
-  public struct Warming {
+  package struct Warming {
     let group: DispatchGroup
     /// Waits until every stream has been read.
-    public func wait() { group.wait() }
+    package func wait() { group.wait() }
   }
 
   /// Bytes at the end of the last sealed segment that `prepare` reads to check its chain head.

@@ -14,8 +14,8 @@ import Synchronization
 /// again. A crash at any point leaves either the previous committed state plus an unsealed segment
 /// (which the next run completes) or the new committed state.
 // Unchecked only because swift-crypto's key type is not marked Sendable; the key is immutable.
-public final class AuditWriter: @unchecked Sendable {
-  public let layout: AuditLayout
+package final class AuditWriter: @unchecked Sendable {
+  package let layout: AuditLayout
   let runID: String
   let asOf: Timestamp
   let key: Curve25519.Signing.PrivateKey?
@@ -26,7 +26,7 @@ public final class AuditWriter: @unchecked Sendable {
   var notices: [String] { prepared.withLock { $0.notices } }
 
   /// Creates the folder if needed and takes its lock.
-  public init(
+  package init(
     root: String, runID: String, asOf: Timestamp, key: Curve25519.Signing.PrivateKey?, faults: FaultPoints? = nil,
     shard: Shard? = nil
   ) throws(SendplanError) {
@@ -53,7 +53,7 @@ public final class AuditWriter: @unchecked Sendable {
   /// Returns the stream's state after this run, or, for a tenant whose stream already holds the run,
   /// the state that run sealed; nil when the tenant was refused.
   @discardableResult
-  public func append(_ plan: TenantPlan) throws(SendplanError) -> StreamOutcome? {
+  package func append(_ plan: TenantPlan) throws(SendplanError) -> StreamOutcome? {
     guard let state = states[plan.customerID] else { return try sealedOutcome(plan.customerID) }
     var notes: [String] = []
     let (pending, outcome) = try writeSegment(plan, state: state, notes: &notes)
@@ -91,7 +91,7 @@ public final class AuditWriter: @unchecked Sendable {
   /// commit point of a seal; the previous head stays behind as `head.json.tmp`, to be overwritten by
   /// the next run) and the file system is synced again. `alreadySealed` is the number of
   /// tenants `prepare` found done.
-  public func commit(alreadySealed: Int) throws(SendplanError) -> AuditSummary {
+  package func commit(alreadySealed: Int) throws(SendplanError) -> AuditSummary {
     let done = appended.withLock { $0 }
     try segmentWrites.drain()
     var summary = AuditSummary(signed: key != nil)

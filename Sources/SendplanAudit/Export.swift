@@ -4,12 +4,12 @@ import SendplanJSON
 import SendplanModel
 
 /// Writes one tenant's stream as a self-contained, verifiable tar archive.
-public enum AuditExport {
+package enum AuditExport {
   /// The archive holds `README.txt`, `entries.jsonl` (every entry rendered, for reading), the stream's
   /// folder under `streams/` exactly as on disk (records, manifests, checkpoints, indexes, quarantine),
   /// and `public-keys/<key id>.pub` for every key that signed a checkpoint. Entries carry mtime 0, so
   /// the same stream always exports to the same bytes.
-  public static func archive(root: String, customerID: ID) throws(SendplanError) -> [UInt8] {
+  package static func archive(root: String, customerID: ID) throws(SendplanError) -> [UInt8] {
     let layout = AuditLayout(root: root)
     let folder = FolderName.of(customerID)
     let dir = layout.streams + "/" + folder

@@ -2,18 +2,18 @@ import CSendplanSys
 import SendplanModel
 
 /// A SHA-256 digest.
-public struct Hash32: Sendable, Hashable {
+package struct Hash32: Sendable, Hashable {
   var a: UInt64 = 0
   var b: UInt64 = 0
   var c: UInt64 = 0
   var d: UInt64 = 0
 
-  public static let zero = Hash32()
+  package static let zero = Hash32()
 
   init() {}
 
   /// SHA-256 of `bytes`.
-  public static func sha256(_ bytes: some Collection<UInt8>) -> Hash32 {
+  package static func sha256(_ bytes: some Collection<UInt8>) -> Hash32 {
     var h = Hash32()
     let done: Void? = bytes.withContiguousStorageIfAvailable { p in
       h.fill { sendplan_sha256(p.baseAddress, p.count, $0) }
@@ -26,18 +26,18 @@ public struct Hash32: Sendable, Hashable {
   }
 
   /// RFC 6962 leaf hash: SHA-256(0x00 || entry).
-  public static func leaf(_ entry: UnsafeRawBufferPointer) -> Hash32 {
+  package static func leaf(_ entry: UnsafeRawBufferPointer) -> Hash32 {
     var h = Hash32()
     h.fill { sendplan_sha256_prefixed(0, entry.baseAddress, entry.count, nil, 0, $0) }
     return h
   }
 
-  public static func leaf(_ entry: [UInt8]) -> Hash32 {
+  package static func leaf(_ entry: [UInt8]) -> Hash32 {
     entry.withUnsafeBytes { leaf($0) }
   }
 
   /// RFC 6962 interior node: SHA-256(0x01 || left || right).
-  public static func node(_ l: Hash32, _ r: Hash32) -> Hash32 {
+  package static func node(_ l: Hash32, _ r: Hash32) -> Hash32 {
     var h = Hash32()
     var l = l
     var r = r
@@ -50,7 +50,7 @@ public struct Hash32: Sendable, Hashable {
   }
 
   /// Chain link: SHA-256(previous || leaf).
-  public static func link(_ previous: Hash32, _ leaf: Hash32) -> Hash32 {
+  package static func link(_ previous: Hash32, _ leaf: Hash32) -> Hash32 {
     var h = Hash32()
     var p = previous
     var l = leaf
@@ -69,12 +69,12 @@ public struct Hash32: Sendable, Hashable {
   }
 
   /// The 32 digest bytes.
-  public var bytes: [UInt8] {
+  package var bytes: [UInt8] {
     var s = self
     return withUnsafeBytes(of: &s) { Array($0) }
   }
 
-  public init?(bytes: some Collection<UInt8>) {
+  package init?(bytes: some Collection<UInt8>) {
     guard bytes.count == 32 else { return nil }
     var h = Hash32()
     withUnsafeMutableBytes(of: &h) { p in
@@ -84,7 +84,7 @@ public struct Hash32: Sendable, Hashable {
   }
 
   /// Appends 64 lower-case hex digits.
-  public func appendHex(to out: inout [UInt8]) {
+  package func appendHex(to out: inout [UInt8]) {
     var s = self
     var text = (Hash32.zero, Hash32.zero)
     withUnsafeBytes(of: &s) { p in
@@ -101,7 +101,7 @@ public struct Hash32: Sendable, Hashable {
     withUnsafeBytes(of: &text) { out.append(contentsOf: $0) }
   }
 
-  public var hex: String {
+  package var hex: String {
     var out: [UInt8] = []
     out.reserveCapacity(64)
     appendHex(to: &out)
@@ -109,31 +109,31 @@ public struct Hash32: Sendable, Hashable {
   }
 
   /// Parses exactly 64 lower-case hex digits.
-  public init?(hex: some Collection<UInt8>) {
+  package init?(hex: some Collection<UInt8>) {
     guard hex.count == 64, let bytes = Hex.decode(hex) else { return nil }
     self.init(bytes: bytes)
   }
 
-  public init?(hex: String) {
+  package init?(hex: String) {
     self.init(hex: Array(hex.utf8))
   }
 }
 
 /// The right edge of an RFC 6962 Merkle tree: the roots of its perfect subtrees, largest first.
 /// Appending a leaf and computing the root need only this edge, so a year of history is never re-read.
-public struct MerkleFrontier: Sendable, Equatable {
-  public private(set) var size: Int64 = 0
-  public private(set) var nodes: [Hash32] = []
+package struct MerkleFrontier: Sendable, Equatable {
+  package private(set) var size: Int64 = 0
+  package private(set) var nodes: [Hash32] = []
 
-  public init() {}
+  package init() {}
 
-  public init?(size: Int64, nodes: [Hash32]) {
+  package init?(size: Int64, nodes: [Hash32]) {
     guard size >= 0, nodes.count == size.nonzeroBitCount else { return nil }
     self.size = size
     self.nodes = nodes
   }
 
-  public mutating func append(_ leaf: Hash32) {
+  package mutating func append(_ leaf: Hash32) {
     var h = leaf
     var k = size
     while k & 1 == 1 {
@@ -145,14 +145,14 @@ public struct MerkleFrontier: Sendable, Equatable {
   }
 
   /// The tree head (MTH); SHA-256 of nothing for the empty tree.
-  public var root: Hash32 {
+  package var root: Hash32 {
     guard var r = nodes.last else { return Hash32.sha256([UInt8]()) }
     for n in nodes.dropLast().reversed() { r = Hash32.node(n, r) }
     return r
   }
 
   /// The RFC 6962 definition, recursively; for tests.
-  public static func referenceRoot(_ leaves: [Hash32]) -> Hash32 {
+  package static func referenceRoot(_ leaves: [Hash32]) -> Hash32 {
     if leaves.isEmpty { return Hash32.sha256([UInt8]()) }
     if leaves.count == 1 { return leaves[0] }
     var k = 1

@@ -62,20 +62,20 @@ enum Base64 {
 ///
 /// Private: `sendplan-audit-ed25519-private-key/1`, a newline, the base64 32-byte seed, a newline.
 /// Public: `sendplan-audit-ed25519-public-key/1`, a newline, the base64 32-byte key, a newline.
-public enum AuditKeys {
+package enum AuditKeys {
   static let privateTag = "sendplan-audit-ed25519-private-key/1"
   static let publicTag = "sendplan-audit-ed25519-public-key/1"
 
-  public static func privateKeyFile(_ key: Curve25519.Signing.PrivateKey) -> [UInt8] {
+  package static func privateKeyFile(_ key: Curve25519.Signing.PrivateKey) -> [UInt8] {
     Array("\(privateTag)\n\(Base64.encode(Array(key.rawRepresentation)))\n".utf8)
   }
 
-  public static func publicKeyFile(_ key: Curve25519.Signing.PublicKey) -> [UInt8] {
+  package static func publicKeyFile(_ key: Curve25519.Signing.PublicKey) -> [UInt8] {
     Array("\(publicTag)\n\(Base64.encode(Array(key.rawRepresentation)))\n".utf8)
   }
 
   /// First 16 hex digits of SHA-256 over the raw public key.
-  public static func keyID(_ key: Curve25519.Signing.PublicKey) -> String {
+  package static func keyID(_ key: Curve25519.Signing.PublicKey) -> String {
     String(Hash32.sha256(Array(key.rawRepresentation)).hex.prefix(16))
   }
 
@@ -93,7 +93,7 @@ public enum AuditKeys {
   }
 
   /// Loads a private key, refusing files that group or others can read.
-  public static func loadPrivate(_ path: String) throws(SendplanError) -> Curve25519.Signing.PrivateKey {
+  package static func loadPrivate(_ path: String) throws(SendplanError) -> Curve25519.Signing.PrivateKey {
     let raw = try rawKey(
       path, tag: privateTag, missingFix: "create one at \(path) with the audit keygen command", private: true)
     do {
@@ -104,7 +104,7 @@ public enum AuditKeys {
     }
   }
 
-  public static func loadPublic(_ path: String) throws(SendplanError) -> Curve25519.Signing.PublicKey {
+  package static func loadPublic(_ path: String) throws(SendplanError) -> Curve25519.Signing.PublicKey {
     let raw = try rawKey(
       path, tag: publicTag, missingFix: "use the .pub file written by the audit keygen command", private: false)
     do {

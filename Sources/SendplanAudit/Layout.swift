@@ -16,18 +16,18 @@ import SendplanModel
 /// AUDIT/streams/<folder>/quarantine/          torn tails moved aside by recovery
 /// ```
 /// `<folder>` is derived from the customer id exactly as in OUT, never taken from it raw.
-public struct AuditLayout: Sendable {
-  public let root: String
+package struct AuditLayout: Sendable {
+  package let root: String
 
-  public init(root: String) {
+  package init(root: String) {
     var r = root
     while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
     self.root = r
   }
 
-  public var streams: String { root + "/streams" }
+  package var streams: String { root + "/streams" }
 
-  public func streamDir(_ customerID: ID) -> String { streams + "/" + FolderName.of(customerID) }
+  package func streamDir(_ customerID: ID) -> String { streams + "/" + FolderName.of(customerID) }
 
   static func number(_ n: Int64) -> String {
     let s = String(n)

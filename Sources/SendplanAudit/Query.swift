@@ -4,19 +4,19 @@ import SendplanJSON
 import SendplanModel
 
 /// One page of an enrollment's audit entries.
-public struct QueryPage: Sendable {
-  public var enrollmentID: String
-  public var entries: [JSONValue]
-  public var nextCursor: String?
+package struct QueryPage: Sendable {
+  package var enrollmentID: String
+  package var entries: [JSONValue]
+  package var nextCursor: String?
 
-  public init(enrollmentID: String, entries: [JSONValue], nextCursor: String?) {
+  package init(enrollmentID: String, entries: [JSONValue], nextCursor: String?) {
     self.enrollmentID = enrollmentID
     self.entries = entries
     self.nextCursor = nextCursor
   }
 
   /// The Stage 2A audit response.
-  public var document: JSONValue {
+  package var document: JSONValue {
     .object([
       "data": .object(["enrollmentId": .string(enrollmentID), "entries": .array(entries)]),
       "nextCursor": nextCursor.map { .string($0) } ?? .null,
@@ -25,14 +25,14 @@ public struct QueryPage: Sendable {
 }
 
 /// Reads one enrollment's entries from one tenant's stream, oldest first, verifying each against its hash.
-public enum AuditQuery {
-  public static let defaultLimit = 50
-  public static let maxLimit = 1000
+package enum AuditQuery {
+  package static let defaultLimit = 50
+  package static let maxLimit = 1000
 
   /// The stable entry id: the first 32 hex digits of SHA-256 over `sendplan-audit-id/1` followed by,
   /// for each of customer, run, enrollment, event type, step order (decimal, or empty) and recipient
   /// (or empty), its UTF-8 length as 4 big-endian bytes and its bytes.
-  public static func entryID(
+  package static func entryID(
     customerID: String, runID: String, enrollmentID: String, type: String, step: Int64?, recipient: String?
   ) -> String {
     var b = Array("sendplan-audit-id/1".utf8)
@@ -95,7 +95,7 @@ public enum AuditQuery {
     return seq
   }
 
-  public static func page(
+  package static func page(
     root: String, customerID: ID, enrollmentID: String, limit: Int = defaultLimit, cursor: String? = nil
   ) throws(SendplanError) -> QueryPage {
     guard (1...maxLimit).contains(limit) else {

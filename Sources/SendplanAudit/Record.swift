@@ -4,14 +4,14 @@ import SendplanJSON
 import SendplanModel
 
 /// The audit event types of the Stage 2A contract.
-public enum EventType: String, Sendable, CaseIterable, Comparable {
+package enum EventType: String, Sendable, CaseIterable, Comparable {
   case dryRunPlanned = "dry_run_planned"
   case wouldSend = "would_send"
   case skipped
   case failedValidation = "failed_validation"
   case paused
 
-  public static func < (a: EventType, b: EventType) -> Bool { a.rawValue < b.rawValue }
+  package static func < (a: EventType, b: EventType) -> Bool { a.rawValue < b.rawValue }
 
   var position: Int {
     switch self {
@@ -25,28 +25,28 @@ public enum EventType: String, Sendable, CaseIterable, Comparable {
 }
 
 /// The first record of every segment; binds the segment to its stream, run and place in the chain.
-public struct SegmentHeader: Sendable, Equatable {
-  public var seq: Int64
-  public var segment: Int64
-  public var customerID: String
-  public var runID: String
+package struct SegmentHeader: Sendable, Equatable {
+  package var seq: Int64
+  package var segment: Int64
+  package var customerID: String
+  package var runID: String
   /// The run's `asOf`, RFC 3339 UTC.
-  public var timestamp: String
+  package var timestamp: String
   /// The chain head before this segment (all zeros for the first).
-  public var prev: Hash32
+  package var prev: Hash32
 }
 
 /// One audit event as stored. Customer, run and timestamp come from the segment header.
-public struct Event: Sendable, Equatable {
-  public var seq: Int64
-  public var type: EventType
-  public var enrollmentID: String
-  public var stepOrder: Int64?
-  public var recipientID: String?
-  public var recipientCount: Int64?
-  public var reason: String?
+package struct Event: Sendable, Equatable {
+  package var seq: Int64
+  package var type: EventType
+  package var enrollmentID: String
+  package var stepOrder: Int64?
+  package var recipientID: String?
+  package var recipientCount: Int64?
+  package var reason: String?
   /// Enrollment-level error codes, only on an enrollment-level `failed_validation`.
-  public var errors: [String]?
+  package var errors: [String]?
 }
 
 extension Event {
@@ -64,11 +64,11 @@ extension Event {
 }
 
 /// A parsed record line.
-public enum Record: Sendable, Equatable {
+package enum Record: Sendable, Equatable {
   case header(SegmentHeader)
   case event(Event)
 
-  public var seq: Int64 {
+  package var seq: Int64 {
     switch self {
     case .header(let h): return h.seq
     case .event(let e): return e.seq

@@ -4,24 +4,24 @@ import SendplanJSON
 import SendplanModel
 
 /// The sealed facts of one segment: `NNNNNNNN.manifest.json`.
-public struct SealManifest: Sendable, Equatable {
-  public static let format = "sendplan-audit-manifest/1"
-  public var customerID: String
-  public var runID: String
-  public var segment: Int64
-  public var timestamp: String
+package struct SealManifest: Sendable, Equatable {
+  package static let format = "sendplan-audit-manifest/1"
+  package var customerID: String
+  package var runID: String
+  package var segment: Int64
+  package var timestamp: String
   /// False when the run was interrupted and a later run sealed what it had written.
-  public var complete: Bool
-  public var firstRecord: Int64
-  public var lastRecord: Int64
-  public var counts: [EventType: Int]
-  public var prevChainHead: Hash32
-  public var chainHead: Hash32
-  public var segmentBytes: Int64
-  public var treeSize: Int64
-  public var merkleRoot: Hash32
-  public var frontier: [Hash32]
-  public var keyID: String?
+  package var complete: Bool
+  package var firstRecord: Int64
+  package var lastRecord: Int64
+  package var counts: [EventType: Int]
+  package var prevChainHead: Hash32
+  package var chainHead: Hash32
+  package var segmentBytes: Int64
+  package var treeSize: Int64
+  package var merkleRoot: Hash32
+  package var frontier: [Hash32]
+  package var keyID: String?
 
   var records: Int64 { lastRecord - firstRecord + 1 }
 
@@ -87,20 +87,20 @@ public struct SealManifest: Sendable, Equatable {
 /// `size <tree size>`, `root <Merkle root hex>`, `chain <chain head hex>`, `run <run id>`, `time <asOf>`.
 /// A blank line follows, then one line: `ed25519 <key id> <base64 public key> <base64 signature>`,
 /// or `unsigned`.
-public struct Checkpoint: Sendable, Equatable {
-  public var customerID: String
-  public var segment: Int64
-  public var treeSize: Int64
-  public var root: Hash32
-  public var chainHead: Hash32
-  public var runID: String
-  public var time: String
-  public var signature: Signature?
+package struct Checkpoint: Sendable, Equatable {
+  package var customerID: String
+  package var segment: Int64
+  package var treeSize: Int64
+  package var root: Hash32
+  package var chainHead: Hash32
+  package var runID: String
+  package var time: String
+  package var signature: Signature?
 
-  public struct Signature: Sendable, Equatable {
-    public var keyID: String
-    public var publicKey: [UInt8]
-    public var value: [UInt8]
+  package struct Signature: Sendable, Equatable {
+    package var keyID: String
+    package var publicKey: [UInt8]
+    package var value: [UInt8]
   }
 
   var body: [UInt8] {

@@ -12,33 +12,33 @@ struct KeyBox: @unchecked Sendable {
 }
 
 /// One thing `audit verify` found wrong.
-public struct VerifyProblem: Sendable, Equatable {
-  public var customerID: String
+package struct VerifyProblem: Sendable, Equatable {
+  package var customerID: String
   /// File, with `:line` when a record is at fault.
-  public var path: String
-  public var code: String
-  public var message: String
+  package var path: String
+  package var code: String
+  package var message: String
 }
 
 /// What `audit verify` found.
-public struct VerifyReport: Sendable {
-  public var streams = 0
-  public var runsTotal = 0
-  public var runsValid = 0
-  public var recordsChecked: Int64 = 0
-  public var recordsModified = 0
-  public var problems: [VerifyProblem] = []
+package struct VerifyReport: Sendable {
+  package var streams = 0
+  package var runsTotal = 0
+  package var runsValid = 0
+  package var recordsChecked: Int64 = 0
+  package var recordsModified = 0
+  package var problems: [VerifyProblem] = []
   /// Facts worth knowing that are not problems, such as unsigned checkpoints.
-  public var notes: [String] = []
+  package var notes: [String] = []
 
-  public var valid: Bool { problems.isEmpty }
+  package var valid: Bool { problems.isEmpty }
 
-  public var summary: String {
+  package var summary: String {
     "Results: \(runsValid)/\(runsTotal) runs valid, \(recordsModified) records modified, "
       + "\(problems.count) problem\(problems.count == 1 ? "" : "s") in \(streams) stream\(streams == 1 ? "" : "s")"
   }
 
-  public func json() -> JSONValue {
+  package func json() -> JSONValue {
     .object([
       "valid": .bool(valid),
       "streams": .int(Int64(streams)),
@@ -58,9 +58,9 @@ public struct VerifyReport: Sendable {
 }
 
 /// Checks audit streams end to end: every record, link, segment, manifest, checkpoint, signature and root.
-public enum AuditVerifier {
+package enum AuditVerifier {
   /// Reads a checkpoint file exported earlier, to check the streams have not been rolled back or forked.
-  public static func loadCheckpoint(_ path: String) throws(SendplanError) -> Checkpoint {
+  package static func loadCheckpoint(_ path: String) throws(SendplanError) -> Checkpoint {
     guard let bytes = try FS.read(path) else {
       throw SendplanError(
         .missing, code: "checkpoint_missing", path: path, message: "the trusted checkpoint file does not exist",
@@ -74,7 +74,7 @@ public enum AuditVerifier {
     return cp
   }
 
-  public static func verify(
+  package static func verify(
     root: String, customerID: ID? = nil, publicKey: Curve25519.Signing.PublicKey? = nil,
     trusted: [Checkpoint] = []
   ) throws(SendplanError) -> VerifyReport {

@@ -28,8 +28,8 @@ protocol OwnExitCodes: ParsableCommand {
 }
 
 /// The `sendplan` command tree.
-public struct SendplanCommand: ParsableCommand {
-  public static let configuration = CommandConfiguration(
+package struct SendplanCommand: ParsableCommand {
+  package static let configuration = CommandConfiguration(
     commandName: "sendplan",
     abstract: "Dry-run planner for email sequences: who would get which step, who would not, and why.",
     discussion: ExitStatus.helpText,
@@ -40,10 +40,10 @@ public struct SendplanCommand: ParsableCommand {
     ]
   )
 
-  public init() {}
+  package init() {}
 
   /// Parses `arguments` (without the program name), runs the command and returns its exit status.
-  public static func execute(_ arguments: [String]) -> Int32 {
+  package static func execute(_ arguments: [String]) -> Int32 {
     let console = Console.current
     tuneAllocator()
     do {

@@ -3,24 +3,24 @@
 #endif
 
 /// Where commands write. Tests swap in a capturing console through the task-local `current`.
-public final class Console: @unchecked Sendable {
+package final class Console: @unchecked Sendable {
   private let lock = NSLockLite()
   private var captured: (out: [UInt8], err: [UInt8])?
 
   /// A console that writes to the process's stdout and stderr.
-  public static let standard = Console(capturing: false)
+  package static let standard = Console(capturing: false)
 
-  @TaskLocal public static var current: Console = .standard
+  @TaskLocal package static var current: Console = .standard
 
-  public init(capturing: Bool) {
+  package init(capturing: Bool) {
     captured = capturing ? ([], []) : nil
   }
 
-  public func out(_ s: String) { write(s + "\n", toError: false) }
-  public func err(_ s: String) { write(s + "\n", toError: true) }
+  package func out(_ s: String) { write(s + "\n", toError: false) }
+  package func err(_ s: String) { write(s + "\n", toError: true) }
 
   /// Writes raw text with no newline added.
-  public func write(_ s: String, toError: Bool) {
+  package func write(_ s: String, toError: Bool) {
     lock.withLock {
       if captured != nil {
         if toError { captured?.err.append(contentsOf: s.utf8) } else { captured?.out.append(contentsOf: s.utf8) }
@@ -34,10 +34,10 @@ public final class Console: @unchecked Sendable {
   }
 
   /// Whether standard error is a terminal (never true for a capturing console).
-  public var stderrIsTTY: Bool { captured == nil && isatty(2) == 1 }
+  package var stderrIsTTY: Bool { captured == nil && isatty(2) == 1 }
 
-  public var capturedOut: String { lock.withLock { String(decoding: captured?.out ?? [], as: UTF8.self) } }
-  public var capturedErr: String { lock.withLock { String(decoding: captured?.err ?? [], as: UTF8.self) } }
+  package var capturedOut: String { lock.withLock { String(decoding: captured?.out ?? [], as: UTF8.self) } }
+  package var capturedErr: String { lock.withLock { String(decoding: captured?.err ?? [], as: UTF8.self) } }
 }
 
 /// A minimal pthread mutex, to avoid pulling Foundation's locks into the console.

@@ -1,7 +1,7 @@
 import SendplanDiagnostics
 
 /// Process exit statuses (sysexits-style), shared by every command.
-public enum ExitStatus: Int32, Sendable, CaseIterable {
+package enum ExitStatus: Int32, Sendable, CaseIterable {
   case success = 0
   case tenantsFailed = 1
   case usage = 64
@@ -13,7 +13,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
   case tempFail = 75
 
   /// The table printed in `--help` and the README.
-  public static let helpText = """
+  package static let helpText = """
     EXIT CODES:
       0   success
       1   some tenants failed (row-level errors); the others were planned

@@ -62,8 +62,8 @@ struct LogOptions: ParsableArguments {
 }
 
 /// The handler the executable installs for any logger made without options.
-public enum SendplanLogging {
-  public static func defaultHandler(label: String) -> any LogHandler {
+package enum SendplanLogging {
+  package static func defaultHandler(label: String) -> any LogHandler {
     LineLogHandler(
       level: .info, format: .text, redactor: Redactor(mode: .mask), sink: LineLogHandler.standardError,
       timestamp: wallClockRFC3339)

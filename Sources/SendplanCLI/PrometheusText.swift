@@ -1,23 +1,23 @@
 /// One metric family in the Prometheus text exposition format (version 0.0.4).
-public struct MetricFamily: Sendable, Equatable {
-  public struct Sample: Sendable, Equatable {
+package struct MetricFamily: Sendable, Equatable {
+  package struct Sample: Sendable, Equatable {
     /// Label names and values; written sorted by name.
-    public var labels: [String: String]
-    public var value: Double
+    package var labels: [String: String]
+    package var value: Double
 
-    public init(_ labels: [String: String] = [:], _ value: Double) {
+    package init(_ labels: [String: String] = [:], _ value: Double) {
       self.labels = labels
       self.value = value
     }
   }
 
-  public var name: String
-  public var help: String
+  package var name: String
+  package var help: String
   /// `gauge` or `counter`.
-  public var type: String
-  public var samples: [Sample]
+  package var type: String
+  package var samples: [Sample]
 
-  public init(name: String, help: String, type: String = "gauge", samples: [Sample]) {
+  package init(name: String, help: String, type: String = "gauge", samples: [Sample]) {
     self.name = name
     self.help = help
     self.type = type
@@ -26,9 +26,9 @@ public struct MetricFamily: Sendable, Equatable {
 }
 
 /// Renders metric families for node_exporter's textfile collector.
-public enum PrometheusText {
+package enum PrometheusText {
   /// Families in the order given; samples sorted by their label text, so equal inputs give equal bytes.
-  public static func render(_ families: [MetricFamily]) -> [UInt8] {
+  package static func render(_ families: [MetricFamily]) -> [UInt8] {
     var out = ""
     for f in families {
       out += "# HELP \(f.name) \(escapeHelp(f.help))\n"

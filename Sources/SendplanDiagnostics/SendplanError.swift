@@ -3,9 +3,9 @@
 ///
 /// Library code chooses the ``Kind``; only the executables turn a kind into an exit status or an
 /// HTTP status. Messages and fixes never name command-line flags or exit codes; the executables add those.
-public struct SendplanError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct SendplanError: Error, Sendable, Equatable, CustomStringConvertible {
   /// The class of failure, which decides how a caller reacts (and the CLI's exit status).
-  public enum Kind: String, Sendable, CaseIterable {
+  package enum Kind: String, Sendable, CaseIterable {
     /// A bad argument, such as a cursor for another enrollment.
     case usage
     /// Input that is malformed or inconsistent: a broken CSV, a damaged audit trail, a bad key file.
@@ -23,32 +23,32 @@ public struct SendplanError: Error, Sendable, Equatable, CustomStringConvertible
   }
 
   /// Where the input is at fault: a file, and the 1-based line when one is known.
-  public struct Location: Sendable, Equatable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
+  package struct Location: Sendable, Equatable, CustomStringConvertible {
+    package var file: String
+    package var line: Int?
 
-    public init(file: String, line: Int? = nil) {
+    package init(file: String, line: Int? = nil) {
       self.file = file
       self.line = line
     }
 
     /// `file:line`, or `file` alone.
-    public var description: String { line.map { "\(file):\($0)" } ?? file }
+    package var description: String { line.map { "\(file):\($0)" } ?? file }
   }
 
-  public var kind: Kind
+  package var kind: Kind
   /// Stable, machine-readable, such as `csv_unterminated_quote`.
-  public var code: String
+  package var code: String
   /// What is wrong.
-  public var message: String
+  package var message: String
   /// How to mend it.
-  public var fix: String
-  public var location: Location?
+  package var fix: String
+  package var location: Location?
   /// The underlying failure, when there is one.
-  public var cause: (any Error & Sendable)?
+  package var cause: (any Error & Sendable)?
 
   /// `path` empty means no location; a `line` of 0 or less means the file as a whole.
-  public init(
+  package init(
     _ kind: Kind, code: String, path: String = "", line: Int? = nil, message: String, fix: String,
     cause: (any Error & Sendable)? = nil
   ) {
@@ -61,12 +61,12 @@ public struct SendplanError: Error, Sendable, Equatable, CustomStringConvertible
   }
 
   /// The file at fault, or "" when none is.
-  public var path: String { location?.file ?? "" }
+  package var path: String { location?.file ?? "" }
   /// The line at fault, when one is known.
-  public var line: Int? { location?.line }
+  package var line: Int? { location?.line }
 
   /// `file:line: message [code] (fix: ...)`, then the cause when there is one.
-  public var description: String {
+  package var description: String {
     var s = location.map { "\($0): " } ?? ""
     s += "\(message) [\(code)] (fix: \(fix))"
     if let cause { s += " (cause: \(cause))" }
@@ -74,14 +74,14 @@ public struct SendplanError: Error, Sendable, Equatable, CustomStringConvertible
   }
 
   /// Equal when everything but the cause is; causes are compared by their descriptions.
-  public static func == (a: SendplanError, b: SendplanError) -> Bool {
+  package static func == (a: SendplanError, b: SendplanError) -> Bool {
     a.kind == b.kind && a.code == b.code && a.message == b.message && a.fix == b.fix && a.location == b.location
       && a.cause.map { "\($0)" } == b.cause.map { "\($0)" }
   }
 }
 
 /// Several errors at once, such as the first structural error of each bundle file.
-public struct SendplanErrors: Error, Sendable {
-  public var errors: [SendplanError]
-  public init(_ errors: [SendplanError]) { self.errors = errors }
+package struct SendplanErrors: Error, Sendable {
+  package var errors: [SendplanError]
+  package init(_ errors: [SendplanError]) { self.errors = errors }
 }

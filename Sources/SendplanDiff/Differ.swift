@@ -6,8 +6,8 @@ import SendplanModel
 /// Both inputs are in canonical order (enrollments by id, items by step order then recipient
 /// id, all byte-wise), so one pass over each suffices and memory grows only with the number
 /// of differences, never with the number of items.
-public enum Differ {
-  public static func diff(old: String, new: String, filter: DiffFilter = DiffFilter()) throws(SendplanError) -> DiffResult {
+package enum Differ {
+  package static func diff(old: String, new: String, filter: DiffFilter = DiffFilter()) throws(SendplanError) -> DiffResult {
     let a = try Side.load(old)
     let b = try Side.load(new)
     var result = DiffResult(old: a.info, new: b.info)

@@ -1,11 +1,11 @@
 /// What happened to one item key between two runs.
-public enum DiffAction: String, Sendable, Comparable {
+package enum DiffAction: String, Sendable, Comparable {
   case add, change, remove
-  public static func < (a: DiffAction, b: DiffAction) -> Bool { a.rawValue < b.rawValue }
+  package static func < (a: DiffAction, b: DiffAction) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// Why a change needs a compliance reviewer's eyes.
-public enum DiffFlag: String, Sendable {
+package enum DiffFlag: String, Sendable {
   /// The item moves into WouldSend (added as WouldSend, or changed to it).
   case intoWouldSend = "into_would_send"
   /// A WouldSend item whose address is suppressed in the same tenant in either run. Must never happen.
@@ -13,97 +13,97 @@ public enum DiffFlag: String, Sendable {
 }
 
 /// The compared fields of an item on one side.
-public struct ItemSide: Sendable, Equatable {
-  public var status: String
-  public var reason: String?
-  public var templateId: String?
-  public var identityId: String?
+package struct ItemSide: Sendable, Equatable {
+  package var status: String
+  package var reason: String?
+  package var templateId: String?
+  package var identityId: String?
 }
 
 /// One changed field, with its value before and after.
-public struct FieldChange: Sendable, Equatable {
-  public var field: String
-  public var before: String?
-  public var after: String?
+package struct FieldChange: Sendable, Equatable {
+  package var field: String
+  package var before: String?
+  package var after: String?
 }
 
 /// A difference for one (customer, enrollment, step, recipient) key.
-public struct ItemChange: Sendable {
-  public var customerId: String
-  public var enrollmentId: String
-  public var stepOrder: Int64
-  public var recipientId: String
-  public var action: DiffAction
-  public var before: ItemSide?
-  public var after: ItemSide?
-  public var fields: [FieldChange]
-  public var flags: [DiffFlag]
+package struct ItemChange: Sendable {
+  package var customerId: String
+  package var enrollmentId: String
+  package var stepOrder: Int64
+  package var recipientId: String
+  package var action: DiffAction
+  package var before: ItemSide?
+  package var after: ItemSide?
+  package var fields: [FieldChange]
+  package var flags: [DiffFlag]
 }
 
 /// A change in an enrollment's `errors` list, or an enrollment planned on one side only.
-public struct EnrollmentChange: Sendable {
-  public var customerId: String
-  public var enrollmentId: String
+package struct EnrollmentChange: Sendable {
+  package var customerId: String
+  package var enrollmentId: String
   /// nil when the enrollment has no dry-run line on that side.
-  public var before: [String]?
-  public var after: [String]?
+  package var before: [String]?
+  package var after: [String]?
 }
 
 /// A tenant that appears, disappears, or switches between planned and failed.
-public struct TenantChange: Sendable {
-  public var customerId: String
+package struct TenantChange: Sendable {
+  package var customerId: String
   /// `planned`, `failed`, or nil when absent.
-  public var before: String?
-  public var after: String?
+  package var before: String?
+  package var after: String?
 }
 
 /// Run metadata shown in headers and otherwise ignored.
-public struct RunInfo: Sendable {
-  public var path: String
-  public var runId: String?
-  public var asOf: String?
-  public var toolVersion: String?
+package struct RunInfo: Sendable {
+  package var path: String
+  package var runId: String?
+  package var asOf: String?
+  package var toolVersion: String?
 }
 
 /// Totals over the (filtered) differences.
-public struct DiffSummary: Sendable, Equatable {
-  public var add = 0
-  public var change = 0
-  public var remove = 0
+package struct DiffSummary: Sendable, Equatable {
+  package var add = 0
+  package var change = 0
+  package var remove = 0
   /// New count minus old count per status, for the compared items.
-  public var statusDelta: [String: Int] = [:]
-  public var tenantChanges = 0
-  public var enrollmentChanges = 0
-  public var flagged = 0
-  public var suppressedWouldSend = 0
+  package var statusDelta: [String: Int] = [:]
+  package var tenantChanges = 0
+  package var enrollmentChanges = 0
+  package var flagged = 0
+  package var suppressedWouldSend = 0
 
-  public var hasChanges: Bool {
+  package var hasChanges: Bool {
     add + change + remove + tenantChanges + enrollmentChanges + suppressedWouldSend > 0
   }
 }
 
 /// Everything `sendplan diff` found.
-public struct DiffResult: Sendable {
-  public var old: RunInfo
-  public var new: RunInfo
-  public var tenants: [TenantChange] = []
-  public var enrollments: [EnrollmentChange] = []
+package struct DiffResult: Sendable {
+  package var old: RunInfo
+  package var new: RunInfo
+  package var tenants: [TenantChange] = []
+  package var enrollments: [EnrollmentChange] = []
   /// Flagged changes first, then in key order.
-  public var items: [ItemChange] = []
-  public var summary = DiffSummary()
+  package var items: [ItemChange] = []
+  package var summary = DiffSummary()
 }
 
 /// Narrows what a diff reports. Empty sets match everything.
-public struct DiffFilter: Sendable {
-  public var tenants: Set<String> = []
-  public var enrollments: Set<String> = []
-  public var statuses: Set<String> = []
-  public var actions: Set<String> = []
+package struct DiffFilter: Sendable {
+  package var tenants: Set<String> = []
+  package var enrollments: Set<String> = []
+  package var statuses: Set<String> = []
+  package var actions: Set<String> = []
 
-  public init() {}
+  package init() {}
 
   /// Parses `key=value` terms (tenant, enrollment, status, action); nil names the bad term.
-  public mutating func add(_ term: String) -> Bool {
+  package mutating func add(_ term: String) -> Bool {
     guard let eq = term.firstIndex(of: "=") else { return false }
     let k = String(term[..<eq])
     let v = String(term[term.index(after: eq)...])

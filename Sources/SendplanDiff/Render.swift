@@ -1,16 +1,16 @@
 import SendplanModel
 
 /// Output formats of `sendplan diff`.
-public enum DiffFormat: String, Sendable, CaseIterable {
+package enum DiffFormat: String, Sendable, CaseIterable {
   case text, json, markdown
 }
 
 /// Renders a ``DiffResult``. All output is deterministic for the same inputs.
-public enum DiffRenderer {
+package enum DiffRenderer {
   /// Version of the JSON format; minor versions only add fields.
-  public static let formatVersion = "1.0"
+  package static let formatVersion = "1.0"
 
-  public static func render(_ r: DiffResult, format: DiffFormat, maxLines: Int = 200) -> String {
+  package static func render(_ r: DiffResult, format: DiffFormat, maxLines: Int = 200) -> String {
     switch format {
     case .text: return text(r)
     case .json: return json(r)
@@ -44,7 +44,7 @@ public enum DiffRenderer {
   }
 
   /// The one-line summary, e.g. `Plan: 1 to add, 0 to change, 2 to remove (WouldSend +1, Skipped -2).`
-  public static func summaryLine(_ s: DiffSummary) -> String {
+  package static func summaryLine(_ s: DiffSummary) -> String {
     guard s.hasChanges else { return "No changes." }
     let order = ["WouldSend", "Skipped", "FailedValidation", "Paused"]
     let deltas = order.compactMap { k -> String? in

@@ -5,7 +5,7 @@ import SendplanJSON
 import SendplanModel
 
 /// Serialises a tenant's plan into the files of its output folder.
-public enum TenantWriter {
+package enum TenantWriter {
   /// Static JSON pieces for each status, so an item is assembled from pre-escaped bytes.
   struct StatusPieces {
     var reason: [UInt8]
@@ -48,7 +48,7 @@ public enum TenantWriter {
   /// Item keys in byte order are email, identityId, reason, recipientId, status, stepOrder,
   /// suppressionResult, templateId. The per-recipient and per-step parts are escaped once and
   /// copied for every item, which keeps the hot loop to memory copies.
-  public static func appendDryRun(_ e: EnrollmentPlan, plannedAt: String, to out: inout JSONBytes) {
+  package static func appendDryRun(_ e: EnrollmentPlan, plannedAt: String, to out: inout JSONBytes) {
     out.raw("{\"data\":{\"enrollmentId\":")
     out.string(e.enrollmentID.string)
     if !e.errors.isEmpty {
@@ -124,7 +124,7 @@ public enum TenantWriter {
   }
 
   /// Writes the tenant's `dry-runs.jsonl` and `queue.json` into `folder`.
-  public static func write(_ plan: TenantPlan, runID: String, to folder: FolderWriter) throws(SendplanError) {
+  package static func write(_ plan: TenantPlan, runID: String, to folder: FolderWriter) throws(SendplanError) {
     try writeDryRuns(plan, to: folder)
     try folder.write("queue.json", queueDocument(plan, runID: runID))
   }
@@ -143,7 +143,7 @@ public enum TenantWriter {
   }
 
   /// Appends the queue summary of one enrollment: counts by state (all six), errors, plannedAt, runId.
-  public static func appendQueueSummary(
+  package static func appendQueueSummary(
     _ e: EnrollmentPlan, plannedAt: String, runID: String, to out: inout JSONBytes
   ) {
     let c = PlanCounts.of(e.items)

@@ -1,11 +1,11 @@
 /// Email normalisation and the literal syntax check of planning-rules §3.4 and §5.
-public enum Email {
+package enum Email {
   /// The result of normalising one address.
-  public struct Normalized: Sendable, Equatable {
+  package struct Normalized: Sendable, Equatable {
     /// Trimmed of ASCII white space and with `A`–`Z` folded; other bytes untouched.
-    public var value: String
+    package var value: String
     /// Whether `value` passes the syntax check.
-    public var isValid: Bool
+    package var isValid: Bool
   }
 
   @inline(__always)
@@ -14,7 +14,7 @@ public enum Email {
   }
 
   /// Trims ASCII white space and lower-cases ASCII letters only.
-  public static func normalize(_ raw: String) -> String {
+  package static func normalize(_ raw: String) -> String {
     var bytes = Array(raw.utf8)
     var start = 0
     var end = bytes.count
@@ -25,7 +25,7 @@ public enum Email {
   }
 
   /// Normalises `raw` and checks its syntax.
-  public static func check(_ raw: String) -> Normalized {
+  package static func check(_ raw: String) -> Normalized {
     var raw = raw
     // Common case: already trimmed ASCII; fold in place without an intermediate array.
     return raw.withUTF8 { p in
@@ -45,7 +45,7 @@ public enum Email {
   }
 
   /// The syntax check on an already normalised address.
-  public static func isValidNormalized(_ s: String) -> Bool {
+  package static func isValidNormalized(_ s: String) -> Bool {
     var s = s
     return s.withUTF8 { b in
       guard b.count <= 254 else { return false }

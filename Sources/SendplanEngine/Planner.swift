@@ -1,14 +1,14 @@
 import SendplanModel
 
 /// One distinct step order of a sequence, as the planner sees it.
-public struct PlannedStep: Sendable, Equatable {
-  public var order: Int64
+package struct PlannedStep: Sendable, Equatable {
+  package var order: Int64
   /// The step row's template id; nil only when several rows share this order.
-  public var templateID: ID?
+  package var templateID: ID?
   /// Step-level validation failure (rule 3 of §3.3), if any.
-  public var failure: ValidationReason?
+  package var failure: ValidationReason?
 
-  public init(order: Int64, templateID: ID?, failure: ValidationReason?) {
+  package init(order: Int64, templateID: ID?, failure: ValidationReason?) {
     self.order = order
     self.templateID = templateID
     self.failure = failure
@@ -16,12 +16,12 @@ public struct PlannedStep: Sendable, Equatable {
 }
 
 /// One (recipient, step) item. Indices point into the enrollment plan's arrays.
-public struct PlannedItem: Sendable, Equatable {
-  public var recipient: Int32
-  public var step: Int32
-  public var status: ItemStatus
+package struct PlannedItem: Sendable, Equatable {
+  package var recipient: Int32
+  package var step: Int32
+  package var status: ItemStatus
 
-  public init(recipient: Int32, step: Int32, status: ItemStatus) {
+  package init(recipient: Int32, step: Int32, status: ItemStatus) {
     self.recipient = recipient
     self.step = step
     self.status = status
@@ -29,21 +29,21 @@ public struct PlannedItem: Sendable, Equatable {
 }
 
 /// The dry run of one enrollment.
-public struct EnrollmentPlan: Sendable {
-  public var enrollmentID: ID
-  public var status: EnrollmentStatus
+package struct EnrollmentPlan: Sendable {
+  package var enrollmentID: ID
+  package var status: EnrollmentStatus
   /// Enrollment-level codes in the order of §5.
-  public var errors: [EnrollmentError]
+  package var errors: [EnrollmentError]
   /// The resolved identity id, nil when none resolves.
-  public var identityID: ID?
+  package var identityID: ID?
   /// The distinct step orders, ascending.
-  public var steps: [PlannedStep]
+  package var steps: [PlannedStep]
   /// The enrollment's recipients sorted by recipient id, byte-wise.
-  public var recipients: [RecipientRow]
+  package var recipients: [RecipientRow]
   /// Items ordered by step order, then recipient id.
-  public var items: [PlannedItem]
+  package var items: [PlannedItem]
 
-  public init(
+  package init(
     enrollmentID: ID, status: EnrollmentStatus, errors: [EnrollmentError], identityID: ID?, steps: [PlannedStep],
     recipients: [RecipientRow], items: [PlannedItem]
   ) {
@@ -58,15 +58,15 @@ public struct EnrollmentPlan: Sendable {
 }
 
 /// Rows that reference something missing in their own tenant.
-public struct Orphans: Sendable, Equatable {
+package struct Orphans: Sendable, Equatable {
   /// Recipients of an enrollment the tenant does not have.
-  public var recipients: [RecipientRow] = []
+  package var recipients: [RecipientRow] = []
   /// Steps of a sequence the tenant does not have.
-  public var steps: [StepRow] = []
+  package var steps: [StepRow] = []
 
-  public var count: Int { recipients.count + steps.count }
+  package var count: Int { recipients.count + steps.count }
 
-  public init(recipients: [RecipientRow] = [], steps: [StepRow] = []) {
+  package init(recipients: [RecipientRow] = [], steps: [StepRow] = []) {
     self.recipients = recipients
     self.steps = steps
   }
@@ -75,15 +75,15 @@ public struct Orphans: Sendable, Equatable {
 /// Counts by status and reason for a set of items.
 ///
 /// Kept as fixed arrays indexed by enum position, because `add` runs once per item.
-public struct PlanCounts: Sendable, Equatable {
+package struct PlanCounts: Sendable, Equatable {
   /// Indexed like ``ItemStatus/names``.
   var statusCounts = [Int](repeating: 0, count: 4)
   var skipCounts = [Int](repeating: 0, count: SkipReason.allCases.count)
   var failCounts = [Int](repeating: 0, count: ValidationReason.allCases.count)
   var pauseCounts = [Int](repeating: 0, count: PauseReason.allCases.count)
-  public private(set) var items = 0
+  package private(set) var items = 0
 
-  public init() {}
+  package init() {}
 
   @inline(__always)
   mutating func add(_ s: ItemStatus) {
@@ -98,32 +98,32 @@ public struct PlanCounts: Sendable, Equatable {
   }
 
   /// Items by status name; every status is present.
-  public var byStatus: [String: Int] {
+  package var byStatus: [String: Int] {
     Dictionary(uniqueKeysWithValues: zip(ItemStatus.names, statusCounts))
   }
 
   /// The count for one status name such as `WouldSend`.
-  public func count(status name: String) -> Int {
+  package func count(status name: String) -> Int {
     ItemStatus.names.firstIndex(of: name).map { statusCounts[$0] } ?? 0
   }
 
   /// Skipped items by reason code; every reason is present.
-  public var skippedByReason: [String: Int] {
+  package var skippedByReason: [String: Int] {
     Dictionary(uniqueKeysWithValues: zip(SkipReason.allCases.map(\.rawValue), skipCounts))
   }
 
   /// FailedValidation items by reason code; every reason is present.
-  public var failedByReason: [String: Int] {
+  package var failedByReason: [String: Int] {
     Dictionary(uniqueKeysWithValues: zip(ValidationReason.allCases.map(\.rawValue), failCounts))
   }
 
   /// Paused items by reason code; every reason is present.
-  public var pausedByReason: [String: Int] {
+  package var pausedByReason: [String: Int] {
     Dictionary(uniqueKeysWithValues: zip(PauseReason.allCases.map(\.rawValue), pauseCounts))
   }
 
   /// Adds another set of counts to this one.
-  public mutating func merge(_ o: PlanCounts) {
+  package mutating func merge(_ o: PlanCounts) {
     items += o.items
     for i in statusCounts.indices { statusCounts[i] += o.statusCounts[i] }
     for i in skipCounts.indices { skipCounts[i] += o.skipCounts[i] }
@@ -132,7 +132,7 @@ public struct PlanCounts: Sendable, Equatable {
   }
 
   /// Counts for the items of one enrollment.
-  public static func of(_ items: [PlannedItem]) -> PlanCounts {
+  package static func of(_ items: [PlannedItem]) -> PlanCounts {
     var c = PlanCounts()
     for i in items { c.add(i.status) }
     return c
@@ -140,17 +140,17 @@ public struct PlanCounts: Sendable, Equatable {
 }
 
 /// The plan of one tenant.
-public struct TenantPlan: Sendable {
-  public var customerID: ID
-  public var asOf: Timestamp
+package struct TenantPlan: Sendable {
+  package var customerID: ID
+  package var asOf: Timestamp
   /// Active and paused enrollments, sorted by enrollment id.
-  public var enrollments: [EnrollmentPlan]
+  package var enrollments: [EnrollmentPlan]
   /// Completed and cancelled enrollments, by status name.
-  public var notPlanned: [String: Int]
-  public var orphans: Orphans
-  public var counts: PlanCounts
+  package var notPlanned: [String: Int]
+  package var orphans: Orphans
+  package var counts: PlanCounts
 
-  public init(
+  package init(
     customerID: ID, asOf: Timestamp, enrollments: [EnrollmentPlan], notPlanned: [String: Int], orphans: Orphans,
     counts: PlanCounts
   ) {
@@ -164,9 +164,9 @@ public struct TenantPlan: Sendable {
 }
 
 /// The planning engine: a pure function of one tenant's rows and `asOf`.
-public enum Planner {
+package enum Planner {
   /// Plans every enrollment of `tenant`, or returns the row problems that fail it.
-  public static func plan(_ tenant: TenantInput, asOf: Timestamp) -> Result<TenantPlan, TenantFailure> {
+  package static func plan(_ tenant: TenantInput, asOf: Timestamp) -> Result<TenantPlan, TenantFailure> {
     let index = TenantIndex(tenant, asOf: asOf)
     let issues = (tenant.issues + index.issues).sorted()
     guard issues.isEmpty else { return .failure(TenantFailure(customerID: tenant.customerID, issues: issues)) }
@@ -306,12 +306,12 @@ public enum Planner {
 }
 
 /// A tenant that cannot be planned because of row-level problems.
-public struct TenantFailure: Error, Sendable {
-  public var customerID: ID
+package struct TenantFailure: Error, Sendable {
+  package var customerID: ID
   /// Sorted by file, then line.
-  public var issues: [RowIssue]
+  package var issues: [RowIssue]
 
-  public init(customerID: ID, issues: [RowIssue]) {
+  package init(customerID: ID, issues: [RowIssue]) {
     self.customerID = customerID
     self.issues = issues
   }
@@ -319,7 +319,7 @@ public struct TenantFailure: Error, Sendable {
 
 extension Planner {
   /// Every row-level problem of a tenant, including duplicate keys, without planning it.
-  public static func issues(of tenant: TenantInput) -> [RowIssue] {
+  package static func issues(of tenant: TenantInput) -> [RowIssue] {
     (tenant.issues + TenantIndex(tenant, asOf: Timestamp(seconds: 0)).issues).sorted()
   }
 }

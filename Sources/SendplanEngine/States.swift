@@ -1,7 +1,7 @@
 import SendplanModel
 
 /// Why a recipient is skipped (planning-rules §3.3 rule 4), in precedence order.
-public enum SkipReason: String, Sendable, CaseIterable, Comparable {
+package enum SkipReason: String, Sendable, CaseIterable, Comparable {
   /// Position in `allCases`, for array-backed counters.
   @inline(__always)
   var index: Int { Self.allCases.firstIndex(of: self) ?? 0 }
@@ -11,11 +11,11 @@ public enum SkipReason: String, Sendable, CaseIterable, Comparable {
   case suppressed = "suppressed"
   case duplicateRecipient = "duplicate_recipient"
 
-  public static func < (a: SkipReason, b: SkipReason) -> Bool { a.rawValue < b.rawValue }
+  package static func < (a: SkipReason, b: SkipReason) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// Why an item fails validation (rules 2 and 3 of §3.3).
-public enum ValidationReason: String, Sendable, CaseIterable, Comparable {
+package enum ValidationReason: String, Sendable, CaseIterable, Comparable {
   /// Position in `allCases`, for array-backed counters.
   @inline(__always)
   var index: Int { Self.allCases.firstIndex(of: self) ?? 0 }
@@ -28,11 +28,11 @@ public enum ValidationReason: String, Sendable, CaseIterable, Comparable {
   case templateNotFound = "template_not_found"
   case templateNotActive = "template_not_active"
 
-  public static func < (a: ValidationReason, b: ValidationReason) -> Bool { a.rawValue < b.rawValue }
+  package static func < (a: ValidationReason, b: ValidationReason) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// Why an item is paused (rule 1 of §3.3).
-public enum PauseReason: String, Sendable, CaseIterable, Comparable {
+package enum PauseReason: String, Sendable, CaseIterable, Comparable {
   /// Position in `allCases`, for array-backed counters.
   @inline(__always)
   var index: Int { Self.allCases.firstIndex(of: self) ?? 0 }
@@ -40,11 +40,11 @@ public enum PauseReason: String, Sendable, CaseIterable, Comparable {
   case enrollmentPaused = "enrollment_paused"
   case batchPaused = "batch_paused"
 
-  public static func < (a: PauseReason, b: PauseReason) -> Bool { a.rawValue < b.rawValue }
+  package static func < (a: PauseReason, b: PauseReason) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// Enrollment-level codes reported in a dry run's `errors` (§4), in their reporting order.
-public enum EnrollmentError: String, Sendable, CaseIterable {
+package enum EnrollmentError: String, Sendable, CaseIterable {
   case sequenceNotFound = "sequence_not_found"
   case sequenceHasNoSteps = "sequence_has_no_steps"
   case sequenceNotActive = "sequence_not_active"
@@ -53,7 +53,7 @@ public enum EnrollmentError: String, Sendable, CaseIterable {
   case identityNotVerified = "identity_not_verified"
 
   /// The item reason this code gives under rule 2, or nil for the §3.2 codes.
-  public var validationReason: ValidationReason? {
+  package var validationReason: ValidationReason? {
     switch self {
     case .sequenceNotFound, .sequenceHasNoSteps: return nil
     case .sequenceNotActive: return .sequenceNotActive
@@ -65,14 +65,14 @@ public enum EnrollmentError: String, Sendable, CaseIterable {
 }
 
 /// The final status of a planned item, with its reason.
-public enum ItemStatus: Sendable, Equatable, Hashable {
+package enum ItemStatus: Sendable, Equatable, Hashable {
   case wouldSend
   case skipped(SkipReason)
   case failedValidation(ValidationReason)
   case paused(PauseReason)
 
   /// The contract's status name.
-  public var name: String {
+  package var name: String {
     switch self {
     case .wouldSend: return "WouldSend"
     case .skipped: return "Skipped"
@@ -82,7 +82,7 @@ public enum ItemStatus: Sendable, Equatable, Hashable {
   }
 
   /// The reason code, absent only for WouldSend.
-  public var reason: String? {
+  package var reason: String? {
     switch self {
     case .wouldSend: return nil
     case .skipped(let r): return r.rawValue
@@ -92,7 +92,7 @@ public enum ItemStatus: Sendable, Equatable, Hashable {
   }
 
   /// `allowed` for WouldSend, the skip reason for Skipped, nil otherwise (§3.3).
-  public var suppressionResult: String? {
+  package var suppressionResult: String? {
     switch self {
     case .wouldSend: return "allowed"
     case .skipped(let r): return r.rawValue
@@ -101,7 +101,7 @@ public enum ItemStatus: Sendable, Equatable, Hashable {
   }
 
   /// The status names in the order used by summaries.
-  public static let names = ["FailedValidation", "Paused", "Skipped", "WouldSend"]
+  package static let names = ["FailedValidation", "Paused", "Skipped", "WouldSend"]
 
   /// Position of `name` in ``names``.
   @inline(__always)
@@ -118,7 +118,7 @@ public enum ItemStatus: Sendable, Equatable, Hashable {
 /// A queue item's state in the Stage 2A state machine.
 ///
 /// Queued → DryRunPlanned → WouldSend | Skipped; any state → FailedValidation or Paused.
-public enum QueueState: Sendable, Equatable, Hashable {
+package enum QueueState: Sendable, Equatable, Hashable {
   case queued
   case dryRunPlanned
   case wouldSend
@@ -127,7 +127,7 @@ public enum QueueState: Sendable, Equatable, Hashable {
   case paused(PauseReason)
 
   /// Whether the contract allows moving from this state to `next`.
-  public func canTransition(to next: QueueState) -> Bool {
+  package func canTransition(to next: QueueState) -> Bool {
     switch (self, next) {
     case (_, .failedValidation), (_, .paused): return true
     case (.queued, .dryRunPlanned): return true
@@ -137,7 +137,7 @@ public enum QueueState: Sendable, Equatable, Hashable {
   }
 
   /// The item status for a terminal state, nil for Queued and DryRunPlanned.
-  public var itemStatus: ItemStatus? {
+  package var itemStatus: ItemStatus? {
     switch self {
     case .queued, .dryRunPlanned: return nil
     case .wouldSend: return .wouldSend
@@ -149,26 +149,26 @@ public enum QueueState: Sendable, Equatable, Hashable {
 }
 
 /// A rejected state change.
-public struct TransitionError: Error, Sendable, Equatable, CustomStringConvertible {
-  public let from: QueueState
-  public let to: QueueState
+package struct TransitionError: Error, Sendable, Equatable, CustomStringConvertible {
+  package let from: QueueState
+  package let to: QueueState
 
-  public init(from: QueueState, to: QueueState) {
+  package init(from: QueueState, to: QueueState) {
     self.from = from
     self.to = to
   }
 
-  public var description: String { "illegal queue transition \(from) → \(to)" }
+  package var description: String { "illegal queue transition \(from) → \(to)" }
 }
 
 /// A queue item whose state changes only along the contract's transitions.
-public struct QueueItem: Sendable, Equatable {
-  public private(set) var state: QueueState = .queued
+package struct QueueItem: Sendable, Equatable {
+  package private(set) var state: QueueState = .queued
 
-  public init() {}
+  package init() {}
 
   /// Moves to `next`, or throws when the state machine forbids it; the state is then unchanged.
-  public mutating func transition(to next: QueueState) throws(TransitionError) {
+  package mutating func transition(to next: QueueState) throws(TransitionError) {
     guard state.canTransition(to: next) else { throw TransitionError(from: state, to: next) }
     state = next
   }
@@ -176,24 +176,24 @@ public struct QueueItem: Sendable, Equatable {
 
 /// Typed planning steps: each value only offers the transitions that are legal from it,
 /// so the planner cannot express an illegal one.
-public struct Queued: Sendable {
-  public init() {}
+package struct Queued: Sendable {
+  package init() {}
   /// Queued → DryRunPlanned.
-  public func planned() -> DryRunPlanned { DryRunPlanned() }
+  package func planned() -> DryRunPlanned { DryRunPlanned() }
   /// Any → FailedValidation.
-  public func failValidation(_ r: ValidationReason) -> ItemStatus { .failedValidation(r) }
+  package func failValidation(_ r: ValidationReason) -> ItemStatus { .failedValidation(r) }
   /// Any → Paused.
-  public func pause(_ r: PauseReason) -> ItemStatus { .paused(r) }
+  package func pause(_ r: PauseReason) -> ItemStatus { .paused(r) }
 }
 
 /// The state after the dry run has looked at an item.
-public struct DryRunPlanned: Sendable {
+package struct DryRunPlanned: Sendable {
   /// DryRunPlanned → WouldSend.
-  public func wouldSend() -> ItemStatus { .wouldSend }
+  package func wouldSend() -> ItemStatus { .wouldSend }
   /// DryRunPlanned → Skipped.
-  public func skip(_ r: SkipReason) -> ItemStatus { .skipped(r) }
+  package func skip(_ r: SkipReason) -> ItemStatus { .skipped(r) }
   /// Any → FailedValidation.
-  public func failValidation(_ r: ValidationReason) -> ItemStatus { .failedValidation(r) }
+  package func failValidation(_ r: ValidationReason) -> ItemStatus { .failedValidation(r) }
   /// Any → Paused.
-  public func pause(_ r: PauseReason) -> ItemStatus { .paused(r) }
+  package func pause(_ r: PauseReason) -> ItemStatus { .paused(r) }
 }

@@ -1,7 +1,7 @@
 import SendplanModel
 
 /// Suppressions in force at `asOf`, normalised.
-public struct SuppressionIndex: Sendable {
+package struct SuppressionIndex: Sendable {
   var emails = Set<String>()
   var domains = Set<String>()
 
@@ -21,7 +21,7 @@ public struct SuppressionIndex: Sendable {
   }
 
   /// True when a normalised valid address is suppressed by address, domain or parent domain.
-  public func suppresses(_ email: String) -> Bool {
+  package func suppresses(_ email: String) -> Bool {
     if emails.contains(email) { return true }
     if domains.isEmpty { return false }
     var d = Email.domain(of: email)

@@ -5,10 +5,10 @@ import SendplanDiagnostics
 #endif
 
 /// Replaces one small file atomically: a reader sees the old content or the new, never a mix.
-public enum AtomicFile {
+package enum AtomicFile {
   /// Writes `path.tmp.<tag>`, fsyncs it, renames it over `path` and fsyncs the folder.
   /// `tag` keeps concurrent writers (the caller's pid) from sharing a temporary file.
-  public static func replace(_ path: String, with bytes: [UInt8], tag: String) throws(SendplanError) {
+  package static func replace(_ path: String, with bytes: [UInt8], tag: String) throws(SendplanError) {
     let temp = path + ".tmp." + tag
     do {
       try OutputFile.write(bytes, to: temp, sync: true)

@@ -9,21 +9,21 @@ import Synchronization
 ///
 /// The crash test kills the process at chosen steps; the disk-full test fails a chosen write.
 /// The action comes from the caller, so the library never signals anything itself.
-public final class FaultPoints: Sendable {
+package final class FaultPoints: Sendable {
   let counter = Atomic<Int>(0)
   let killAt: Int?
   let failAt: Int?
   let kill: @Sendable (Int, String) -> Void
 
   /// `kill` runs at step `killAt`; step `failAt` fails as if the disk were full.
-  public init(killAt: Int? = nil, failAt: Int? = nil, kill: @escaping @Sendable (Int, String) -> Void = { _, _ in }) {
+  package init(killAt: Int? = nil, failAt: Int? = nil, kill: @escaping @Sendable (Int, String) -> Void = { _, _ in }) {
     self.killAt = killAt
     self.failAt = failAt
     self.kill = kill
   }
 
   /// Steps taken so far.
-  public var steps: Int { counter.load(ordering: .relaxed) }
+  package var steps: Int { counter.load(ordering: .relaxed) }
 
   package func step(_ what: String, _ path: String) throws(SendplanError) {
     let n = counter.add(1, ordering: .relaxed).newValue

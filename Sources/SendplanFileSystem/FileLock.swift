@@ -5,12 +5,12 @@ import SendplanDiagnostics
 #endif
 
 /// A non-blocking `flock` on a file, held until released or the process ends.
-public final class FileLock: Sendable {
+package final class FileLock: Sendable {
   let fd: Int32
 
   /// Takes the lock at once or throws `busy`, naming the holder's pid when it is known. An
   /// exclusive holder writes its pid into the file. `what` names the lock in messages ("the audit lock").
-  public init(path: String, exclusive: Bool, what: String) throws(SendplanError) {
+  package init(path: String, exclusive: Bool, what: String) throws(SendplanError) {
     let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     if fd < 0 {
       throw SendplanError(

@@ -2,9 +2,9 @@ import SendplanDiagnostics
 
 /// Writes whole files into one folder of a run's output, each synced like the run's others: at once,
 /// on a background ``Syncer``, or not at all.
-public struct FolderWriter: Sendable {
+package struct FolderWriter: Sendable {
   /// The folder the files go in.
-  public let dir: String
+  package let dir: String
   let sync: Bool
   let syncer: Syncer?
 
@@ -16,7 +16,7 @@ public struct FolderWriter: Sendable {
 
   /// Writes `name` in the folder and returns its path.
   @discardableResult
-  public func write(_ name: String, _ bytes: [UInt8]) throws(SendplanError) -> String {
+  package func write(_ name: String, _ bytes: [UInt8]) throws(SendplanError) -> String {
     let path = dir + "/" + name
     try OutputFile.write(bytes, to: path, sync: sync, syncer: syncer)
     return path

@@ -3,9 +3,9 @@
 #endif
 
 /// Whole-file reads of small files: keys, tokens, templates, manifests, metrics.
-public enum WholeFile {
+package enum WholeFile {
   /// The file's bytes, or nil when it cannot be opened.
-  public static func bytes(_ path: String) -> [UInt8]? {
+  package static func bytes(_ path: String) -> [UInt8]? {
     guard let f = fopen(path, "rb") else { return nil }
     defer { fclose(f) }
     var out: [UInt8] = []
@@ -19,7 +19,7 @@ public enum WholeFile {
   }
 
   /// The file as text, or nil when it cannot be read or is not UTF-8.
-  public static func text(_ path: String) -> String? {
+  package static func text(_ path: String) -> String? {
     bytes(path).flatMap { String(validating: $0, as: UTF8.self) }
   }
 }

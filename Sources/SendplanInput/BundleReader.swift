@@ -5,13 +5,13 @@ import SendplanModel
 import Synchronization
 
 /// Reads an export bundle folder (planning-rules §1).
-public enum BundleReader {
+package enum BundleReader {
   static let suffixes = [".csv", ".jsonl", ".csv.gz", ".jsonl.gz"]
 
   /// Reads every table file of the bundle at `path`, two files at a time.
   ///
   /// Throws ``SendplanErrors`` listing the first structural error of every file that has one.
-  public static func read(path: String) throws(SendplanErrors) -> ExportBundle {
+  package static func read(path: String) throws(SendplanErrors) -> ExportBundle {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
       throw SendplanErrors([
@@ -108,7 +108,7 @@ public enum BundleReader {
   }
 
   /// The table a file name holds, or nil for a file the bundle ignores. Names match case-sensitively.
-  public static func table(forFileName name: String) -> Table? {
+  package static func table(forFileName name: String) -> Table? {
     for t in Table.allCases {
       for s in suffixes where ByteOrder.equal(name, t.rawValue + s) {
         return t

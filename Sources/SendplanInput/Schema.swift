@@ -46,9 +46,9 @@ struct TableSchema {
 }
 
 /// Value rules of planning-rules §1 and §5, shared by every table.
-public enum Values {
+package enum Values {
   /// Why an id is invalid, or nil when it is valid: non-empty, at most 256 UTF-8 bytes, no Cc.
-  public static func idProblem(_ s: String) -> String? {
+  package static func idProblem(_ s: String) -> String? {
     if s.utf8.isEmpty { return "is empty" }
     if s.utf8.count > 256 { return "is longer than 256 bytes of UTF-8" }
     if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return nil }
@@ -59,7 +59,7 @@ public enum Values {
   }
 
   /// Base-10 ASCII digits, no sign or spaces, leading zeros allowed, must fit in a signed 64-bit integer.
-  public static func integer(_ s: String) -> Int64? {
+  package static func integer(_ s: String) -> Int64? {
     var v: Int64 = 0
     var any = false
     for b in s.utf8 {
@@ -74,7 +74,7 @@ public enum Values {
   }
 
   /// `true`/`false`/`1`/`0`, case-insensitive.
-  public static func boolean(_ s: String) -> Bool? {
+  package static func boolean(_ s: String) -> Bool? {
     var v: UInt64 = 0
     var n = 0
     for b in s.utf8 {

@@ -1,23 +1,23 @@
 /// Appends JSON text to a byte buffer. Strings are escaped minimally and deterministically:
 /// `"` `\` and U+0000–U+001F are escaped (`\n`, `\r`, `\t`, `\b`, `\f`, else `\u00XX`); all other
 /// characters, including non-ASCII, are written as raw UTF-8.
-public struct JSONBytes {
-  public var bytes: [UInt8] = []
+package struct JSONBytes {
+  package var bytes: [UInt8] = []
 
-  public init(capacity: Int = 0) {
+  package init(capacity: Int = 0) {
     bytes.reserveCapacity(capacity)
   }
 
   @inline(__always)
-  public mutating func raw(_ s: StaticString) {
+  package mutating func raw(_ s: StaticString) {
     bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
   }
 
-  public mutating func raw(_ s: String) {
+  package mutating func raw(_ s: String) {
     bytes.append(contentsOf: s.utf8)
   }
 
-  public mutating func int(_ v: Int64) {
+  package mutating func int(_ v: Int64) {
     if v == 0 {
       bytes.append(0x30)
       return
@@ -42,7 +42,7 @@ public struct JSONBytes {
   }
 
   /// Writes `s` as a quoted JSON string (``JSONEscape``).
-  public mutating func string(_ s: String) {
+  package mutating func string(_ s: String) {
     var s = s
     s.withUTF8 { p in
       let n = JSONEscape.quotedLength(p)
@@ -57,7 +57,7 @@ public struct JSONBytes {
 }
 
 /// A JSON document tree whose objects always serialise with keys sorted byte-wise.
-public indirect enum JSONValue: Sendable, Equatable {
+package indirect enum JSONValue: Sendable, Equatable {
   case null
   case bool(Bool)
   case int(Int64)
@@ -66,7 +66,7 @@ public indirect enum JSONValue: Sendable, Equatable {
   case object([String: JSONValue])
 
   /// Pretty-printed with two-space indents and a trailing newline.
-  public func render(pretty: Bool = true) -> [UInt8] {
+  package func render(pretty: Bool = true) -> [UInt8] {
     var out = JSONBytes()
     write(&out, indent: pretty ? 0 : -1)
     if pretty { out.bytes.append(0x0A) }

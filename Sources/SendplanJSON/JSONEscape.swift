@@ -1,8 +1,8 @@
 /// The one JSON string escaper and the one escape decoder, shared by every writer and parser
 /// (the output writer, the audit record writer, the tree parser, the JSONL reader and the diff reader).
-public enum JSONEscape {
+package enum JSONEscape {
   /// Why an escape sequence cannot be decoded.
-  public enum Problem: Error, Sendable, CustomStringConvertible {
+  package enum Problem: Error, Sendable, CustomStringConvertible {
     /// The input ends inside the escape.
     case truncated
     /// A backslash followed by a character JSON does not allow there.
@@ -12,7 +12,7 @@ public enum JSONEscape {
     /// A UTF-16 surrogate escape without its other half.
     case loneSurrogate
 
-    public var description: String {
+    package var description: String {
       switch self {
       case .truncated: return "unterminated escape"
       case .badEscape: return "bad escape in a string"
@@ -28,11 +28,11 @@ public enum JSONEscape {
 
   /// Whether `c` must be escaped inside a JSON string: `"`, `\` and the C0 controls.
   @inlinable @inline(__always)
-  public static func needsEscape(_ c: UInt8) -> Bool { c < 0x20 || c == 0x22 || c == 0x5C }
+  package static func needsEscape(_ c: UInt8) -> Bool { c < 0x20 || c == 0x22 || c == 0x5C }
 
   /// The exact length of `s` written as a quoted JSON string by ``writeQuoted(_:to:)``.
   @inlinable
-  public static func quotedLength(_ s: UnsafeBufferPointer<UInt8>) -> Int {
+  package static func quotedLength(_ s: UnsafeBufferPointer<UInt8>) -> Int {
     var n = s.count + 2
     for c in s where needsEscape(c) { n += escapeLength(c) - 1 }
     return n
@@ -50,7 +50,7 @@ public enum JSONEscape {
   /// Writes `s` as a quoted JSON string at `dst`, which has room for ``quotedLength(_:)`` bytes, and
   /// returns the bytes written. Only what JSON requires is escaped; other bytes (UTF-8) are copied.
   @inlinable
-  public static func writeQuoted(_ s: UnsafeBufferPointer<UInt8>, to dst: UnsafeMutablePointer<UInt8>) -> Int {
+  package static func writeQuoted(_ s: UnsafeBufferPointer<UInt8>, to dst: UnsafeMutablePointer<UInt8>) -> Int {
     var n = 0
     dst[n] = 0x22
     n += 1
@@ -87,7 +87,7 @@ public enum JSONEscape {
 
   /// The value of one hex digit, or nil.
   @inlinable @inline(__always)
-  public static func hexValue(_ c: UInt8) -> UInt32? {
+  package static func hexValue(_ c: UInt8) -> UInt32? {
     switch c {
     case 0x30...0x39: return UInt32(c - 0x30)
     case 0x41...0x46: return UInt32(c - 0x41 + 10)
@@ -99,7 +99,7 @@ public enum JSONEscape {
   /// Decodes the escape whose backslash is just before `b[i]`, appends its UTF-8 to `out` and moves
   /// `i` past it. A surrogate pair (`\uD83D\uDE00`) is one escape.
   @inlinable
-  public static func decode<C: RandomAccessCollection>(_ b: C, at i: inout Int, into out: inout [UInt8])
+  package static func decode<C: RandomAccessCollection>(_ b: C, at i: inout Int, into out: inout [UInt8])
     throws(Problem) where C.Element == UInt8, C.Index == Int
   {
     guard i < b.endIndex else { throw .truncated }
@@ -144,7 +144,7 @@ public enum JSONEscape {
 
   /// Appends the UTF-8 encoding of a scalar value (not a surrogate).
   @inlinable
-  public static func appendUTF8(_ v: UInt32, to out: inout [UInt8]) {
+  package static func appendUTF8(_ v: UInt32, to out: inout [UInt8]) {
     if v < 0x80 {
       out.append(UInt8(v))
     } else if v < 0x800 {

@@ -1,14 +1,14 @@
 /// A strict JSON reader for sendplan's own files (audit manifests, run.json): integers only, no duplicate keys,
 /// nothing after the value. Anything else is reported, never guessed at.
-public enum JSONParse {
+package enum JSONParse {
   /// Where and why the bytes are not acceptable JSON.
-  public struct Failure: Error {
-    public var offset: Int
-    public var message: String
+  package struct Failure: Error {
+    package var offset: Int
+    package var message: String
   }
 
   /// Parses one JSON value spanning all of `bytes`.
-  public static func parse(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONValue {
+  package static func parse(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONValue {
     let a = Array(bytes)
     var p = Parser(b: a, i: 0)
     let v = try p.value(depth: 0)
@@ -149,27 +149,27 @@ public enum JSONParse {
 
 /// Typed access, nil when the value is of another kind.
 extension JSONValue {
-  public subscript(key: String) -> JSONValue? {
+  package subscript(key: String) -> JSONValue? {
     if case .object(let o) = self { return o[key] }
     return nil
   }
 
-  public var stringValue: String? {
+  package var stringValue: String? {
     if case .string(let s) = self { return s }
     return nil
   }
 
-  public var intValue: Int64? {
+  package var intValue: Int64? {
     if case .int(let v) = self { return v }
     return nil
   }
 
-  public var boolValue: Bool? {
+  package var boolValue: Bool? {
     if case .bool(let v) = self { return v }
     return nil
   }
 
-  public var arrayValue: [JSONValue]? {
+  package var arrayValue: [JSONValue]? {
     if case .array(let a) = self { return a }
     return nil
   }

@@ -8,7 +8,7 @@ import SendplanModel
 #endif
 
 /// How log lines look on stderr.
-public enum LogFormat: String, CaseIterable, Sendable {
+package enum LogFormat: String, CaseIterable, Sendable {
   /// One human-readable line per event: a level prefix, the message and `key=value` pairs.
   case text
   /// JSON Lines: one object per event with `ts`, `level`, `msg` and the metadata as members.
@@ -16,7 +16,7 @@ public enum LogFormat: String, CaseIterable, Sendable {
 }
 
 /// What happens to e-mail addresses on their way into a log line.
-public enum Redaction: String, CaseIterable, Sendable {
+package enum Redaction: String, CaseIterable, Sendable {
   /// Replaced by `***@***`.
   case mask
   /// Replaced by `email:` and 16 hex digits of HMAC-SHA-256 under the operator's key, so the same
@@ -31,17 +31,17 @@ public enum Redaction: String, CaseIterable, Sendable {
 /// Addresses that sendplan logs on purpose go through `email(_:)`. Everything else (messages, error
 /// text quoting an input value) is swept by `scrub(_:)`: any run of characters between delimiters
 /// that contains `@` is treated as an address. Over-redacting an `@` is the safe way to be wrong.
-public struct Redactor: Sendable {
-  public let mode: Redaction
+package struct Redactor: Sendable {
+  package let mode: Redaction
   let key: [UInt8]?
 
-  public init(mode: Redaction, key: [UInt8]? = nil) {
+  package init(mode: Redaction, key: [UInt8]? = nil) {
     self.mode = mode
     self.key = key
   }
 
   /// An address as this mode shows it.
-  public func email(_ address: String) -> String {
+  package func email(_ address: String) -> String {
     switch mode {
     case .none: return address
     case .mask: return "***@***"
@@ -54,7 +54,7 @@ public struct Redactor: Sendable {
   }
 
   /// `text` with every word containing `@` redacted.
-  public func scrub(_ text: String) -> String {
+  package func scrub(_ text: String) -> String {
     guard mode != .none, text.utf8.contains(0x40) else { return text }
     var out = ""
     var token = ""
@@ -81,16 +81,16 @@ public struct Redactor: Sendable {
 
 /// Writes swift-log events as text or JSON Lines, one line per event, redacting addresses.
 /// `sink` receives each finished line without its newline.
-public struct LineLogHandler: LogHandler {
-  public var metadata: Logger.Metadata = [:]
-  public var logLevel: Logger.Level
+package struct LineLogHandler: LogHandler {
+  package var metadata: Logger.Metadata = [:]
+  package var logLevel: Logger.Level
   let format: LogFormat
   let redactor: Redactor
   let sink: @Sendable (String) -> Void
   /// The `ts` of JSON lines; the caller owns the clock.
   let timestamp: @Sendable () -> String
 
-  public init(
+  package init(
     level: Logger.Level, format: LogFormat, redactor: Redactor, sink: @escaping @Sendable (String) -> Void,
     timestamp: @escaping @Sendable () -> String
   ) {
@@ -102,17 +102,17 @@ public struct LineLogHandler: LogHandler {
   }
 
   /// A sink writing each line to standard error with one write(2), so lines from threads never mix.
-  public static let standardError: @Sendable (String) -> Void = { line in
+  package static let standardError: @Sendable (String) -> Void = { line in
     var text = line + "\n"
     text.withUTF8 { p in _ = Glibc.write(2, p.baseAddress, p.count) }
   }
 
-  public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+  package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
     get { metadata[key] }
     set { metadata[key] = newValue }
   }
 
-  public func log(event: LogEvent) {
+  package func log(event: LogEvent) {
     var all = metadata
     if let m = event.metadata { all.merge(m) { _, new in new } }
     let message = redactor.scrub(event.message.description)

@@ -7,8 +7,8 @@ import Crypto
 /// `-` and the first 16 hex digits of SHA-256 over the id's UTF-8 bytes. It never contains a
 /// path separator, never starts with a dot, and is all lower case, so ids that differ only in
 /// case (`ACME`, `acme`) still get different folders on a case-insensitive file system.
-public enum FolderName {
-  public static func of(_ customerID: ID) -> String {
+package enum FolderName {
+  package static func of(_ customerID: ID) -> String {
     var prefix: [UInt8] = []
     for b in customerID.string.utf8 {
       if prefix.count >= 40 { break }

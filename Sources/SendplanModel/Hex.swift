@@ -1,9 +1,9 @@
 /// Lower-case hexadecimal text of bytes: digests, folder-name suffixes, checkpoint fields, hashed log values.
-public enum Hex {
+package enum Hex {
   static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
   /// Two lower-case hex digits per byte.
-  public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+  package static func encode(_ bytes: some Sequence<UInt8>) -> String {
     var out: [UInt8] = []
     out.reserveCapacity(bytes.underestimatedCount * 2)
     for b in bytes {
@@ -14,7 +14,7 @@ public enum Hex {
   }
 
   /// The bytes of lower-case hex text, or nil when it has an odd length or another character.
-  public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+  package static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
     guard text.count % 2 == 0 else { return nil }
     var out: [UInt8] = []
     out.reserveCapacity(text.count / 2)

@@ -2,35 +2,35 @@
 ///
 /// Swift's `String` equality uses Unicode canonical equivalence, which would merge ids that
 /// the platform treats as different. Every join and sort in sendplan goes through this type.
-public struct ID: Hashable, Comparable, Sendable, CustomStringConvertible {
+package struct ID: Hashable, Comparable, Sendable, CustomStringConvertible {
   /// The id exactly as it appeared in the export.
-  public let string: String
+  package let string: String
 
   /// Wraps `string` without any trimming or case folding.
-  public init(_ string: String) {
+  package init(_ string: String) {
     self.string = string
   }
 
-  public var description: String { string }
+  package var description: String { string }
 
-  public static func == (lhs: ID, rhs: ID) -> Bool {
+  package static func == (lhs: ID, rhs: ID) -> Bool {
     ByteOrder.equal(lhs.string, rhs.string)
   }
 
-  public static func < (lhs: ID, rhs: ID) -> Bool {
+  package static func < (lhs: ID, rhs: ID) -> Bool {
     ByteOrder.less(lhs.string, rhs.string)
   }
 
-  public func hash(into hasher: inout Hasher) {
+  package func hash(into hasher: inout Hasher) {
     var copy = string
     copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
   }
 }
 
 /// Byte-wise comparison of strings, independent of Unicode normalisation.
-public enum ByteOrder {
+package enum ByteOrder {
   /// True when both strings have identical UTF-8 bytes.
-  public static func equal(_ a: String, _ b: String) -> Bool {
+  package static func equal(_ a: String, _ b: String) -> Bool {
     var a = a
     var b = b
     return a.withUTF8 { pa in
@@ -41,7 +41,7 @@ public enum ByteOrder {
   }
 
   /// True when `a` sorts before `b` comparing UTF-8 bytes as unsigned values.
-  public static func less(_ a: String, _ b: String) -> Bool {
+  package static func less(_ a: String, _ b: String) -> Bool {
     var a = a
     var b = b
     return a.withUTF8 { pa in

@@ -1,39 +1,39 @@
 /// Status of a sender identity.
-public enum IdentityStatus: String, Sendable, CaseIterable {
+package enum IdentityStatus: String, Sendable, CaseIterable {
   case verified, unverified, disabled
 }
 
 /// Status of a template.
-public enum TemplateStatus: String, Sendable, CaseIterable {
+package enum TemplateStatus: String, Sendable, CaseIterable {
   case active, draft, archived
 }
 
 /// Status of a sequence.
-public enum SequenceStatus: String, Sendable, CaseIterable {
+package enum SequenceStatus: String, Sendable, CaseIterable {
   case active, inactive, archived
 }
 
 /// Status of an enrollment.
-public enum EnrollmentStatus: String, Sendable, CaseIterable {
+package enum EnrollmentStatus: String, Sendable, CaseIterable {
   case active, paused, completed, cancelled
 }
 
 /// Status of a batch.
-public enum BatchStatus: String, Sendable, CaseIterable {
+package enum BatchStatus: String, Sendable, CaseIterable {
   case active, paused
 }
 
 /// What a suppression row matches on.
-public enum SuppressionType: String, Sendable, CaseIterable {
+package enum SuppressionType: String, Sendable, CaseIterable {
   case email, domain
 }
 
 /// One row of `identities`.
-public struct IdentityRow: Sendable, Equatable {
-  public var line: Int
-  public var id: ID
-  public var status: IdentityStatus
-  public init(line: Int, id: ID, status: IdentityStatus) {
+package struct IdentityRow: Sendable, Equatable {
+  package var line: Int
+  package var id: ID
+  package var status: IdentityStatus
+  package init(line: Int, id: ID, status: IdentityStatus) {
     self.line = line
     self.id = id
     self.status = status
@@ -41,11 +41,11 @@ public struct IdentityRow: Sendable, Equatable {
 }
 
 /// One row of `templates`.
-public struct TemplateRow: Sendable, Equatable {
-  public var line: Int
-  public var id: ID
-  public var status: TemplateStatus
-  public init(line: Int, id: ID, status: TemplateStatus) {
+package struct TemplateRow: Sendable, Equatable {
+  package var line: Int
+  package var id: ID
+  package var status: TemplateStatus
+  package init(line: Int, id: ID, status: TemplateStatus) {
     self.line = line
     self.id = id
     self.status = status
@@ -53,12 +53,12 @@ public struct TemplateRow: Sendable, Equatable {
 }
 
 /// One row of `sequences`.
-public struct SequenceRow: Sendable, Equatable {
-  public var line: Int
-  public var id: ID
-  public var status: SequenceStatus
-  public var identityID: ID?
-  public init(line: Int, id: ID, status: SequenceStatus, identityID: ID?) {
+package struct SequenceRow: Sendable, Equatable {
+  package var line: Int
+  package var id: ID
+  package var status: SequenceStatus
+  package var identityID: ID?
+  package init(line: Int, id: ID, status: SequenceStatus, identityID: ID?) {
     self.line = line
     self.id = id
     self.status = status
@@ -67,12 +67,12 @@ public struct SequenceRow: Sendable, Equatable {
 }
 
 /// One row of `steps`.
-public struct StepRow: Sendable, Equatable {
-  public var line: Int
-  public var sequenceID: ID
-  public var order: Int64
-  public var templateID: ID
-  public init(line: Int, sequenceID: ID, order: Int64, templateID: ID) {
+package struct StepRow: Sendable, Equatable {
+  package var line: Int
+  package var sequenceID: ID
+  package var order: Int64
+  package var templateID: ID
+  package init(line: Int, sequenceID: ID, order: Int64, templateID: ID) {
     self.line = line
     self.sequenceID = sequenceID
     self.order = order
@@ -81,14 +81,14 @@ public struct StepRow: Sendable, Equatable {
 }
 
 /// One row of `enrollments`.
-public struct EnrollmentRow: Sendable, Equatable {
-  public var line: Int
-  public var id: ID
-  public var sequenceID: ID
-  public var status: EnrollmentStatus
-  public var identityID: ID?
-  public var batchID: ID?
-  public init(line: Int, id: ID, sequenceID: ID, status: EnrollmentStatus, identityID: ID?, batchID: ID?) {
+package struct EnrollmentRow: Sendable, Equatable {
+  package var line: Int
+  package var id: ID
+  package var sequenceID: ID
+  package var status: EnrollmentStatus
+  package var identityID: ID?
+  package var batchID: ID?
+  package init(line: Int, id: ID, sequenceID: ID, status: EnrollmentStatus, identityID: ID?, batchID: ID?) {
     self.line = line
     self.id = id
     self.sequenceID = sequenceID
@@ -99,11 +99,11 @@ public struct EnrollmentRow: Sendable, Equatable {
 }
 
 /// One row of `batches`.
-public struct BatchRow: Sendable, Equatable {
-  public var line: Int
-  public var id: ID
-  public var status: BatchStatus
-  public init(line: Int, id: ID, status: BatchStatus) {
+package struct BatchRow: Sendable, Equatable {
+  package var line: Int
+  package var id: ID
+  package var status: BatchStatus
+  package init(line: Int, id: ID, status: BatchStatus) {
     self.line = line
     self.id = id
     self.status = status
@@ -111,14 +111,14 @@ public struct BatchRow: Sendable, Equatable {
 }
 
 /// One row of `recipients`. `email` is kept exactly as exported.
-public struct RecipientRow: Sendable, Equatable {
-  public var line: Int
-  public var enrollmentID: ID
-  public var id: ID
-  public var email: String
-  public var optedOut: Bool
-  public var lastStepSent: Int64
-  public init(line: Int, enrollmentID: ID, id: ID, email: String, optedOut: Bool, lastStepSent: Int64) {
+package struct RecipientRow: Sendable, Equatable {
+  package var line: Int
+  package var enrollmentID: ID
+  package var id: ID
+  package var email: String
+  package var optedOut: Bool
+  package var lastStepSent: Int64
+  package init(line: Int, enrollmentID: ID, id: ID, email: String, optedOut: Bool, lastStepSent: Int64) {
     self.line = line
     self.enrollmentID = enrollmentID
     self.id = id
@@ -129,12 +129,12 @@ public struct RecipientRow: Sendable, Equatable {
 }
 
 /// One row of `suppressions`. `value` is kept as exported; the engine normalises it.
-public struct SuppressionRow: Sendable, Equatable {
-  public var line: Int
-  public var type: SuppressionType
-  public var value: String
-  public var expiresAt: Timestamp?
-  public init(line: Int, type: SuppressionType, value: String, expiresAt: Timestamp?) {
+package struct SuppressionRow: Sendable, Equatable {
+  package var line: Int
+  package var type: SuppressionType
+  package var value: String
+  package var expiresAt: Timestamp?
+  package init(line: Int, type: SuppressionType, value: String, expiresAt: Timestamp?) {
     self.line = line
     self.type = type
     self.value = value

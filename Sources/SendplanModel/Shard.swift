@@ -4,22 +4,22 @@ import Crypto
 ///
 /// A tenant belongs to shard `SHA-256(customer id as UTF-8)[0..<8]`, read as a big-endian unsigned
 /// 64-bit integer, modulo `count`. The rule depends on nothing but the id, so every machine agrees.
-public struct Shard: Sendable, Equatable {
+package struct Shard: Sendable, Equatable {
   /// 0-based, as Kubernetes' JOB_COMPLETION_INDEX and Slurm's array index are.
-  public let index: Int
-  public let count: Int
+  package let index: Int
+  package let count: Int
 
   /// The most shards accepted; far more than tenants on any platform we know of.
-  public static let maxCount = 65536
+  package static let maxCount = 65536
 
-  public init?(index: Int, count: Int) {
+  package init?(index: Int, count: Int) {
     guard count >= 1, count <= Shard.maxCount, index >= 0, index < count else { return nil }
     self.index = index
     self.count = count
   }
 
   /// Parses `K/N`, with 0 <= K < N.
-  public init?(_ text: String) {
+  package init?(_ text: String) {
     let parts = text.split(separator: "/", omittingEmptySubsequences: false)
     guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }),
       parts.allSatisfy({ $0.count <= 6 }), let k = Int(parts[0]), let n = Int(parts[1])
@@ -28,17 +28,17 @@ public struct Shard: Sendable, Equatable {
   }
 
   /// The shard (of `count`) that holds `customerID`.
-  public static func index(of customerID: ID, count: Int) -> Int {
+  package static func index(of customerID: ID, count: Int) -> Int {
     let digest = SHA256.hash(data: Array(customerID.string.utf8))
     var v: UInt64 = 0
     for b in digest.prefix(8) { v = v << 8 | UInt64(b) }
     return Int(v % UInt64(count))
   }
 
-  public func contains(_ customerID: ID) -> Bool {
+  package func contains(_ customerID: ID) -> Bool {
     Shard.index(of: customerID, count: count) == index
   }
 
   /// `K/N`.
-  public var description: String { "\(index)/\(count)" }
+  package var description: String { "\(index)/\(count)" }
 }

@@ -1,20 +1,20 @@
 /// An instant parsed from an RFC 3339 `date-time`, kept exactly enough to compare with `asOf`.
-public struct Timestamp: Hashable, Comparable, Sendable {
+package struct Timestamp: Hashable, Comparable, Sendable {
   /// Whole seconds since 1970-01-01T00:00:00Z.
-  public let seconds: Int64
+  package let seconds: Int64
   /// Fraction of a second in nanoseconds (digits past the ninth are folded into a non-zero flag).
-  public let nanos: Int32
+  package let nanos: Int32
   /// True when the fraction had digits beyond nanoseconds that were not all zero.
-  public let subNanoRemainder: Bool
+  package let subNanoRemainder: Bool
 
   /// Creates an instant from its parts.
-  public init(seconds: Int64, nanos: Int32 = 0, subNanoRemainder: Bool = false) {
+  package init(seconds: Int64, nanos: Int32 = 0, subNanoRemainder: Bool = false) {
     self.seconds = seconds
     self.nanos = nanos
     self.subNanoRemainder = subNanoRemainder
   }
 
-  public static func < (a: Timestamp, b: Timestamp) -> Bool {
+  package static func < (a: Timestamp, b: Timestamp) -> Bool {
     if a.seconds != b.seconds { return a.seconds < b.seconds }
     if a.nanos != b.nanos { return a.nanos < b.nanos }
     return !a.subNanoRemainder && b.subNanoRemainder
@@ -22,7 +22,7 @@ public struct Timestamp: Hashable, Comparable, Sendable {
 
   /// Parses the RFC 3339 `date-time` grammar: `T`/`Z` may be lower case, a fraction is
   /// allowed, an offset is required, and `:60` leap seconds are rejected.
-  public static func parse(_ text: String) -> Timestamp? {
+  package static func parse(_ text: String) -> Timestamp? {
     let b = Array(text.utf8)
     var i = 0
     func digits(_ n: Int) -> Int? {
@@ -89,7 +89,7 @@ public struct Timestamp: Hashable, Comparable, Sendable {
   }
 
   /// Formats whole seconds as `YYYY-MM-DDTHH:MM:SSZ` in UTC.
-  public var rfc3339: String {
+  package var rfc3339: String {
     let days = Int(floorDiv(seconds, 86_400))
     let rem = Int(seconds - Int64(days) * 86_400)
     let (y, m, d) = Timestamp.civilFromDays(days)
@@ -101,7 +101,7 @@ public struct Timestamp: Hashable, Comparable, Sendable {
   }
 
   /// The compact form used in derived run ids: `YYYYMMDDTHHMMSSZ`.
-  public var compact: String {
+  package var compact: String {
     rfc3339.filter { $0 != "-" && $0 != ":" }
   }
 

@@ -4,9 +4,9 @@
 /// rather than dropped: C0 controls by their Control Pictures symbol (U+2400 + code, so NUL shows
 /// as ␀), DEL by ␡, C1 controls and U+FFFE/U+FFFF by U+FFFD. Tab, line feed and carriage return
 /// are written as character references, so they survive attribute-value normalisation.
-public enum XMLEscape {
+package enum XMLEscape {
   /// Appends `s` escaped for a double-quoted attribute value; also correct as element text.
-  public static func attribute(_ s: String, into out: inout [UInt8]) {
+  package static func attribute(_ s: String, into out: inout [UInt8]) {
     var s = s
     s.withUTF8 { p in
       var i = 0

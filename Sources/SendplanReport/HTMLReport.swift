@@ -4,18 +4,18 @@ import SendplanEngine
 import SendplanModel
 
 /// Templates for the reports: the built-in ones, or an operator's folder (`--templates`).
-public struct ReportTemplates: Sendable {
+package struct ReportTemplates: Sendable {
   let library: MustacheLibrary
   /// The text of report.xsd that goes with the templates.
-  public let schema: String
+  package let schema: String
 
-  public static let htmlTemplate = "report.html"
+  package static let htmlTemplate = "report.html"
 
   /// The built-in files by name, for merging with an operator's folder.
-  public static var defaultFiles: [String: String] { EmbeddedTemplates.files }
+  package static var defaultFiles: [String: String] { EmbeddedTemplates.files }
 
   /// `files` maps file names (`report.html.mustache`, `report.xsd`) to their text.
-  public init(files: [String: String], origin: String) throws(SendplanError) {
+  package init(files: [String: String], origin: String) throws(SendplanError) {
     XHTMLEscaping.install()
     var lib = MustacheLibrary()
     guard let html = files["report.html.mustache"] else {
@@ -43,13 +43,13 @@ public struct ReportTemplates: Sendable {
 }
 
 /// Builds `report.html` from the plan through the Mustache template, which escapes every value.
-public enum HTMLReport {
+package enum HTMLReport {
   /// At most this many items of one enrollment are listed; report.xml always has all of them.
-  public static let itemsPerEnrollment = 50
+  package static let itemsPerEnrollment = 50
   /// At most this many items are listed in one report.
-  public static let itemsPerReport = 1000
+  package static let itemsPerReport = 1000
   /// The status chart shows at most this many enrollments (the largest).
-  public static let chartEnrollments = 40
+  package static let chartEnrollments = 40
 
   static let fixes: [String: String] = [
     "sequence_not_active": "Activate the sequence, or move the enrollment to an active sequence.",
@@ -90,7 +90,7 @@ public enum HTMLReport {
   }
 
   /// The report of a planned tenant.
-  public static func render(_ plan: TenantPlan, context: ReportContext, templates: ReportTemplates) -> [UInt8] {
+  package static func render(_ plan: TenantPlan, context: ReportContext, templates: ReportTemplates) -> [UInt8] {
     var d = header(customerID: plan.customerID, asOf: plan.asOf, context: context)
     var planned: [String: Any] = [:]
     planned["statuses"] = order.map {
@@ -201,7 +201,7 @@ public enum HTMLReport {
   }
 
   /// The short report of a tenant that failed with row errors.
-  public static func renderFailed(
+  package static func renderFailed(
     _ failure: TenantFailure, asOf: Timestamp, context: ReportContext, templates: ReportTemplates
   ) -> [UInt8] {
     var d = header(customerID: failure.customerID, asOf: asOf, context: context)

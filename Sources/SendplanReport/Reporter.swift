@@ -4,17 +4,17 @@ import SendplanFileSystem
 import SendplanModel
 
 /// Writes and validates a tenant's reports during a run, or from an existing OUT.
-public struct Reporter: Sendable {
-  public let templates: ReportTemplates
-  public let validator: ReportValidator
+package struct Reporter: Sendable {
+  package let templates: ReportTemplates
+  package let validator: ReportValidator
 
-  public init(templates: ReportTemplates) throws(SendplanError) {
+  package init(templates: ReportTemplates) throws(SendplanError) {
     self.templates = templates
     validator = try ReportValidator(xsd: templates.schema)
   }
 
   /// The built-in templates, or those of `templatesDir` where it has them.
-  public static func load(templatesDir dir: String?) throws(SendplanError) -> Reporter {
+  package static func load(templatesDir dir: String?) throws(SendplanError) -> Reporter {
     var files: [String: String] = [:]
     if let dir {
       for name in ["report.html.mustache", "report.xsd"] {
@@ -33,7 +33,7 @@ public struct Reporter: Sendable {
 
   /// Writes `report.xml` and `report.html` for a planned tenant, or a short `report.html` for a failed
   /// one, and checks each with libxml2; the first invalid file is thrown.
-  public func write(
+  package func write(
     plan: TenantPlan?, failure: TenantFailure?, asOf: Timestamp, context: ReportContext, files: FolderWriter
   ) throws(SendplanError) {
     if let plan {

@@ -3,12 +3,12 @@ import SendplanDiagnostics
 
 /// Checks report files with libxml2, in process: XML against the compiled schema, streamed, and
 /// XHTML for well-formedness. Nothing is fetched and no entity is expanded.
-public final class ReportValidator: @unchecked Sendable {
+package final class ReportValidator: @unchecked Sendable {
   // Read-only after init; libxml2 validates with a fresh context per call.
   private let schema: OpaquePointer
 
   /// Compiles `xsd` (the text of report.xsd).
-  public init(xsd: String, path: String = "report.xsd") throws(SendplanError) {
+  package init(xsd: String, path: String = "report.xsd") throws(SendplanError) {
     var err = [CChar](repeating: 0, count: 512)
     let bytes = Array(xsd.utf8)
     let s = bytes.withUnsafeBufferPointer { p in
@@ -29,12 +29,12 @@ public final class ReportValidator: @unchecked Sendable {
   deinit { sendplan_xml_schema_free(schema) }
 
   /// nil when `path` is a valid report.xml; else the problem with file, line and libxml2's message.
-  public func checkXML(_ path: String) -> SendplanError? {
+  package func checkXML(_ path: String) -> SendplanError? {
     Self.check(path, schema: schema, what: "not valid against report.xsd")
   }
 
   /// nil when `path` is well-formed XML (XHTML reports).
-  public static func checkWellFormed(_ path: String) -> SendplanError? {
+  package static func checkWellFormed(_ path: String) -> SendplanError? {
     check(path, schema: nil, what: "not well-formed XHTML")
   }
 

@@ -5,13 +5,13 @@ import SendplanModel
 /// Reads a `report.xml` written by `XMLReport` back into a plan, so `report.html` can be rendered
 /// again (new templates) without re-planning. It expects sendplan's own layout, one element a
 /// line, and is only used on files that have just passed schema validation.
-public enum XMLReportReader {
-  public struct Parsed: Sendable {
-    public var plan: TenantPlan
-    public var context: ReportContext
+package enum XMLReportReader {
+  package struct Parsed: Sendable {
+    package var plan: TenantPlan
+    package var context: ReportContext
   }
 
-  public static func read(_ bytes: [UInt8], path: String) throws(SendplanError) -> Parsed {
+  package static func read(_ bytes: [UInt8], path: String) throws(SendplanError) -> Parsed {
     func bad(_ line: Int, _ what: String) -> SendplanError {
       SendplanError(
         .badData, code: "report_unreadable", path: path, line: line, message: what,

@@ -2,31 +2,31 @@ import SendplanEngine
 import SendplanModel
 
 /// One input file as the report lists it (provenance).
-public struct ReportInput: Sendable, Equatable {
-  public var file: String
-  public var sha256: String
-  public var bytes: Int
-  public var rows: Int
+package struct ReportInput: Sendable, Equatable {
+  package var file: String
+  package var sha256: String
+  package var bytes: Int
+  package var rows: Int
 
-  public init(file: String, sha256: String, bytes: Int, rows: Int) {
+  package init(file: String, sha256: String, bytes: Int, rows: Int) {
     self.file = file
     self.sha256 = sha256
     self.bytes = bytes
     self.rows = rows
   }
 
-  public init(_ f: InputFile) { self.init(file: f.name, sha256: f.sha256, bytes: f.bytes, rows: f.rows) }
+  package init(_ f: InputFile) { self.init(file: f.name, sha256: f.sha256, bytes: f.bytes, rows: f.rows) }
 }
 
 /// What a report says about the run besides the plan.
-public struct ReportContext: Sendable {
-  public var runID: String
-  public var toolVersion: String
-  public var inputs: [ReportInput]
+package struct ReportContext: Sendable {
+  package var runID: String
+  package var toolVersion: String
+  package var inputs: [ReportInput]
   /// Present once the tenant's audit stream holds this run.
-  public var audit: AuditSeal?
+  package var audit: AuditSeal?
 
-  public init(runID: String, toolVersion: String, inputs: [ReportInput], audit: AuditSeal? = nil) {
+  package init(runID: String, toolVersion: String, inputs: [ReportInput], audit: AuditSeal? = nil) {
     self.runID = runID
     self.toolVersion = toolVersion
     self.inputs = inputs
@@ -35,14 +35,14 @@ public struct ReportContext: Sendable {
 }
 
 /// The tenant's audit stream after this run.
-public struct AuditSeal: Sendable {
-  public var segment: Int64
-  public var treeSize: Int64
-  public var chainHead: String
-  public var merkleRoot: String
-  public var signed: Bool
+package struct AuditSeal: Sendable {
+  package var segment: Int64
+  package var treeSize: Int64
+  package var chainHead: String
+  package var merkleRoot: String
+  package var signed: Bool
 
-  public init(segment: Int64, treeSize: Int64, chainHead: String, merkleRoot: String, signed: Bool) {
+  package init(segment: Int64, treeSize: Int64, chainHead: String, merkleRoot: String, signed: Bool) {
     self.segment = segment
     self.treeSize = treeSize
     self.chainHead = chainHead
@@ -52,10 +52,10 @@ public struct AuditSeal: Sendable {
 }
 
 /// Writes `report.xml`: every item, as attributes, valid against `templates/report.xsd`.
-public enum XMLReport {
-  public static let namespace = "urn:sendplan:report:1"
+package enum XMLReport {
+  package static let namespace = "urn:sendplan:report:1"
 
-  public static func render(_ plan: TenantPlan, context: ReportContext) -> [UInt8] {
+  package static func render(_ plan: TenantPlan, context: ReportContext) -> [UInt8] {
     var o: [UInt8] = []
     o.reserveCapacity(4096 + plan.counts.items * 130)
     func raw(_ s: StaticString) {

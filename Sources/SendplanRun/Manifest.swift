@@ -3,9 +3,9 @@ import SendplanJSON
 import SendplanModel
 
 /// Builds `run.json`, the run manifest.
-public enum Manifest {
+package enum Manifest {
   /// Format version of `run.json`; bumped only for incompatible changes.
-  public static let formatVersion: Int64 = 1
+  package static let formatVersion: Int64 = 1
 
   static func issues(_ list: [RowIssue]) -> JSONValue {
     .array(
@@ -61,7 +61,7 @@ public enum Manifest {
   }
 
   /// The whole manifest. Tenants are in customer-id byte order.
-  public static func document(bundle: ExportBundle, outcomes: [TenantOutcome], options: RunOptions) -> JSONValue {
+  package static func document(bundle: ExportBundle, outcomes: [TenantOutcome], options: RunOptions) -> JSONValue {
     var totals = PlanCounts()
     for t in outcomes { if let p = t.plan { totals.merge(p.counts) } }
     let failed = outcomes.filter(\.failed).count

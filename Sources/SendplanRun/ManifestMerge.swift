@@ -3,13 +3,13 @@ import SendplanJSON
 import SendplanModel
 
 /// Combines the run.json files of the shards of one run into the run.json an unsharded run writes.
-public enum ManifestMerge {
+package enum ManifestMerge {
   /// `manifests` pairs each file's path (for messages) with its parsed content.
   ///
   /// The shards must come from the same bundle, `--as-of` and run id, use the same shard count, and
   /// cover every shard exactly once. Tenants are merged in customer-id byte order and totals re-summed;
   /// the `shard` member is dropped.
-  public static func merge(_ manifests: [(path: String, value: JSONValue)]) throws(SendplanError) -> JSONValue {
+  package static func merge(_ manifests: [(path: String, value: JSONValue)]) throws(SendplanError) -> JSONValue {
     guard let first = manifests.first else {
       throw invalid("", "no run.json given", "pass the OUT folder (or run.json) of every shard")
     }

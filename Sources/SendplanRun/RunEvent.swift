@@ -3,13 +3,13 @@ import SendplanDiagnostics
 import SendplanModel
 
 /// The stages of a run, in order.
-public enum RunStage: String, Sendable {
+package enum RunStage: String, Sendable {
   case openAudit, loadReports, readBundle, prepareAudit, plan, appendAudit, writeReports, seal, publish
 }
 
 /// What a run reports as it goes. The pipeline sends these values and does nothing else to be
 /// observed: the caller logs them, draws progress and writes metrics.
-public enum RunEvent: Sendable {
+package enum RunEvent: Sendable {
   /// The bundle was read: `files` files with `rows` rows in all, `tenants` tenants, after `seconds`.
   case bundleRead(files: Int, rows: Int, tenants: Int, seconds: Double)
   /// The run keeps only one shard's tenants.
@@ -29,6 +29,6 @@ public enum RunEvent: Sendable {
 }
 
 /// Receives a run's events, from any thread.
-public protocol RunObserver: Sendable {
+package protocol RunObserver: Sendable {
   func observe(_ event: RunEvent)
 }

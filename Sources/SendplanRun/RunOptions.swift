@@ -2,35 +2,35 @@ import SendplanFileSystem
 import SendplanModel
 
 /// The tool's name and version as recorded in outputs.
-public enum Tool {
-  public static let name = "sendplan"
-  public static let version = "0.1.0"
+package enum Tool {
+  package static let name = "sendplan"
+  package static let version = "0.1.0"
 }
 
 /// Everything a run needs to know, decided by the caller; the pipeline reads no environment.
-public struct RunOptions: Sendable {
+package struct RunOptions: Sendable {
   /// The export bundle folder.
-  public var input: String
+  package var input: String
   /// The output folder OUT, replaced atomically when the run completes.
-  public var out: String
-  public var asOf: Timestamp
-  public var runID: String
+  package var out: String
+  package var asOf: Timestamp
+  package var runID: String
   /// fsync every file and folder before publishing.
-  public var sync: Bool
+  package var sync: Bool
   /// Plan only this shard's tenants; recorded in run.json.
-  public var shard: Shard?
+  package var shard: Shard?
   /// Append each planned tenant's events to its audit stream in this folder.
-  public var auditDir: String?
+  package var auditDir: String?
   /// Ed25519 key file that signs each checkpoint; seals are unsigned without it.
-  public var signingKeyPath: String?
+  package var signingKeyPath: String?
   /// Write `report.html` and `report.xml` per tenant.
-  public var reports: Bool
+  package var reports: Bool
   /// A folder whose `report.html.mustache` and `report.xsd` replace the built-in ones.
-  public var templatesDir: String?
+  package var templatesDir: String?
   /// Test hooks that stop or fail the run at a chosen durability step.
-  public var faults: FaultPoints?
+  package var faults: FaultPoints?
 
-  public init(
+  package init(
     input: String, out: String, asOf: Timestamp, runID: String, sync: Bool = true, shard: Shard? = nil,
     auditDir: String? = nil, signingKeyPath: String? = nil, reports: Bool = true, templatesDir: String? = nil,
     faults: FaultPoints? = nil
@@ -49,5 +49,5 @@ public struct RunOptions: Sendable {
   }
 
   /// The run id used when none is given: `run-` and `asOf` as `YYYYMMDDTHHMMSSZ`.
-  public static func defaultRunID(asOf: Timestamp) -> String { "run-" + asOf.compact }
+  package static func defaultRunID(asOf: Timestamp) -> String { "run-" + asOf.compact }
 }

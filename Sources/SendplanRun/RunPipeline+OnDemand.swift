@@ -6,7 +6,7 @@ import SendplanJSON
 import SendplanModel
 
 /// The outcome of planning one enrollment on demand.
-public enum EnrollmentRun: Sendable {
+package enum EnrollmentRun: Sendable {
   /// Planned and sealed in the tenant's audit stream as its own run.
   case planned(EnrollmentDryRun)
   /// The tenant's rows have errors, so none of its enrollments can be planned; the codes, sorted.
@@ -18,18 +18,18 @@ public enum EnrollmentRun: Sendable {
 }
 
 /// One enrollment's dry run, rendered in the contract's shapes.
-public struct EnrollmentDryRun: Sendable {
-  public var plan: EnrollmentPlan
+package struct EnrollmentDryRun: Sendable {
+  package var plan: EnrollmentPlan
   /// The dry-run response line (`{"data":{…}}` and a newline).
-  public var dryRun: [UInt8]
+  package var dryRun: [UInt8]
   /// The queue summary of the enrollment, as in `queue.json`.
-  public var queueSummary: JSONValue
+  package var queueSummary: JSONValue
 }
 
 extension RunPipeline {
   /// Plans one enrollment of `tenant` as of `options.asOf`, and appends and seals its events as run
   /// `options.runID` in the tenant's audit stream, through the same stages as a whole run.
-  public func planEnrollment(_ enrollmentID: ID, of tenant: TenantInput) throws(SendplanError) -> EnrollmentRun {
+  package func planEnrollment(_ enrollmentID: ID, of tenant: TenantInput) throws(SendplanError) -> EnrollmentRun {
     guard let row = tenant.enrollments.first(where: { $0.id == enrollmentID }) else { return .notFound }
     let plan: TenantPlan
     switch Planner.plan(tenant, asOf: options.asOf) {

@@ -13,14 +13,14 @@ import SendplanReport
 /// Both executables use it: `sendplan run` for a whole bundle, `sendplan-serve` for one enrollment
 /// (``planEnrollment(_:of:)``). It reports what happens as ``RunEvent`` values to its observer, and
 /// takes the clock and the stop request from its caller; it never logs, prints or reads the environment.
-public struct RunPipeline: Sendable {
-  public let options: RunOptions
+package struct RunPipeline: Sendable {
+  package let options: RunOptions
   let observer: any RunObserver
   let clock: @Sendable () -> Double
   let shouldStop: @Sendable () -> Bool
 
   /// `clock` gives monotonic seconds for timings; `shouldStop` is asked before each tenant starts.
-  public init(
+  package init(
     options: RunOptions, observer: any RunObserver, clock: @escaping @Sendable () -> Double,
     shouldStop: @escaping @Sendable () -> Bool = { false }
   ) {
@@ -32,7 +32,7 @@ public struct RunPipeline: Sendable {
 
   /// Runs every stage. Throws the failing stage's ``SendplanError`` (or ``SendplanErrors`` for a bundle
   /// with structural errors) after sending `stageFailed`; OUT is then unchanged.
-  public func run() throws -> RunResult {
+  package func run() throws -> RunResult {
     let start = clock()
     // The lock comes first, so a second run is refused at once.
     let audit = try stage(.openAudit) { () throws(SendplanError) in try openAudit() }

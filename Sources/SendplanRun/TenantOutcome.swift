@@ -3,21 +3,21 @@ import SendplanEngine
 import SendplanModel
 
 /// The outcome of one tenant in a run.
-public struct TenantOutcome: Sendable {
-  public var customerID: ID
+package struct TenantOutcome: Sendable {
+  package var customerID: ID
   /// The tenant's folder under `OUT/tenants`.
-  public var folder: String
+  package var folder: String
   /// Planned or failed.
-  public var plan: TenantPlan?
-  public var failure: TenantFailure?
+  package var plan: TenantPlan?
+  package var failure: TenantFailure?
   /// Seconds spent planning and writing the tenant, by the caller's clock.
-  public var seconds: Double?
+  package var seconds: Double?
   /// What this run appended to the tenant's audit stream, when the run is audited.
-  public var audit: StreamOutcome?
+  package var audit: StreamOutcome?
   /// Seconds spent appending to the audit stream.
-  public var auditSeconds: Double?
+  package var auditSeconds: Double?
 
-  public init(
+  package init(
     customerID: ID, folder: String, plan: TenantPlan?, failure: TenantFailure?, seconds: Double? = nil
   ) {
     self.customerID = customerID
@@ -27,23 +27,23 @@ public struct TenantOutcome: Sendable {
     self.seconds = seconds
   }
 
-  public var failed: Bool { failure != nil }
+  package var failed: Bool { failure != nil }
 }
 
 /// The outcome of a whole run.
-public struct RunResult: Sendable {
+package struct RunResult: Sendable {
   /// Every tenant, or when the run was stopped, those finished before it stopped.
-  public var tenants: [TenantOutcome]
+  package var tenants: [TenantOutcome]
   /// Tenants the run set out to plan (after the shard filter).
-  public var tenantsTotal: Int
+  package var tenantsTotal: Int
   /// run.json; empty when the run was stopped.
-  public var manifest: [UInt8]
+  package var manifest: [UInt8]
   /// The run stopped early on request: OUT was not touched.
-  public var stopped: Bool
+  package var stopped: Bool
   /// The audit side, when the run is audited; also set for a stopped run (the tenants done are sealed).
-  public var audit: AuditSummary?
+  package var audit: AuditSummary?
   /// Tenants whose streams had this run sealed already, left unchanged.
-  public var alreadySealed: Int
+  package var alreadySealed: Int
 
-  public var failedTenants: Int { tenants.filter(\.failed).count }
+  package var failedTenants: Int { tenants.filter(\.failed).count }
 }

@@ -15,7 +15,7 @@ import SendplanModel
 /// `adminToken` enables `POST /admin/reload` for `Authorization: Bearer <adminToken>`; without it the
 /// route answers 404. Every error, including unknown routes, uses the contract's error envelope.
 /// `clock` (monotonic seconds) times requests for the log; the caller owns it.
-public func makeRouter(
+package func makeRouter(
   service: SendplanService, auth: AuthMode, adminToken: String?, logger: Logger,
   clock: @escaping @Sendable () -> Double
 ) -> Router<BasicRequestContext> {

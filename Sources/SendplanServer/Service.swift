@@ -15,15 +15,15 @@ import Synchronization
 #endif
 
 /// An API failure: an HTTP status and the contract's error envelope `{"error":{"code","message","details"}}`.
-public struct APIError: Error, Sendable, Equatable {
-  public var status: Int
-  public var code: String
-  public var message: String
-  public var details: [String]
+package struct APIError: Error, Sendable, Equatable {
+  package var status: Int
+  package var code: String
+  package var message: String
+  package var details: [String]
   /// Seconds for a `Retry-After` header (503 only).
-  public var retryAfter: Int?
+  package var retryAfter: Int?
 
-  public init(status: Int, code: String, message: String, details: [String] = [], retryAfter: Int? = nil) {
+  package init(status: Int, code: String, message: String, details: [String] = [], retryAfter: Int? = nil) {
     self.status = status
     self.code = code
     self.message = message
@@ -31,7 +31,7 @@ public struct APIError: Error, Sendable, Equatable {
     self.retryAfter = retryAfter
   }
 
-  public var body: [UInt8] {
+  package var body: [UInt8] {
     JSONValue.object([
       "error": .object([
         "code": .string(code), "message": .string(message), "details": .array(details.map { .string($0) }),
@@ -40,20 +40,20 @@ public struct APIError: Error, Sendable, Equatable {
   }
 
   /// One body for an unknown enrollment and another tenant's enrollment, so neither leaks.
-  public static let notFound = APIError(
+  package static let notFound = APIError(
     status: 404, code: "not_found", message: "no such enrollment for this customer")
 
-  public static func badRequest(_ code: String, _ message: String) -> APIError {
+  package static func badRequest(_ code: String, _ message: String) -> APIError {
     APIError(status: 400, code: code, message: message)
   }
 
   /// 500s say nothing about the cause; it goes to the server log instead.
-  public static let internalError = APIError(
+  package static let internalError = APIError(
     status: 500, code: "internal_error", message: "the server failed; the request can be retried")
 }
 
 /// How `/api` requests prove which customer they act for.
-public enum AuthMode: Sendable {
+package enum AuthMode: Sendable {
   /// Trust `X-Customer-Id` as set by a gateway in front (the default, on loopback only).
   case trustedHeader
   /// `Authorization: Bearer <token>`, each token mapped to one customer id.
@@ -61,7 +61,7 @@ public enum AuthMode: Sendable {
 }
 
 /// Bearer tokens and their customers. Tokens are kept as SHA-256 digests and compared in constant time.
-public struct TokenTable: Sendable {
+package struct TokenTable: Sendable {
   struct Entry: Sendable {
     var digest: [UInt8]
     var customerID: String
@@ -70,7 +70,7 @@ public struct TokenTable: Sendable {
 
   /// Parses lines `TOKEN CUSTOMER_ID`; blank lines and lines starting with `#` are skipped.
   /// Tokens must be at least 16 characters.
-  public static func parse(_ text: String) throws(APIError) -> TokenTable {
+  package static func parse(_ text: String) throws(APIError) -> TokenTable {
     var entries: [Entry] = []
     for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
       let line = raw.trimmingSpaces
@@ -91,7 +91,7 @@ public struct TokenTable: Sendable {
 
   /// The customer a token belongs to. Every entry is compared, whatever matches, so the time taken
   /// does not depend on which token (or how much of one) was right.
-  public func customer(forToken token: String) -> String? {
+  package func customer(forToken token: String) -> String? {
     let d = Array(SHA256.hash(data: Array(token.utf8)))
     var found: String?
     for e in entries where digestsEqual(e.digest, d) { found = e.customerID }
@@ -117,18 +117,18 @@ extension Substring {
 }
 
 /// What the server needs from outside: paths, keys, and the clock and run ids (never read inside).
-public struct ServiceSettings: Sendable {
-  public var bundlePath: String
-  public var auditDir: String
+package struct ServiceSettings: Sendable {
+  package var bundlePath: String
+  package var auditDir: String
   /// The nightly run's OUT, read by the queue endpoint; optional.
-  public var outDir: String?
+  package var outDir: String?
   /// Ed25519 key file (from `sendplan audit keygen`) that signs on-demand seals.
-  public var signingKeyPath: String?
-  public var now: @Sendable () -> Timestamp
+  package var signingKeyPath: String?
+  package var now: @Sendable () -> Timestamp
   /// A fresh, unique suffix for each on-demand run id (`ondemand-<asOf>-<suffix>`).
-  public var runSuffix: @Sendable () -> String
+  package var runSuffix: @Sendable () -> String
 
-  public init(
+  package init(
     bundlePath: String, auditDir: String, outDir: String? = nil, signingKeyPath: String? = nil,
     now: @escaping @Sendable () -> Timestamp, runSuffix: @escaping @Sendable () -> String
   ) {
@@ -142,8 +142,8 @@ public struct ServiceSettings: Sendable {
 }
 
 /// The three Stage 2A endpoints over the same planner, audit trail and outputs as `sendplan run`.
-public final class SendplanService: Sendable {
-  public let settings: ServiceSettings
+package final class SendplanService: Sendable {
+  package let settings: ServiceSettings
   let logger: Logger
   /// The loaded bundle's tenants; nil until the first load succeeds.
   private let tenants = Mutex<[ID: TenantInput]?>(nil)
@@ -157,14 +157,14 @@ public final class SendplanService: Sendable {
     customer.string + "\u{0}" + enrollmentID
   }
 
-  public init(settings: ServiceSettings, logger: Logger) {
+  package init(settings: ServiceSettings, logger: Logger) {
     self.settings = settings
     self.logger = logger
   }
 
   /// Loads (or reloads) the bundle; on failure the bundle in use stays and the errors are returned.
   @discardableResult
-  public func reload() -> Result<Int, SendplanErrors> {
+  package func reload() -> Result<Int, SendplanErrors> {
     do {
       let b = try BundleReader.read(path: settings.bundlePath)
       var map: [ID: TenantInput] = [:]
@@ -176,10 +176,10 @@ public final class SendplanService: Sendable {
     }
   }
 
-  public var isLoaded: Bool { tenants.withLock { $0 != nil } }
+  package var isLoaded: Bool { tenants.withLock { $0 != nil } }
 
   /// Checks `X-Customer-Id` (and the token, in token mode): 400, 401 or 403.
-  public static func customer(header: String?, bearer: String?, auth: AuthMode) throws(APIError) -> ID {
+  package static func customer(header: String?, bearer: String?, auth: AuthMode) throws(APIError) -> ID {
     guard let header else {
       throw .badRequest("missing_customer_id", "the X-Customer-Id header is required")
     }
@@ -204,7 +204,7 @@ public final class SendplanService: Sendable {
 
   /// `POST /api/enrollments/:id/dry-run`: plans the enrollment, seals its events as an on-demand run
   /// and returns the dry-run response (or 422 with every enrollment-level error code).
-  public func dryRun(customer: ID, enrollmentID: String, asOfText: String?) async throws(APIError) -> [UInt8] {
+  package func dryRun(customer: ID, enrollmentID: String, asOfText: String?) async throws(APIError) -> [UInt8] {
     let asOf: Timestamp
     if let asOfText {
       guard let t = Timestamp.parse(asOfText), t.nanos == 0, !t.subNanoRemainder, !asOfText.contains(".") else {
@@ -284,7 +284,7 @@ public final class SendplanService: Sendable {
   }
 
   /// `GET /api/enrollments/:id/audit`: one page of the enrollment's verified entries.
-  public func audit(customer: ID, enrollmentID: String, limitText: String?, cursor: String?) throws(APIError)
+  package func audit(customer: ID, enrollmentID: String, limitText: String?, cursor: String?) throws(APIError)
     -> [UInt8]
   {
     var limit = AuditQuery.defaultLimit
@@ -319,7 +319,7 @@ public final class SendplanService: Sendable {
   }
 
   /// `GET /api/enrollments/:id/queue`: the queue summary of the newest dry run, nightly or on-demand.
-  public func queue(customer: ID, enrollmentID: String) throws(APIError) -> [UInt8] {
+  package func queue(customer: ID, enrollmentID: String) throws(APIError) -> [UInt8] {
     var best = onDemand.withLock { $0[SendplanService.onDemandKey(customer, enrollmentID)] }
     if let out = settings.outDir {
       let path = out + "/tenants/" + FolderName.of(customer) + "/queue.json"
