@@ -11,7 +11,8 @@ package enum BundleReader {
   /// Reads every table file of the bundle at `path`, two files at a time.
   ///
   /// Throws ``SendplanErrors`` listing the first structural error of every file that has one.
-  package static func read(path: String) throws(SendplanErrors) -> ExportBundle {
+  /// With a `filter`, rows of the tenants it drops are counted and checked for structure only.
+  package static func read(path: String, filter: TenantFilter? = nil) throws(SendplanErrors) -> ExportBundle {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
       throw SendplanErrors([
@@ -59,7 +60,7 @@ package enum BundleReader {
               .badData, code: "not_a_file", path: name, line: nil, message: "is a folder, not a file",
               fix: "replace it with the exported table file"))
         } else {
-          jobs.append(TableReader(table: t, path: full, name: name))
+          jobs.append(TableReader(table: t, path: full, name: name, filter: filter))
         }
       } else if t.isRequired {
         errors.append(
@@ -86,11 +87,13 @@ package enum BundleReader {
     }
     var inputs: [InputFile] = []
     var tenants: [ID: TenantInput] = [:]
+    var dropped = Set<ID>()
     let all = results.withLock { $0 }
     for idx in jobs.indices {
       switch all[idx] {
       case .success(let res):
         inputs.append(res.info)
+        dropped.formUnion(res.dropped)
         for (cid, part) in res.tenants {
           tenants[cid, default: TenantInput(customerID: cid)].absorb(part)
         }
@@ -104,7 +107,9 @@ package enum BundleReader {
       throw SendplanErrors(errors)
     }
     let sorted = tenants.values.sorted { $0.customerID < $1.customerID }
-    return ExportBundle(inputs: inputs, ignored: ignored.sorted { ByteOrder.less($0, $1) }, tenants: sorted)
+    var bundle = ExportBundle(inputs: inputs, ignored: ignored.sorted { ByteOrder.less($0, $1) }, tenants: sorted)
+    bundle.tenantsDropped = dropped.count
+    return bundle
   }
 
   /// The table a file name holds, or nil for a file the bundle ignores. Names match case-sensitively.

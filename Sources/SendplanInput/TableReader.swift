@@ -5,6 +5,8 @@ import SendplanModel
 struct TableResult {
   var info: InputFile
   var tenants: [ID: TenantInput]
+  /// Customer ids whose rows were dropped by the reader's filter.
+  var dropped: Set<ID>
 }
 
 /// Reads one table file (CSV or JSONL, optionally gzip) into per-tenant rows.
@@ -12,6 +14,8 @@ struct TableReader {
   let table: Table
   let path: String
   let name: String
+  /// Keeps only the rows of tenants it accepts; nil keeps every row.
+  let filter: TenantFilter?
 
   private var schema: TableSchema { TableSchema.of(table) }
   private var isJSONL: Bool { name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") }
@@ -20,7 +24,7 @@ struct TableReader {
   func read() throws(SendplanError) -> TableResult {
     let source = try FileSource(path: path, name: name)
     let stream: ByteStream = isGzip ? try GzipStream(source: source) : source
-    var sink = RowSink(table: table, file: name)
+    var sink = RowSink(table: table, file: name, filter: filter)
     if isJSONL {
       try readJSONL(stream, sink: &sink)
     } else {
@@ -30,7 +34,7 @@ struct TableReader {
     try drain(source)
     let info = InputFile(
       name: name, table: table, sha256: source.digestHex(), bytes: source.byteCount, rows: sink.rows)
-    return TableResult(info: info, tenants: sink.finish())
+    return TableResult(info: info, tenants: sink.finish(), dropped: sink.dropped)
   }
 
   private func drain(_ source: FileSource) throws(SendplanError) {
@@ -116,6 +120,14 @@ struct TableReader {
         throw structural(
           "csv_field_count", line, "the record has \(count) fields but the header has \(header.count)",
           "make every record have exactly one field per header column (a trailing comma adds a field)")
+      }
+      // Rows of tenants the filter drops are counted, not converted.
+      if sink.filter != nil, columnIndex[0] >= 0 {
+        let cid = try tok.withField(columnIndex[0]) { p throws(SendplanError) in String(decoding: p, as: UTF8.self) }
+        if !sink.keeps(cid) {
+          sink.rows += 1
+          return
+        }
       }
       for k in 0..<values.count {
         let h = columnIndex[k]
@@ -214,13 +226,29 @@ struct RowSink {
   let schema: TableSchema
   var tenants: [ID: TenantInput] = [:]
   var rows = 0
+  let filter: TenantFilter?
+  /// Customer ids whose rows the filter dropped.
+  var dropped = Set<ID>()
   private var current = TenantInput(customerID: ID(""))
   private var hasCurrent = false
+  private var lastDecision: (id: String, keep: Bool)?
 
-  init(table: Table, file: String) {
+  init(table: Table, file: String, filter: TenantFilter? = nil) {
     self.table = table
     self.file = file
     self.schema = TableSchema.of(table)
+    self.filter = filter
+  }
+
+  /// Whether the filter keeps this customer's rows; asked once per run of equal ids, and the
+  /// filter itself remembers each id's answer. A malformed id is kept, so it is reported.
+  mutating func keeps(_ cid: String) -> Bool {
+    guard let filter else { return true }
+    if let last = lastDecision, ByteOrder.equal(last.id, cid) { return last.keep }
+    let keep = Values.idProblem(cid) != nil || filter.keeps(ID(cid))
+    if !keep { dropped.insert(ID(cid)) }
+    lastDecision = (cid, keep)
+    return keep
   }
 
   mutating func add(line: Int, values: [FieldValue]) throws(SendplanError) {
@@ -244,6 +272,7 @@ struct RowSink {
       }
       cid = ID(s)
     }
+    guard keeps(cid.string) else { return }
     var b = RowBuilder(file: file, line: line, schema: schema, values: values)
     switchTo(cid)
     defer { current.issues.append(contentsOf: b.issues) }

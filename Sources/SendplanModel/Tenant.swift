@@ -83,6 +83,8 @@ package struct ExportBundle: Sendable {
   package var ignored: [String]
   /// Every tenant that appears in any table, sorted by customer id byte-wise.
   package var tenants: [TenantInput]
+  /// Tenants whose rows the reader's filter dropped (another shard's).
+  package var tenantsDropped = 0
 
   package init(inputs: [InputFile], ignored: [String], tenants: [TenantInput]) {
     self.inputs = inputs

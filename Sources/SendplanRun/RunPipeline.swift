@@ -39,10 +39,9 @@ package struct RunPipeline: Sendable {
     let reporter = try stage(.loadReports) { () throws(SendplanError) in
       try options.reports ? Reporter.load(templatesDir: options.templatesDir) : nil
     }
-    var bundle = try readBundle(warming: audit?.startWarming(), start: start)
+    let bundle = try readBundle(warming: audit?.startWarming(), start: start)
     if let shard = options.shard {
-      let all = bundle.tenants.count
-      bundle.tenants = bundle.tenants.filter { shard.contains($0.customerID) }
+      let all = bundle.tenants.count + bundle.tenantsDropped
       observer.observe(.shardSelected(shard, tenants: bundle.tenants.count, of: all))
     }
     let prepared = prepare(audit, bundle.tenants)
@@ -102,7 +101,7 @@ package struct RunPipeline: Sendable {
   func readBundle(warming: AuditWriter.Warming?, start: Double) throws -> ExportBundle {
     let bundle: ExportBundle
     do {
-      bundle = try BundleReader.read(path: options.input)
+      bundle = try BundleReader.read(path: options.input, filter: options.shard.map(TenantFilter.init(shard:)))
     } catch {
       warming?.wait()
       observer.observe(.stageFailed(.readBundle, error.errors))
