@@ -48,11 +48,13 @@ struct TenantIndex {
 
   init(_ t: TenantInput, asOf: Timestamp) {
     suppressions = SuppressionIndex(t.suppressions, asOf: asOf)
-    func file(_ table: Table) -> String { t.fileNames[table] ?? table.rawValue }
     func duplicate(_ table: Table, _ line: Int, _ key: String, first: Int) -> RowIssue {
-      RowIssue(
-        file: file(table), line: line, code: "duplicate_key",
-        message: "duplicate key \(key) (first seen on line \(first))",
+      let here = t.location(table, line)
+      let there = t.location(table, first)
+      let seen = there.file == here.file ? "line \(there.line)" : "\(there.file) line \(there.line)"
+      return RowIssue(
+        file: here.file, line: here.line, code: "duplicate_key",
+        message: "duplicate key \(key) (first seen on \(seen))",
         fix: "remove the duplicate row or give it its own id")
     }
     // Rows are visited in line order so the later row of a pair is always the one reported.

@@ -33,19 +33,53 @@ package enum BundleReader {
       ])
     }
     var found: [Table: [String]] = [:]
+    var folders: [Table: String] = [:]
     var ignored: [String] = []
     for e in entries {
       if let t = table(forFileName: e) {
         found[t, default: []].append(e)
+      } else if let t = Table(rawValue: e), isDirectory((path as NSString).appendingPathComponent(e)) {
+        folders[t] = e
       } else {
         ignored.append(e)
       }
     }
     var errors: [SendplanError] = []
     var jobs: [TableReader] = []
+    var partNames: [Table: [String]] = [:]
     for t in Table.allCases {
       let names = (found[t] ?? []).sorted { ByteOrder.less($0, $1) }
-      if names.count > 1 {
+      if let folder = folders[t] {
+        guard names.isEmpty else {
+          errors.append(
+            SendplanError(
+              .badData, code: "duplicate_table", path: ([folder + "/"] + names).joined(separator: ", "),
+              message: "the \(t.rawValue) table is given both as a folder of part files and as a file",
+              fix: "keep either the folder \(folder)/ or the file \(names[0]), not both"))
+          continue
+        }
+        switch parts(of: t, folder: folder, in: path) {
+        case .failure(let e): errors.append(e)
+        case .success(let p):
+          ignored += p.ignored
+          if p.parts.isEmpty {
+            if t.isRequired {
+              errors.append(
+                SendplanError(
+                  .badData, code: "missing_table", path: folder + "/",
+                  message: "the folder of the required table \(t.rawValue) holds no part files",
+                  fix: "put the table's part files (.csv, .jsonl, optionally .gz) in \(folder)/"))
+            }
+            continue
+          }
+          partNames[t] = p.parts
+          for (k, name) in p.parts.enumerated() {
+            jobs.append(
+              TableReader(
+                table: t, path: (path as NSString).appendingPathComponent(name), name: name, part: k, filter: filter))
+          }
+        }
+      } else if names.count > 1 {
         errors.append(
           SendplanError(
             .badData, code: "duplicate_table", path: names.joined(separator: ", "), line: nil,
@@ -53,14 +87,14 @@ package enum BundleReader {
             fix: "keep exactly one file for \(t.rawValue)"))
       } else if let name = names.first {
         let full = (path as NSString).appendingPathComponent(name)
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue {
+        if isDirectory(full) {
           errors.append(
             SendplanError(
               .badData, code: "not_a_file", path: name, line: nil, message: "is a folder, not a file",
               fix: "replace it with the exported table file"))
         } else {
-          jobs.append(TableReader(table: t, path: full, name: name, filter: filter))
+          partNames[t] = [name]
+          jobs.append(TableReader(table: t, path: full, name: name, part: 0, filter: filter))
         }
       } else if t.isRequired {
         errors.append(
@@ -103,13 +137,76 @@ package enum BundleReader {
         break
       }
     }
+    errors += headerMismatches(jobs, all)
     if !errors.isEmpty {
       throw SendplanErrors(errors)
     }
+    for cid in tenants.keys { tenants[cid]?.fileNames = partNames }
     let sorted = tenants.values.sorted { $0.customerID < $1.customerID }
     var bundle = ExportBundle(inputs: inputs, ignored: ignored.sorted { ByteOrder.less($0, $1) }, tenants: sorted)
     bundle.tenantsDropped = dropped.count
     return bundle
+  }
+
+  /// The part files of a table folder, sorted byte-wise, and the other names in it (ignored).
+  /// Every part has the same format (suffix); hidden files and others, such as `_SUCCESS`, are ignored.
+  static func parts(of table: Table, folder: String, in path: String) -> Result<
+    (parts: [String], ignored: [String]), SendplanError
+  > {
+    let dir = (path as NSString).appendingPathComponent(folder)
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+      return .failure(
+        SendplanError(
+          .io, code: "bundle_unreadable", path: folder + "/", message: "cannot list the table folder",
+          fix: "check the folder's permissions"))
+    }
+    var parts: [String] = []
+    var ignored: [String] = []
+    for n in names.sorted(by: { ByteOrder.less($0, $1) }) {
+      let full = (dir as NSString).appendingPathComponent(n)
+      if !n.hasPrefix("."), !n.hasPrefix("_"), suffixes.contains(where: { n.hasSuffix($0) }), !isDirectory(full) {
+        parts.append(folder + "/" + n)
+      } else {
+        ignored.append(folder + "/" + n)
+      }
+    }
+    let formats = Set(parts.map { n in suffixes.filter { n.hasSuffix($0) }.max { $0.count < $1.count } ?? "" })
+    if formats.count > 1 {
+      return .failure(
+        SendplanError(
+          .badData, code: "mixed_part_formats", path: folder + "/",
+          message: "the part files of \(table.rawValue) mix formats (\(formats.sorted().joined(separator: ", ")))",
+          fix: "export every part of a table in one format"))
+    }
+    return .success((parts, ignored))
+  }
+
+  /// Each CSV part file of a table must have the header of its first part.
+  static func headerMismatches(_ jobs: [TableReader], _ results: [Int: Result<TableResult, SendplanError>])
+    -> [SendplanError]
+  {
+    var first: [Table: (name: String, header: [String])] = [:]
+    var errors: [SendplanError] = []
+    for (i, job) in jobs.enumerated() {
+      guard case .success(let r) = results[i], let header = r.header else { continue }
+      guard let f = first[job.table] else {
+        first[job.table] = (job.name, header)
+        continue
+      }
+      if f.header != header {
+        errors.append(
+          SendplanError(
+            .badData, code: "part_header_mismatch", path: job.name, line: 1,
+            message: "the header differs from the header of \(f.name)",
+            fix: "export every part of the table with the same columns in the same order"))
+      }
+    }
+    return errors
+  }
+
+  static func isDirectory(_ path: String) -> Bool {
+    var isDir: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
   }
 
   /// The table a file name holds, or nil for a file the bundle ignores. Names match case-sensitively.
@@ -135,6 +232,5 @@ extension TenantInput {
     recipients += other.recipients
     suppressions += other.suppressions
     issues += other.issues
-    fileNames.merge(other.fileNames) { a, _ in a }
   }
 }

@@ -7,6 +7,8 @@ struct TableResult {
   var tenants: [ID: TenantInput]
   /// Customer ids whose rows were dropped by the reader's filter.
   var dropped: Set<ID>
+  /// A CSV file's header, so the parts of one table can be checked against each other.
+  var header: [String]?
 }
 
 /// Reads one table file (CSV or JSONL, optionally gzip) into per-tenant rows.
@@ -14,6 +16,8 @@ struct TableReader {
   let table: Table
   let path: String
   let name: String
+  /// The file's index among its table's part files (0 for a table in one file).
+  let part: Int
   /// Keeps only the rows of tenants it accepts; nil keeps every row.
   let filter: TenantFilter?
 
@@ -24,17 +28,18 @@ struct TableReader {
   func read() throws(SendplanError) -> TableResult {
     let source = try FileSource(path: path, name: name)
     let stream: ByteStream = isGzip ? try GzipStream(source: source) : source
-    var sink = RowSink(table: table, file: name, filter: filter)
+    var sink = RowSink(table: table, file: name, part: part, filter: filter)
+    var header: [String]?
     if isJSONL {
       try readJSONL(stream, sink: &sink)
     } else {
-      try readCSV(stream, sink: &sink)
+      header = try readCSV(stream, sink: &sink)
     }
     // Drain what the decoder did not need so the digest covers the whole file.
     try drain(source)
     let info = InputFile(
       name: name, table: table, sha256: source.digestHex(), bytes: source.byteCount, rows: sink.rows)
-    return TableResult(info: info, tenants: sink.finish(), dropped: sink.dropped)
+    return TableResult(info: info, tenants: sink.finish(), dropped: sink.dropped, header: header)
   }
 
   private func drain(_ source: FileSource) throws(SendplanError) {
@@ -78,7 +83,8 @@ struct TableReader {
     SendplanError(.badData, code: code, path: name, line: line, message: message, fix: fix)
   }
 
-  private func readCSV(_ stream: ByteStream, sink: inout RowSink) throws(SendplanError) {
+  /// Reads a CSV file and returns its header.
+  private func readCSV(_ stream: ByteStream, sink: inout RowSink) throws(SendplanError) -> [String] {
     let tok = CSVTokenizer(file: name)
     var header: [String]? = nil
     var columnIndex: [Int] = []  // schema column -> header position, or -1
@@ -150,9 +156,10 @@ struct TableReader {
         "empty_file", nil, "the file is empty (0 bytes)", "export the table with at least its header row")
     }
     try tok.finish(emit: onRecord)
-    if header == nil {
+    guard let header else {
       throw structural("missing_header", 1, "the file has no header row", "add a header row naming the columns")
     }
+    return header
   }
 
   private func readJSONL(_ stream: ByteStream, sink: inout RowSink) throws(SendplanError) {
@@ -233,9 +240,13 @@ struct RowSink {
   private var hasCurrent = false
   private var lastDecision: (id: String, keep: Bool)?
 
-  init(table: Table, file: String, filter: TenantFilter? = nil) {
+  /// The index of the file among its table's part files (0 for a table in one file).
+  let part: Int
+
+  init(table: Table, file: String, part: Int = 0, filter: TenantFilter? = nil) {
     self.table = table
     self.file = file
+    self.part = part
     self.schema = TableSchema.of(table)
     self.filter = filter
   }
@@ -273,6 +284,7 @@ struct RowSink {
       cid = ID(s)
     }
     guard keeps(cid.string) else { return }
+    let at = RowLine.encode(part: part, line: line)
     var b = RowBuilder(file: file, line: line, schema: schema, values: values)
     switchTo(cid)
     defer { current.issues.append(contentsOf: b.issues) }
@@ -282,27 +294,27 @@ struct RowSink {
       let st = b.requiredEnum(2, IdentityStatus.self)
       _ = b.optional(3)
       _ = b.optional(4)
-      if b.issues.isEmpty, let id, let st { current.identities.append(IdentityRow(line: line, id: id, status: st)) }
+      if b.issues.isEmpty, let id, let st { current.identities.append(IdentityRow(line: at, id: id, status: st)) }
     case .templates:
       let id = b.requiredID(1)
       let st = b.requiredEnum(2, TemplateStatus.self)
       _ = b.optional(3)
       _ = b.optional(4)
-      if b.issues.isEmpty, let id, let st { current.templates.append(TemplateRow(line: line, id: id, status: st)) }
+      if b.issues.isEmpty, let id, let st { current.templates.append(TemplateRow(line: at, id: id, status: st)) }
     case .sequences:
       let id = b.requiredID(1)
       let st = b.requiredEnum(2, SequenceStatus.self)
       let ident = b.optionalID(3)
       _ = b.optional(4)
       if b.issues.isEmpty, let id, let st {
-        current.sequences.append(SequenceRow(line: line, id: id, status: st, identityID: ident))
+        current.sequences.append(SequenceRow(line: at, id: id, status: st, identityID: ident))
       }
     case .steps:
       let seq = b.requiredID(1)
       let order = b.integer(2, min: 1, defaultValue: nil)
       let tpl = b.requiredID(3)
       if b.issues.isEmpty, let seq, let order, let tpl {
-        current.steps.append(StepRow(line: line, sequenceID: seq, order: order, templateID: tpl))
+        current.steps.append(StepRow(line: at, sequenceID: seq, order: order, templateID: tpl))
       }
     case .enrollments:
       let id = b.requiredID(1)
@@ -312,12 +324,12 @@ struct RowSink {
       let batch = b.optionalID(5)
       if b.issues.isEmpty, let id, let seq, let st {
         current.enrollments.append(
-          EnrollmentRow(line: line, id: id, sequenceID: seq, status: st, identityID: ident, batchID: batch))
+          EnrollmentRow(line: at, id: id, sequenceID: seq, status: st, identityID: ident, batchID: batch))
       }
     case .batches:
       let id = b.requiredID(1)
       let st = b.requiredEnum(2, BatchStatus.self)
-      if b.issues.isEmpty, let id, let st { current.batches.append(BatchRow(line: line, id: id, status: st)) }
+      if b.issues.isEmpty, let id, let st { current.batches.append(BatchRow(line: at, id: id, status: st)) }
     case .recipients:
       let enr = b.requiredID(1)
       let id = b.requiredID(2)
@@ -326,7 +338,7 @@ struct RowSink {
       let last = b.integer(5, min: 0, defaultValue: 0)
       if b.issues.isEmpty, let enr, let id, let email, let opted, let last {
         current.recipients.append(
-          RecipientRow(line: line, enrollmentID: enr, id: id, email: email, optedOut: opted, lastStepSent: last))
+          RecipientRow(line: at, enrollmentID: enr, id: id, email: email, optedOut: opted, lastStepSent: last))
       }
     case .suppressions:
       let type = b.requiredEnum(1, SuppressionType.self)
@@ -335,7 +347,7 @@ struct RowSink {
       let created = b.timestamp(4)
       let expires = b.timestamp(5)
       if b.issues.isEmpty, let type, let value, created != nil, let expires {
-        current.suppressions.append(SuppressionRow(line: line, type: type, value: value, expiresAt: expires))
+        current.suppressions.append(SuppressionRow(line: at, type: type, value: value, expiresAt: expires))
       }
     }
   }
@@ -348,7 +360,6 @@ struct RowSink {
       current = existing
     } else {
       current = TenantInput(customerID: cid)
-      current.fileNames[table] = file
     }
     hasCurrent = true
   }

@@ -48,8 +48,16 @@ package struct TenantInput: Sendable {
   package var suppressions: [SuppressionRow] = []
   /// Row-level problems found while reading; any entry fails the tenant.
   package var issues: [RowIssue] = []
-  /// The bundle file name of each table, for messages about duplicate keys.
-  package var fileNames: [Table: String] = [:]
+  /// The bundle file names of each table: one, or the part files of a table folder in order.
+  /// A row's ``RowLine`` says which one holds it.
+  package var fileNames: [Table: [String]] = [:]
+
+  /// The file and 1-based line of a row of `table` whose line is `line` (a ``RowLine``).
+  package func location(_ table: Table, _ line: Int) -> (file: String, line: Int) {
+    let names = fileNames[table] ?? []
+    let part = RowLine.part(line)
+    return (part < names.count ? names[part] : table.rawValue, RowLine.line(line))
+  }
 
   package init(customerID: ID) {
     self.customerID = customerID

@@ -183,13 +183,13 @@ package enum HTMLReport {
     var orphans: [[String: Any]] = []
     for r in plan.orphans.recipients {
       orphans.append([
-        "kind": "recipient", "line": r.line, "ref": "enrollment " + r.enrollmentID.string,
+        "kind": "recipient", "line": RowLine.line(r.line), "ref": "enrollment " + r.enrollmentID.string,
         "row": "recipient " + r.id.string,
       ])
     }
     for s in plan.orphans.steps {
       orphans.append([
-        "kind": "step", "line": s.line, "ref": "sequence " + s.sequenceID.string, "row": "step \(s.order)",
+        "kind": "step", "line": RowLine.line(s.line), "ref": "sequence " + s.sequenceID.string, "row": "step \(s.order)",
       ])
     }
     planned["orphans"] = orphans

@@ -157,14 +157,14 @@ package enum XMLReport {
     raw("</enrollments>\n<orphans>\n")
     for r in plan.orphans.recipients {
       raw("<recipient")
-      num("line", r.line)
+      num("line", RowLine.line(r.line))
       attr("enrollmentId", r.enrollmentID.string)
       attr("recipientId", r.id.string)
       raw("/>\n")
     }
     for s in plan.orphans.steps {
       raw("<step")
-      num("line", s.line)
+      num("line", RowLine.line(s.line))
       attr("sequenceId", s.sequenceID.string)
       num("stepOrder", s.order)
       raw("/>\n")
