@@ -75,12 +75,40 @@ struct RunFlags: ParsableArguments {
   @Option(name: .customLong("debug-sigterm-after"), help: .hidden)
   var debugSigtermAfter: Int?
 
+  @Option(
+    name: .customLong("memory-limit"),
+    help: ArgumentHelp(
+      "Memory the bundle's rows may take at once, such as 512M or 4G, or none (default: 1G). A larger bundle is"
+        + " read and planned in partitions of tenants, one at a time; outputs are the same whatever the limit.",
+      valueName: "SIZE"))
+  var memoryLimit: String = "1G"
+
+  /// `--memory-limit` in bytes; nil for none.
+  var memoryLimitBytes: Int? { RunFlags.parseSize(memoryLimit) ?? nil }
+
+  /// `123`, `512K`, `512M`, `4G` (also `KiB`, `MiB`, `GiB`; powers of 1024) or `none`. Nil when malformed.
+  static func parseSize(_ text: String) -> Int?? {
+    if text == "none" { return .some(nil) }
+    var digits = Substring(text)
+    var unit = 1
+    for (suffix, scale) in [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30)]
+    where digits.hasSuffix(suffix) {
+      digits = digits.dropLast(suffix.count)
+      unit = scale
+      break
+    }
+    guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(digits),
+      n > 0
+    else { return nil }
+    return .some(n * unit)
+  }
+
   /// What the library needs of these flags.
   func options(asOf: Timestamp, runID: String, faults: FaultPoints?) -> RunOptions {
     RunOptions(
       input: inputOptions.input, out: out, asOf: asOf, runID: runID, sync: !noFsync, shard: shard.flatMap(Shard.init),
       auditDir: auditDir, signingKeyPath: signingKey, reports: !noReports, templatesDir: templates,
-      faults: faults)
+      faults: faults, memoryLimit: memoryLimitBytes)
   }
 
   func validate() throws {
@@ -90,6 +118,9 @@ struct RunFlags: ParsableArguments {
     if let shard, Shard(shard) == nil {
       throw ValidationError(
         "--shard \(shard.debugDescription) is not K/N with 0 <= K < N <= \(Shard.maxCount), such as 0/4")
+    }
+    if RunFlags.parseSize(memoryLimit) == nil {
+      throw ValidationError("--memory-limit \(memoryLimit.debugDescription) is not a size such as 512M, 4G or none")
     }
     if progressInterval < 0 { throw ValidationError("--progress-interval must be 0 or more seconds") }
     _ = try logOptions.redactor()

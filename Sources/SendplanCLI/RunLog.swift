@@ -24,6 +24,8 @@ final class RunLog: RunObserver, @unchecked Sendable {
   /// Sends this process SIGTERM once this many tenants are done (tests only).
   let sigtermAfter: Int?
   private let progress = Mutex<Progress?>(nil)
+  /// Partitions planned so far, of how many.
+  private let partitions = Mutex<(done: Int, count: Int)>((0, 1))
   /// The stage that failed, when one did.
   let failedStage = Mutex<RunStage?>(nil)
 
@@ -52,7 +54,30 @@ final class RunLog: RunObserver, @unchecked Sendable {
       log.info(
         "shard \(shard.description): \(tenants) of \(all) tenants",
         metadata: ["shard": .string(shard.description), "tenants": .stringConvertible(tenants)])
+    case .partitioned(let count, let estimated, let limit):
+      log.info(
+        Logger.Message(
+          stringLiteral: "the bundle needs about \(mebibytes(estimated)) MiB of memory, over the limit of "
+            + "\(mebibytes(limit)) MiB; planning it in \(count) partitions of tenants, one at a time"),
+        metadata: ["partitions": .stringConvertible(count), "estimatedMiB": .stringConvertible(mebibytes(estimated))])
+      partitions.withLock { $0 = (0, count) }
+    case .tenantOverLimit(let id, let estimated, let limit):
+      log.warning(
+        Logger.Message(
+          stringLiteral: "tenant \(id.string.debugDescription) alone needs about \(mebibytes(estimated)) MiB, over the "
+            + "memory limit of \(mebibytes(limit)) MiB; it is planned anyway and the run will use about that much"),
+        metadata: ["customerId": .string(id.string), "estimatedMiB": .stringConvertible(mebibytes(estimated))])
     case .planning(let weights):
+      finishProgress()
+      let part = partitions.withLock { p -> (Int, Int) in
+        p.done += 1
+        return p
+      }
+      if part.1 > 1 {
+        log.info(
+          "partition \(part.0) of \(part.1): \(weights.count) tenants",
+          metadata: ["partition": .stringConvertible(part.0), "tenants": .stringConvertible(weights.count)])
+      }
       let p = Progress(
         weights: weights, tty: showBar, interval: progressInterval, logger: log, console: console,
         start: monotonicSeconds())
@@ -188,6 +213,8 @@ final class RunLog: RunObserver, @unchecked Sendable {
     logger.info("tenant planned", metadata: m)
   }
 }
+
+func mebibytes(_ bytes: Int) -> Int { (bytes + (1 << 20) - 1) >> 20 }
 
 func rounded(_ seconds: Double) -> Double { (seconds * 1000).rounded() / 1000 }
 

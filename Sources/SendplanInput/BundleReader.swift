@@ -148,6 +148,29 @@ package enum BundleReader {
     return bundle
   }
 
+  /// Bytes of the bundle's table files, plain and gzip-compressed, for sizing a run before it reads.
+  package static func inputSizes(path: String) -> (plain: Int, compressed: Int) {
+    var plain = 0
+    var compressed = 0
+    func add(_ full: String, _ name: String) {
+      guard suffixes.contains(where: { name.hasSuffix($0) }),
+        let size = (try? FileManager.default.attributesOfItem(atPath: full)[.size]) as? Int
+      else { return }
+      if name.hasSuffix(".gz") { compressed += size } else { plain += size }
+    }
+    for e in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+      let full = (path as NSString).appendingPathComponent(e)
+      if isDirectory(full), Table(rawValue: e) != nil {
+        for n in (try? FileManager.default.contentsOfDirectory(atPath: full)) ?? [] {
+          add((full as NSString).appendingPathComponent(n), n)
+        }
+      } else {
+        add(full, e)
+      }
+    }
+    return (plain, compressed)
+  }
+
   /// The part files of a table folder, sorted byte-wise, and the other names in it (ignored).
   /// Every part has the same format (suffix); hidden files and others, such as `_SUCCESS`, are ignored.
   static func parts(of table: Table, folder: String, in path: String) -> Result<

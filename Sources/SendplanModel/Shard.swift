@@ -35,6 +35,15 @@ package struct Shard: Sendable, Equatable {
     return Int(v % UInt64(count))
   }
 
+  /// The partition (of `count`) that holds `customerID` within a run: the digest's next 8 bytes, so
+  /// partitions split every shard evenly.
+  package static func partition(of customerID: ID, count: Int) -> Int {
+    let digest = SHA256.hash(data: Array(customerID.string.utf8))
+    var v: UInt64 = 0
+    for b in digest.dropFirst(8).prefix(8) { v = v << 8 | UInt64(b) }
+    return Int(v % UInt64(count))
+  }
+
   package func contains(_ customerID: ID) -> Bool {
     Shard.index(of: customerID, count: count) == index
   }

@@ -33,24 +33,20 @@ package enum Manifest {
       "customerId": .string(t.customerID.string),
       "folder": .string("tenants/" + t.folder),
     ]
-    if let plan = t.plan {
+    if let s = t.summary {
       o["status"] = .string("planned")
-      o["counts"] = counts(plan.counts)
-      var dryRunErrors: [String: Int] = [:]
-      for e in plan.enrollments {
-        for err in e.errors { dryRunErrors[err.rawValue, default: 0] += 1 }
-      }
+      o["counts"] = counts(s.counts)
       o["enrollments"] = .object([
-        "planned": .int(Int64(plan.enrollments.count)),
+        "planned": .int(Int64(s.enrollments)),
         "notPlanned": .object([
-          "completed": .int(Int64(plan.notPlanned["completed"] ?? 0)),
-          "cancelled": .int(Int64(plan.notPlanned["cancelled"] ?? 0)),
+          "completed": .int(Int64(s.notPlanned["completed"] ?? 0)),
+          "cancelled": .int(Int64(s.notPlanned["cancelled"] ?? 0)),
         ]),
-        "errorsByCode": .object(dryRunErrors.mapValues { .int(Int64($0)) }),
+        "errorsByCode": .object(s.errorsByCode.mapValues { .int(Int64($0)) }),
       ])
       o["orphans"] = .object([
-        "recipients": .int(Int64(plan.orphans.recipients.count)),
-        "steps": .int(Int64(plan.orphans.steps.count)),
+        "recipients": .int(Int64(s.orphanRecipients)),
+        "steps": .int(Int64(s.orphanSteps)),
       ])
       o["errors"] = .array([])
     } else if let f = t.failure {
@@ -63,7 +59,7 @@ package enum Manifest {
   /// The whole manifest. Tenants are in customer-id byte order.
   package static func document(bundle: ExportBundle, outcomes: [TenantOutcome], options: RunOptions) -> JSONValue {
     var totals = PlanCounts()
-    for t in outcomes { if let p = t.plan { totals.merge(p.counts) } }
+    for t in outcomes { if let s = t.summary { totals.merge(s.counts) } }
     let failed = outcomes.filter(\.failed).count
     var doc: [String: JSONValue] = [
       "formatVersion": .int(formatVersion),

@@ -12,6 +12,11 @@ package enum RunStage: String, Sendable {
 package enum RunEvent: Sendable {
   /// The bundle was read: `files` files with `rows` rows in all, `tenants` tenants, after `seconds`.
   case bundleRead(files: Int, rows: Int, tenants: Int, seconds: Double)
+  /// The bundle is estimated at `estimatedBytes` in memory, over `limit`, so it is read and planned
+  /// in `count` partitions of tenants, one after the other.
+  case partitioned(count: Int, estimatedBytes: Int, limit: Int)
+  /// One tenant alone is estimated over the memory limit; it is planned anyway, with about that much.
+  case tenantOverLimit(ID, estimatedBytes: Int, limit: Int)
   /// The run keeps only one shard's tenants.
   case shardSelected(Shard, tenants: Int, of: Int)
   /// Planning starts; each tenant's weight (about its recipients) lets progress estimate the rest.

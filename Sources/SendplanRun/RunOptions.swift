@@ -29,12 +29,16 @@ package struct RunOptions: Sendable {
   package var templatesDir: String?
   /// Test hooks that stop or fail the run at a chosen durability step.
   package var faults: FaultPoints?
+  /// Bytes of memory the bundle's rows may take at once; a larger bundle is read and planned in
+  /// partitions of tenants, one at a time. nil: no limit (one partition).
+  package var memoryLimit: Int?
 
   package init(
     input: String, out: String, asOf: Timestamp, runID: String, sync: Bool = true, shard: Shard? = nil,
     auditDir: String? = nil, signingKeyPath: String? = nil, reports: Bool = true, templatesDir: String? = nil,
-    faults: FaultPoints? = nil
+    faults: FaultPoints? = nil, memoryLimit: Int? = nil
   ) {
+    self.memoryLimit = memoryLimit
     self.input = input
     self.out = out
     self.asOf = asOf

@@ -39,54 +39,108 @@ package struct RunPipeline: Sendable {
     let reporter = try stage(.loadReports) { () throws(SendplanError) in
       try options.reports ? Reporter.load(templatesDir: options.templatesDir) : nil
     }
-    let bundle = try readBundle(warming: audit?.startWarming(), start: start)
-    if let shard = options.shard {
-      let all = bundle.tenants.count + bundle.tenantsDropped
-      observer.observe(.shardSelected(shard, tenants: bundle.tenants.count, of: all))
+    let partitions = try stage(.readBundle) { () throws(SendplanError) in try partitionCount() }
+    if partitions.count > 1 {
+      observer.observe(
+        .partitioned(count: partitions.count, estimatedBytes: partitions.estimatedBytes, limit: options.memoryLimit ?? 0))
     }
-    let prepared = prepare(audit, bundle.tenants)
-    let staging = try stage(.publish) { () throws(SendplanError) in try Staging(out: options.out) }
-    let folders = try stage(.plan) { () throws(SendplanError) in try makeFolders(bundle.tenants, staging: staging) }
-    var weights: [ID: Int] = [:]
-    for t in bundle.tenants { weights[t.customerID] = t.recipients.count + 1 }
-    observer.observe(.planning(weights: weights))
-    let context = ReportContext(runID: options.runID, toolVersion: Tool.version, inputs: bundle.inputs.map(ReportInput.init))
-    let writers = TenantWriters(
-      asOf: options.asOf, runID: options.runID, audit: audit, reporter: reporter, context: context,
-      signed: options.signingKeyPath != nil, clock: clock)
-    let fanOut = TenantFanOut(
-      tenants: bundle.tenants, folders: folders, staging: staging, writers: writers, refused: prepared.refused,
-      sync: options.sync, observer: observer, shouldStop: shouldStop)
-    let planned: (outcomes: [TenantOutcome], stopped: Bool)
-    do {
-      planned = try fanOut.run()
-    } catch {
-      observer.observe(.stageFailed(error.stage, [error.error]))
-      throw error.error
+    var warming = audit?.startWarming()
+    var staging: Staging?
+    var first: ExportBundle?
+    var outcomes: [TenantOutcome] = []
+    var folders: [String] = []
+    var seenFolders = Set<String>()
+    var alreadySealed = 0
+    var tenantsTotal = 0
+    var stopped = false
+    // One partition at a time: memory follows the largest partition, not the bundle.
+    for part in 0..<partitions.count {
+      let bundle = try readBundle(partition: part, of: partitions.count, warming: warming, start: start)
+      warming = nil
+      if first == nil, let shard = options.shard {
+        let all = bundle.tenants.count + bundle.tenantsDropped
+        observer.observe(.shardSelected(shard, tenants: bundle.tenants.count, of: all))
+      }
+      tenantsTotal += bundle.tenants.count
+      warnOverLimit(bundle, estimatedBytes: partitions.estimatedBytes)
+      let prepared = prepare(audit, bundle.tenants)
+      alreadySealed += prepared.alreadySealed
+      if staging == nil { staging = try stage(.publish) { () throws(SendplanError) in try Staging(out: options.out) } }
+      guard let staging else { break }
+      let names = try stage(.plan) { () throws(SendplanError) in
+        try makeFolders(bundle.tenants, staging: staging, seen: &seenFolders, createRoot: first == nil)
+      }
+      folders += names
+      first = first ?? bundle
+      var weights: [ID: Int] = [:]
+      for t in bundle.tenants { weights[t.customerID] = t.recipients.count + 1 }
+      observer.observe(.planning(weights: weights))
+      let context = ReportContext(
+        runID: options.runID, toolVersion: Tool.version, inputs: bundle.inputs.map(ReportInput.init))
+      let writers = TenantWriters(
+        asOf: options.asOf, runID: options.runID, audit: audit, reporter: reporter, context: context,
+        signed: options.signingKeyPath != nil, clock: clock)
+      let fanOut = TenantFanOut(
+        tenants: bundle.tenants, folders: names, staging: staging, writers: writers, refused: prepared.refused,
+        sync: options.sync, observer: observer, shouldStop: shouldStop)
+      do {
+        let planned = try fanOut.run()
+        outcomes += planned.outcomes
+        stopped = planned.stopped
+      } catch {
+        observer.observe(.stageFailed(error.stage, [error.error]))
+        throw error.error
+      }
+      if stopped { break }
     }
+    guard let staging, let bundle = first else { throw SendplanError(.io, code: "no_partition", message: "nothing was read", fix: "report this as a bug") }
+    outcomes.sort { $0.customerID < $1.customerID }
     var result = RunResult(
-      tenants: planned.outcomes, tenantsTotal: bundle.tenants.count, manifest: [], stopped: planned.stopped,
-      audit: nil, alreadySealed: prepared.alreadySealed)
+      tenants: outcomes, tenantsTotal: tenantsTotal, manifest: [], stopped: stopped, audit: nil,
+      alreadySealed: alreadySealed)
     if let audit {
       result.audit = try stage(.seal) { () throws(SendplanError) in
         do throws(SendplanError) {
-          return try audit.commit(alreadySealed: prepared.alreadySealed)
+          return try audit.commit(alreadySealed: alreadySealed)
         } catch {
-          if !planned.stopped { try? FS.removeTree(staging.temp) }
+          if !stopped { try? FS.removeTree(staging.temp) }
           throw error
         }
       }
     }
-    if planned.stopped {
-      observer.observe(.stopped(done: planned.outcomes.count, total: bundle.tenants.count, sealed: result.audit))
+    if stopped {
+      observer.observe(.stopped(done: outcomes.count, total: tenantsTotal, sealed: result.audit))
       return result
     }
-    if let summary = result.audit { observer.observe(.auditSealed(summary, alreadySealed: prepared.alreadySealed)) }
+    if let summary = result.audit { observer.observe(.auditSealed(summary, alreadySealed: alreadySealed)) }
     result.manifest = try stage(.publish) { () throws(SendplanError) in
-      try publish(bundle: bundle, outcomes: planned.outcomes, folders: folders, staging: staging)
+      try publish(bundle: bundle, outcomes: outcomes, folders: folders, staging: staging)
     }
     observer.observe(.published(out: staging.out))
     return result
+  }
+
+  /// How many partitions the bundle is read in: enough that each fits the memory limit, by an
+  /// estimate from the input sizes (``MemoryEstimate``).
+  func partitionCount() throws(SendplanError) -> (count: Int, estimatedBytes: Int) {
+    guard let limit = options.memoryLimit, limit > 0 else { return (1, 0) }
+    let sizes = BundleReader.inputSizes(path: options.input)
+    var estimate = MemoryEstimate.bytes(plain: sizes.plain, compressed: sizes.compressed)
+    if let shard = options.shard { estimate /= shard.count }
+    return (min(MemoryEstimate.maxPartitions, max(1, (estimate + limit - 1) / limit)), estimate)
+  }
+
+  /// Says which tenants alone are over the memory limit, by their share of the bundle's rows.
+  func warnOverLimit(_ bundle: ExportBundle, estimatedBytes: Int) {
+    guard let limit = options.memoryLimit, limit > 0, estimatedBytes > 0 else { return }
+    let rows = max(1, bundle.inputs.reduce(0) { $0 + $1.rows })
+    for t in bundle.tenants {
+      let mine =
+        t.recipients.count + t.enrollments.count + t.suppressions.count + t.steps.count + t.templates.count
+        + t.sequences.count + t.identities.count + t.batches.count
+      let bytes = Int(Double(estimatedBytes) * Double(mine) / Double(rows))
+      if bytes > limit { observer.observe(.tenantOverLimit(t.customerID, estimatedBytes: bytes, limit: limit)) }
+    }
   }
 
   /// Takes the audit folder's lock and loads the signing key, when the run is audited.
@@ -97,11 +151,19 @@ package struct RunPipeline: Sendable {
       root: dir, runID: options.runID, asOf: options.asOf, key: key, faults: options.faults, shard: options.shard)
   }
 
-  /// Reads the bundle while the audit streams are read into the page cache.
-  func readBundle(warming: AuditWriter.Warming?, start: Double) throws -> ExportBundle {
+  /// Reads one partition of the bundle (this shard's tenants in it), the first while the audit
+  /// streams are read into the page cache.
+  func readBundle(partition: Int, of count: Int, warming: AuditWriter.Warming?, start: Double) throws -> ExportBundle {
     let bundle: ExportBundle
+    let shard = options.shard
+    let filter: TenantFilter? =
+      shard == nil && count == 1
+      ? nil
+      : TenantFilter { id in
+        (shard?.contains(id) ?? true) && (count == 1 || Shard.partition(of: id, count: count) == partition)
+      }
     do {
-      bundle = try BundleReader.read(path: options.input, filter: options.shard.map(TenantFilter.init(shard:)))
+      bundle = try BundleReader.read(path: options.input, filter: filter)
     } catch {
       warming?.wait()
       observer.observe(.stageFailed(.readBundle, error.errors))
@@ -132,10 +194,11 @@ package struct RunPipeline: Sendable {
   }
 
   /// One folder per tenant in the staging copy, named from the customer id and never from raw input.
-  func makeFolders(_ tenants: [TenantInput], staging: Staging) throws(SendplanError) -> [String] {
-    try FS.makeDirectory(staging.temp + "/tenants")
+  func makeFolders(_ tenants: [TenantInput], staging: Staging, seen: inout Set<String>, createRoot: Bool)
+    throws(SendplanError) -> [String]
+  {
+    if createRoot { try FS.makeDirectory(staging.temp + "/tenants") }
     let folders = tenants.map { FolderName.of($0.customerID) }
-    var seen = Set<String>()
     for f in folders where !seen.insert(f).inserted {
       throw SendplanError(
         .cannotCreate, code: "folder_collision", path: f, message: "two customer ids map to the same folder name",

@@ -35,8 +35,8 @@ struct TenantFanOut {
       let files = FolderWriter(dir: staging.temp + "/tenants/" + folders[i], sync: sync, syncer: syncer)
       do throws(StagedError) {
         let outcome = try writers.write(tenant, folder: folders[i], files: files, refused: refused[tenant.customerID])
-        outcomes.withLock { $0[i] = outcome }
         observer.observe(.tenantFinished(outcome))
+        outcomes.withLock { $0[i] = outcome.withoutPlan }
       } catch {
         firstError.withLock { if $0 == nil { $0 = error } }
       }

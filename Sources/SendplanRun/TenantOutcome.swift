@@ -7,8 +7,10 @@ package struct TenantOutcome: Sendable {
   package var customerID: ID
   /// The tenant's folder under `OUT/tenants`.
   package var folder: String
-  /// Planned or failed.
+  /// The plan, while the tenant's writers and the observer use it; the run keeps only ``summary``.
   package var plan: TenantPlan?
+  /// What run.json records of a planned tenant; set whenever `plan` is, and kept after it is dropped.
+  package var summary: PlanSummary?
   package var failure: TenantFailure?
   /// Seconds spent planning and writing the tenant, by the caller's clock.
   package var seconds: Double?
@@ -23,11 +25,45 @@ package struct TenantOutcome: Sendable {
     self.customerID = customerID
     self.folder = folder
     self.plan = plan
+    self.summary = plan.map(PlanSummary.init)
     self.failure = failure
     self.seconds = seconds
   }
 
+  /// The outcome without its plan, as the run keeps it once the tenant is written: memory then
+  /// grows with the number of tenants, not with their items.
+  package var withoutPlan: TenantOutcome {
+    var o = self
+    o.plan = nil
+    return o
+  }
+
   package var failed: Bool { failure != nil }
+}
+
+/// The counts run.json records of a planned tenant.
+package struct PlanSummary: Sendable, Equatable {
+  package var counts: PlanCounts
+  package var enrollments: Int
+  /// Completed and cancelled enrollments, by status name.
+  package var notPlanned: [String: Int]
+  /// Enrollment-level error codes and how many enrollments have each.
+  package var errorsByCode: [String: Int]
+  package var orphanRecipients: Int
+  package var orphanSteps: Int
+
+  package init(_ plan: TenantPlan) {
+    counts = plan.counts
+    enrollments = plan.enrollments.count
+    notPlanned = plan.notPlanned
+    var codes: [String: Int] = [:]
+    for e in plan.enrollments {
+      for err in e.errors { codes[err.rawValue, default: 0] += 1 }
+    }
+    errorsByCode = codes
+    orphanRecipients = plan.orphans.recipients.count
+    orphanSteps = plan.orphans.steps.count
+  }
 }
 
 /// The outcome of a whole run.
