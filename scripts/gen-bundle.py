@@ -15,11 +15,12 @@ def main():
     ap.add_argument("--items", type=int, default=10_000_000)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--tenants", type=int, default=0, help="tenants (default: up to 1000, from --items)")
     args = ap.parse_args()
     rnd = random.Random(args.seed)
     per_enrollment = 40
     enrollments_total = max(1, args.items // per_enrollment)
-    tenants = max(1, min(1000, enrollments_total // 10))
+    tenants = args.tenants or max(1, min(1000, enrollments_total // 10))
     per_tenant = max(1, enrollments_total // tenants)
     os.makedirs(args.out, exist_ok=True)
     p = lambda name: open(os.path.join(args.out, name), "w", newline="")
