@@ -93,26 +93,54 @@ let package = Package(
 
     // Tests: one target per library module, plus shared helpers.
     .target(name: "SendplanTestSupport", path: "Tests/SendplanTestSupport"),
+    .testTarget(name: "SendplanDiagnosticsTests", dependencies: ["SendplanDiagnostics"]),
+    .testTarget(name: "SendplanModelTests", dependencies: ["SendplanModel"]),
+    .testTarget(name: "SendplanJSONTests", dependencies: ["SendplanJSON"]),
     .testTarget(
-      name: "SendplanInputTests", dependencies: ["SendplanInput", "SendplanModel", "SendplanDiagnostics", "SendplanTestSupport"]),
-    .testTarget(name: "SendplanEngineTests", dependencies: ["SendplanEngine", "SendplanModel", "SendplanInput"]),
+      name: "SendplanFileSystemTests",
+      dependencies: ["SendplanFileSystem", "SendplanDiagnostics", "SendplanTestSupport"]),
+    .testTarget(
+      name: "SendplanInputTests",
+      dependencies: ["SendplanInput", "SendplanModel", "SendplanDiagnostics", "SendplanEngine", "SendplanTestSupport"]),
+    .testTarget(name: "SendplanEngineTests", dependencies: ["SendplanEngine", "SendplanModel"]),
+    .testTarget(
+      name: "SendplanDryRunTests",
+      dependencies: [
+        "SendplanDryRun", "SendplanEngine", "SendplanModel", "SendplanJSON", "SendplanFileSystem", "SendplanInput",
+        "SendplanTestSupport",
+      ]),
     .testTarget(
       name: "SendplanAuditTests",
       dependencies: [
-        "SendplanAudit", "SendplanModel", "SendplanDiagnostics", "SendplanFileSystem", "SendplanTestSupport", crypto,
+        "SendplanAudit", "SendplanModel", "SendplanDiagnostics", "SendplanInput", "SendplanEngine",
+        "SendplanTestSupport", crypto,
       ]),
+    .testTarget(
+      name: "SendplanReportTests",
+      dependencies: [
+        "SendplanReport", "SendplanEngine", "SendplanModel", "SendplanInput", "SendplanFileSystem",
+        "SendplanDiagnostics", "SendplanTestSupport",
+      ]),
+    .testTarget(
+      name: "SendplanDiffTests", dependencies: ["SendplanDiff", "SendplanDiagnostics", "SendplanTestSupport"]),
+    .testTarget(
+      name: "SendplanRunTests",
+      dependencies: [
+        "SendplanRun", "SendplanAudit", "SendplanModel", "SendplanDiagnostics", "SendplanFileSystem", "SendplanJSON",
+        "SendplanTestSupport", crypto,
+      ]),
+    .testTarget(name: "SendplanLoggingTests", dependencies: ["SendplanLogging", swiftLog]),
     .testTarget(
       name: "SendplanCLITests",
       dependencies: [
-        "SendplanCLI", "SendplanModel", "SendplanJSON", "SendplanFileSystem", "SendplanRun", "SendplanDiff",
-        "SendplanAudit", "SendplanLogging", "SendplanDiagnostics", "SendplanTestSupport", crypto,
+        "SendplanCLI", "SendplanModel", "SendplanInput", "SendplanRun", "SendplanAudit", "SendplanTestSupport",
       ],
       exclude: ["Golden"]
     ),
     .testTarget(
       name: "SendplanServerTests",
       dependencies: [
-        "SendplanServer", "SendplanModel", "SendplanAudit", "SendplanCLI", "SendplanTestSupport",
+        "SendplanServer", "SendplanModel", "SendplanAudit", "SendplanCLI", "SendplanTestSupport", hummingbird,
         .product(name: "HummingbirdTesting", package: "hummingbird"), httpTypes, swiftLog,
       ]
     ),

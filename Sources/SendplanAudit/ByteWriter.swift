@@ -1,4 +1,5 @@
 import SendplanJSON
+
 /// A growable byte buffer written through a raw pointer.
 ///
 /// The audit encoder appends about 140 bytes for each of millions of records; going through

@@ -100,7 +100,8 @@ package enum AuditQuery {
   ) throws(SendplanError) -> QueryPage {
     guard (1...maxLimit).contains(limit) else {
       throw SendplanError(
-        .usage, code: "bad_limit", path: "", message: "the page size must be 1 to \(maxLimit)", fix: "ask for a smaller page")
+        .usage, code: "bad_limit", path: "", message: "the page size must be 1 to \(maxLimit)",
+        fix: "ask for a smaller page")
     }
     let from =
       try cursor.map { c throws(SendplanError) in

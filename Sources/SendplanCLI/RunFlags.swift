@@ -91,7 +91,9 @@ struct RunFlags: ParsableArguments {
     if text == "none" { return .some(nil) }
     var digits = Substring(text)
     var unit = 1
-    for (suffix, scale) in [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30)]
+    for (suffix, scale) in [
+      ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30),
+    ]
     where digits.hasSuffix(suffix) {
       digits = digits.dropLast(suffix.count)
       unit = scale

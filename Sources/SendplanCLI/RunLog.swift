@@ -119,7 +119,9 @@ final class RunLog: RunObserver, @unchecked Sendable {
       log.error("\(errors.count) input error(s); nothing was written (exit \(status.rawValue))")
     case .appendAudit, .seal:
       for e in errors { log.error("audit: \(e)") }
-      log.error("the run was aborted; the audit trail is unsealed for this run and OUT is unchanged; re-run with --run-id \(runID)")
+      log.error(
+        "the run was aborted; the audit trail is unsealed for this run and OUT is unchanged; re-run with --run-id \(runID)"
+      )
     case .writeReports:
       for e in errors { log.error("report: \(e)") }
       if errors.contains(where: { $0.kind == .failedCheck }) {

@@ -28,7 +28,8 @@ final class RunStats: @unchecked Sendable {
         s.totals.merge(plan.counts)
         s.tenants.append(
           Tenant(
-            customerID: outcome.customerID.string, dryRuns: plan.enrollments.count, auditEvents: outcome.audit?.eventsAppended,
+            customerID: outcome.customerID.string, dryRuns: plan.enrollments.count,
+            auditEvents: outcome.audit?.eventsAppended,
             auditBytes: outcome.audit.flatMap { $0.streamBytes > 0 ? $0.streamBytes : nil }))
       } else {
         s.failed += 1

@@ -7,7 +7,9 @@ import SendplanModel
 /// id, all byte-wise), so one pass over each suffices and memory grows only with the number
 /// of differences, never with the number of items.
 package enum Differ {
-  package static func diff(old: String, new: String, filter: DiffFilter = DiffFilter()) throws(SendplanError) -> DiffResult {
+  package static func diff(old: String, new: String, filter: DiffFilter = DiffFilter()) throws(SendplanError)
+    -> DiffResult
+  {
     let a = try Side.load(old)
     let b = try Side.load(new)
     var result = DiffResult(old: a.info, new: b.info)
@@ -120,7 +122,8 @@ struct TenantWalk {
       } catch {
         guard case .bad(let why) = error else { return }
         throw SendplanError(
-          .badData, code: "diff_bad_line", path: reader.name, line: reader.lineNo, message: "not a valid dry-run line: \(why)",
+          .badData, code: "diff_bad_line", path: reader.name, line: reader.lineNo,
+          message: "not a valid dry-run line: \(why)",
           fix: "re-create the input with a new run; the file may be truncated or edited")
       }
       let id = line.decodedBytes(line.enrollmentId)

@@ -21,7 +21,8 @@ final class LineReader {
     self.name = name
     guard fd >= 0 else {
       throw SendplanError(
-        .badData, code: "diff_unreadable", path: name, line: nil, message: "cannot open: \(String(cString: strerror(errno)))",
+        .badData, code: "diff_unreadable", path: name, line: nil,
+        message: "cannot open: \(String(cString: strerror(errno)))",
         fix: "check the path; diff takes two OUT folders or two dry-runs.jsonl files")
     }
   }

@@ -49,7 +49,9 @@ extension FS {
     return Array(out[0..<got])
   }
 
-  package static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String, faults: FaultPoints?) throws(SendplanError) {
+  package static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String, faults: FaultPoints?)
+    throws(SendplanError)
+  {
     let failure: SendplanError? = bytes.withUnsafeBytes { p in
       do throws(SendplanError) {
         try writeAll(fd, p, path: path, faults: faults)
@@ -101,7 +103,8 @@ extension FS {
   }
 
   /// Creates or replaces `path` with `bytes` (no sync; callers sync the file system as a whole).
-  package static func writeFile(_ path: String, _ bytes: [UInt8], faults: FaultPoints?, mode: mode_t = 0o644) throws(SendplanError)
+  package static func writeFile(_ path: String, _ bytes: [UInt8], faults: FaultPoints?, mode: mode_t = 0o644)
+    throws(SendplanError)
   {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
     if fd < 0 { throw ioError("create", path, errno) }
@@ -119,7 +122,9 @@ extension FS {
   /// allocated, copied into and written back, and on a virtual machine fresh guest pages are
   /// expensive (a night's 0.9 GB of segments slowed OUT's own writes as well). Write errors still
   /// surface here or at the sync.
-  package static func writeSegment(_ path: String, _ bytes: UnsafeRawBufferPointer, appending: Bool, faults: FaultPoints?)
+  package static func writeSegment(
+    _ path: String, _ bytes: UnsafeRawBufferPointer, appending: Bool, faults: FaultPoints?
+  )
     throws(SendplanError)
   {
     let fd = open(path, O_WRONLY | O_CLOEXEC | (appending ? O_APPEND : O_CREAT | O_EXCL), 0o644)

@@ -70,7 +70,9 @@ package enum FS {
   /// Replacing frees the old inode, and ext4 without a journal then inspects each recently freed inode
   /// it passes when allocating: a run that replaced a thousand heads made the next run's file
   /// creations in the same folders ten times slower.
-  package static func rename(_ from: String, _ to: String, keepingOld: Bool = false, faults: FaultPoints?) throws(SendplanError) {
+  package static func rename(_ from: String, _ to: String, keepingOld: Bool = false, faults: FaultPoints?)
+    throws(SendplanError)
+  {
     try faults?.step("rename", to)
     var swapped = false
     if keepingOld && exists(to) {

@@ -79,7 +79,8 @@ package final class OutputFile {
   }
 
   /// Writes a whole file in one go.
-  package static func write(_ bytes: [UInt8], to path: String, sync: Bool, syncer: Syncer? = nil) throws(SendplanError) {
+  package static func write(_ bytes: [UInt8], to path: String, sync: Bool, syncer: Syncer? = nil) throws(SendplanError)
+  {
     let f = try OutputFile(path: path)
     try f.write(bytes)
     try f.close(sync: sync, syncer: syncer)

@@ -1,4 +1,5 @@
 import SendplanDiagnostics
+
 /// An RFC 4180 tokenizer over byte chunks that enforces the strict rules of planning-rules §5.
 ///
 /// Field bytes of the current record are collected in one buffer, so a record may span any
@@ -33,7 +34,9 @@ final class CSVTokenizer {
 
   /// Calls `body` with the bytes of field `i` of the current record.
   @inline(__always)
-  func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(SendplanError) -> R) throws(SendplanError) -> R {
+  func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(SendplanError) -> R) throws(SendplanError)
+    -> R
+  {
     let start = i == 0 ? 0 : ends[i - 1]
     let end = ends[i]
     return try bytes.withUnsafeBufferPointer { (p) throws(SendplanError) -> R in

@@ -189,7 +189,8 @@ package enum HTMLReport {
     }
     for s in plan.orphans.steps {
       orphans.append([
-        "kind": "step", "line": RowLine.line(s.line), "ref": "sequence " + s.sequenceID.string, "row": "step \(s.order)",
+        "kind": "step", "line": RowLine.line(s.line), "ref": "sequence " + s.sequenceID.string,
+        "row": "step \(s.order)",
       ])
     }
     planned["orphans"] = orphans

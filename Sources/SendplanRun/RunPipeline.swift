@@ -42,7 +42,8 @@ package struct RunPipeline: Sendable {
     let partitions = try stage(.readBundle) { () throws(SendplanError) in try partitionCount() }
     if partitions.count > 1 {
       observer.observe(
-        .partitioned(count: partitions.count, estimatedBytes: partitions.estimatedBytes, limit: options.memoryLimit ?? 0))
+        .partitioned(
+          count: partitions.count, estimatedBytes: partitions.estimatedBytes, limit: options.memoryLimit ?? 0))
     }
     var warming = audit?.startWarming()
     var staging: Staging?
@@ -93,7 +94,9 @@ package struct RunPipeline: Sendable {
       }
       if stopped { break }
     }
-    guard let staging, let bundle = first else { throw SendplanError(.io, code: "no_partition", message: "nothing was read", fix: "report this as a bug") }
+    guard let staging, let bundle = first else {
+      throw SendplanError(.io, code: "no_partition", message: "nothing was read", fix: "report this as a bug")
+    }
     outcomes.sort { $0.customerID < $1.customerID }
     var result = RunResult(
       tenants: outcomes, tenantsTotal: tenantsTotal, manifest: [], stopped: stopped, audit: nil,
@@ -187,7 +190,9 @@ package struct RunPipeline: Sendable {
       case .ready: break
       case .alreadySealed: alreadySealed += 1
       case .refused(let e):
-        refused[t.customerID] = [RowIssue(file: e.path, line: e.line ?? 0, code: e.code, message: e.message, fix: e.fix)]
+        refused[t.customerID] = [
+          RowIssue(file: e.path, line: e.line ?? 0, code: e.code, message: e.message, fix: e.fix)
+        ]
       }
     }
     return (refused, alreadySealed)

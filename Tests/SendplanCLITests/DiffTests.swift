@@ -25,9 +25,11 @@ func diffGolden(_ format: String) throws {
   let r = sendplan(["diff", pair.before, pair.after, "--format", format, "--max-lines", "6"])
   #expect(r.code == 1)
   let ext = ["text": "txt", "json": "json", "markdown": "md"][format] ?? format
-  let golden = repoRoot.appendingPathComponent("Tests/SendplanCLITests/Golden/diff/sample.\(ext)")
+  let golden = goldenFolder.appendingPathComponent("diff/sample.\(ext)")
   let expected = String(decoding: try Data(contentsOf: golden), as: UTF8.self)
-  #expect(stable(r.out, pair) == expected)
+  // Regenerate the golden files with scripts/regen-golden.
+  #expect(
+    stable(r.out, pair) == expected, "diff --format \(format) differs from Golden/diff/sample.\(ext); \(regenHint)")
   if format == "json" {
     let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
     #expect(obj?["formatVersion"] as? String == "1.0")
@@ -59,84 +61,17 @@ func diffGolden(_ format: String) throws {
   #expect(r.out.contains("run x") && r.out.contains("run run-20261127T020001Z"))
 }
 
-/// Writes a dry-runs.jsonl with the given lines.
-func dryRuns(_ lines: [String]) throws -> String {
-  let url = try tempDir("jsonl").appendingPathComponent("dry-runs.jsonl")
-  try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url)
-  return url.path
-}
-
-func item(
-  _ r: String, _ step: Int, _ status: String, reason: String? = nil, tpl: String? = "t1", ident: String? = "i1",
-  email: String = "a@x.test"
-) -> String {
-  var parts = ["\"email\":\"\(email)\""]
-  if let ident { parts.append("\"identityId\":\"\(ident)\"") }
-  if let reason { parts.append("\"reason\":\"\(reason)\"") }
-  parts.append("\"recipientId\":\"\(r)\"")
-  parts.append("\"status\":\"\(status)\"")
-  parts.append("\"stepOrder\":\(step)")
-  if let tpl { parts.append("\"templateId\":\"\(tpl)\"") }
-  return "{" + parts.joined(separator: ",") + "}"
-}
-
-func enrollment(_ id: String, _ items: [String], errors: [String] = [], at: String = "2026-11-27T02:00:00Z") -> String {
-  let e = errors.isEmpty ? "" : ",\"errors\":[" + errors.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-  return
-    "{\"data\":{\"enrollmentId\":\"\(id)\"\(e),\"items\":[\(items.joined(separator: ","))],\"plannedAt\":\"\(at)\"}}"
-}
-
-@Test func eachActionAndEachChangedField() throws {
-  let old = try dryRuns([
-    enrollment(
-      "e1",
-      [
-        item("r1", 1, "WouldSend"), item("r2", 1, "Skipped", reason: "opted_out"), item("r3", 1, "WouldSend"),
-        item("r4", 1, "WouldSend"), item("r5", 1, "WouldSend"),
-      ])
-  ])
-  let new = try dryRuns([
-    enrollment(
-      "e1",
-      [
-        item("r0", 1, "WouldSend"), item("r2", 1, "Skipped", reason: "suppressed", email: "b@x.test"),
-        item("r3", 1, "WouldSend", tpl: "t2"),
-        item("r4", 1, "WouldSend", ident: "i2"), item("r5", 1, "Skipped", reason: "opted_out"),
-      ], errors: ["identity_missing"], at: "2026-12-01T00:00:00Z")
-  ])
-  let r = sendplan(["diff", old, new, "--format", "json"])
-  #expect(r.code == 1)
-  let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any] ?? [:]
-  let items = obj["items"] as? [[String: Any]] ?? []
-  let byRecipient = Dictionary(items.map { ($0["recipientId"] as? String ?? "", $0) }) { a, _ in a }
-  #expect(byRecipient["r0"]?["action"] as? String == "add")
-  #expect(byRecipient["r1"]?["action"] as? String == "remove")
-  func changed(_ r: String) -> [String] {
-    (byRecipient[r]?["changed"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
-  }
-  #expect(changed("r2") == ["reason"])
-  #expect(changed("r3") == ["templateId"])
-  #expect(changed("r4") == ["identityId"])
-  #expect(changed("r5") == ["status", "reason"])
-  // The added WouldSend is flagged and listed first.
-  #expect(items.first?["recipientId"] as? String == "r0")
-  #expect(items.first?["flags"] as? [String] == ["into_would_send"])
-  let enrollments = obj["enrollments"] as? [[String: Any]] ?? []
-  #expect(enrollments.first?["after"] as? [String] == ["identity_missing"])
-  let summary = obj["summary"] as? [String: Any] ?? [:]
-  #expect(summary["add"] as? Int == 1 && summary["remove"] as? Int == 1 && summary["change"] as? Int == 4)
-}
-
-@Test func suppressedWouldSendIsReportedEvenWhenUnchanged() throws {
+/// The library side is in SendplanDiffTests; here, what the command prints and exits with.
+@Test func suppressedWouldSendRaisesAnAlert() throws {
   let lines = [
-    enrollment(
+    dryRunLine(
       "e1",
       [
-        item("r1", 1, "Skipped", reason: "suppressed", email: "x@y.test"),
-        item("r2", 1, "WouldSend", email: " X@Y.test"),
+        dryRunItem("r1", 1, "Skipped", reason: "suppressed", email: "x@y.test"),
+        dryRunItem("r2", 1, "WouldSend", email: " X@Y.test"),
       ])
   ]
-  let r = sendplan(["diff", try dryRuns(lines), try dryRuns(lines)])
+  let r = sendplan(["diff", try dryRunsFile(lines), try dryRunsFile(lines)])
   #expect(r.code == 1)
   #expect(r.out.contains("suppressed_would_send"))
   #expect(r.err.contains("ALERT"))
@@ -179,12 +114,12 @@ func enrollment(_ id: String, _ items: [String], errors: [String] = [], at: Stri
 }
 
 @Test func corruptOrTruncatedInputIsTroubleWithFileAndLine() throws {
-  let good = enrollment("e1", [item("r1", 1, "WouldSend")])
-  let truncated = try dryRuns([good, String(good.prefix(40))])
-  let r = sendplan(["diff", try dryRuns([good]), truncated])
+  let good = dryRunLine("e1", [dryRunItem("r1", 1, "WouldSend")])
+  let truncated = try dryRunsFile([good, String(good.prefix(40))])
+  let r = sendplan(["diff", try dryRunsFile([good]), truncated])
   #expect(r.code == 2)
   #expect(r.err.contains("dry-runs.jsonl:2:"))
-  let unordered = try dryRuns([enrollment("e2", []), enrollment("e1", [])])
+  let unordered = try dryRunsFile([dryRunLine("e2", []), dryRunLine("e1", [])])
   let u = sendplan(["diff", unordered, unordered, "--detailed-exitcode"])
   #expect(u.code == 1)
   #expect(u.err.contains(":2:"))

@@ -112,7 +112,7 @@ import Testing
 
 @Test func duplicateKeysFailTheTenantNamingTheLaterLine() {
   var t = baseTenant()
-  t.fileNames[.recipients] = "recipients.csv"
+  t.fileNames[.recipients] = ["recipients.csv"]
   t.recipients.append(recipient("r1", "b@x.test", line: 7))
   t.templates.append(TemplateRow(line: 5, id: ID("tp1"), status: .draft))
   guard case .failure(let f) = Planner.plan(t, asOf: asOf) else {
