@@ -12,7 +12,10 @@ package enum BundleReader {
   ///
   /// Throws ``SendplanErrors`` listing the first structural error of every file that has one.
   /// With a `filter`, rows of the tenants it drops are counted and checked for structure only.
-  package static func read(path: String, filter: TenantFilter? = nil) throws(SendplanErrors) -> ExportBundle {
+  /// `pieceBytes` sets how large a plain CSV file must be to parse in pieces (tests make it small).
+  package static func read(path: String, filter: TenantFilter? = nil, pieceBytes: Int = CSVSplit.minPieceBytes)
+    throws(SendplanErrors) -> ExportBundle
+  {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
       throw SendplanErrors([
@@ -76,7 +79,8 @@ package enum BundleReader {
           for (k, name) in p.parts.enumerated() {
             jobs.append(
               TableReader(
-                table: t, path: (path as NSString).appendingPathComponent(name), name: name, part: k, filter: filter))
+                table: t, path: (path as NSString).appendingPathComponent(name), name: name, part: k, filter: filter,
+                pieceBytes: pieceBytes))
           }
         }
       } else if names.count > 1 {
@@ -94,7 +98,7 @@ package enum BundleReader {
               fix: "replace it with the exported table file"))
         } else {
           partNames[t] = [name]
-          jobs.append(TableReader(table: t, path: full, name: name, part: 0, filter: filter))
+          jobs.append(TableReader(table: t, path: full, name: name, part: 0, filter: filter, pieceBytes: pieceBytes))
         }
       } else if t.isRequired {
         errors.append(

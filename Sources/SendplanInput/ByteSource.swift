@@ -15,6 +15,16 @@ final class FileSource {
   let name: String
   private(set) var hasher = SHA256()
   private(set) var byteCount = 0
+  /// Where the next read starts and where to stop, when only a range of the file is read.
+  private var offset = 0
+  private var end: Int?
+
+  /// Reads bytes `range` of the file only (a piece of a file parsed on several cores).
+  convenience init(path: String, name: String, range: Range<Int>) throws(SendplanError) {
+    try self.init(path: path, name: name)
+    offset = range.lowerBound
+    end = range.upperBound
+  }
 
   init(path: String, name: String) throws(SendplanError) {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -34,7 +44,9 @@ final class FileSource {
   /// Fills `buffer` from the start; returns 0 at end of file.
   func read(into buffer: UnsafeMutableRawBufferPointer) throws(SendplanError) -> Int {
     while true {
-      let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+      let want = end.map { min(buffer.count, $0 - offset) } ?? buffer.count
+      if want <= 0 { return 0 }
+      let n = end == nil ? Glibc.read(fd, buffer.baseAddress, want) : pread(fd, buffer.baseAddress, want, off_t(offset))
       if n < 0 {
         let err = errno
         if err == EINTR { continue }
@@ -44,8 +56,9 @@ final class FileSource {
           fix: "check the disk and file permissions, then re-run")
       }
       if n > 0 {
-        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        if end == nil { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
         byteCount += n
+        offset += n
       }
       return n
     }

@@ -9,28 +9,38 @@ final class CSVTokenizer {
     case fieldStart, unquoted, quoted, quoteInQuoted, afterCR
   }
 
-  private enum LineEnd {
+  enum LineEnd {
     case unknown, lf, crlf
   }
 
   let file: String
   /// Bytes of the current record's fields, back to back.
-  private(set) var bytes: [UInt8] = []
+  // Unchecked: the tokenizer is confined to one reader thread, and dynamic exclusivity checks on
+  // these hot properties cost a tenth of all parse time (docs/decisions.md, Performance shape).
+  @exclusivity(unchecked) private(set) var bytes: [UInt8] = []
   /// End offset in `bytes` of each completed field; field `i` starts at `ends[i-1]`.
-  private(set) var ends: [Int] = []
-  private var state = State.fieldStart
-  private var lineEnd = LineEnd.unknown
-  private var started = false
-  private var line = 1
-  private(set) var recordLine = 1
+  @exclusivity(unchecked) private(set) var ends: [Int] = []
+  @exclusivity(unchecked) private var state = State.fieldStart
+  @exclusivity(unchecked) private var lineEnd = LineEnd.unknown
+  @exclusivity(unchecked) private var started = false
+  @exclusivity(unchecked) private var line = 1
+  @exclusivity(unchecked) private(set) var recordLine = 1
 
-  init(file: String) {
+  /// `line` is the physical line the input starts on; `lineEnd` the file's style when it is known
+  /// already (a piece of a file after its first record).
+  init(file: String, line: Int = 1, lineEnd: LineEnd = .unknown) {
     self.file = file
+    self.line = line
+    self.recordLine = line
+    self.lineEnd = lineEnd
     bytes.reserveCapacity(4096)
     ends.reserveCapacity(16)
   }
 
   var fieldCount: Int { ends.count }
+
+  /// The line-end style seen so far.
+  var lineEndStyle: LineEnd { lineEnd }
 
   /// Calls `body` with the bytes of field `i` of the current record.
   @inline(__always)

@@ -1,5 +1,8 @@
+import Dispatch
+import Foundation
 import SendplanDiagnostics
 import SendplanModel
+import Synchronization
 
 /// What reading one table file produced.
 struct TableResult {
@@ -20,12 +23,20 @@ struct TableReader {
   let part: Int
   /// Keeps only the rows of tenants it accepts; nil keeps every row.
   let filter: TenantFilter?
+  /// Plain CSV files of at least twice this size are parsed in pieces on several cores.
+  var pieceBytes = CSVSplit.minPieceBytes
 
   private var schema: TableSchema { TableSchema.of(table) }
   private var isJSONL: Bool { name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") }
   private var isGzip: Bool { name.hasSuffix(".gz") }
 
   func read() throws(SendplanError) -> TableResult {
+    if !isJSONL, !isGzip,
+      let split = try CSVSplit.plan(
+        path: path, name: name, cores: ProcessInfo.processInfo.activeProcessorCount, minPiece: pieceBytes)
+    {
+      return try readPieces(split)
+    }
     let source = try FileSource(path: path, name: name)
     let stream: ByteStream = isGzip ? try GzipStream(source: source) : source
     var sink = RowSink(table: table, file: name, part: part, filter: filter)
@@ -50,13 +61,13 @@ struct TableReader {
 
   /// Feeds decoded chunks to `body`, skipping a BOM at the very start.
   private func chunks(
-    _ stream: ByteStream, _ body: (UnsafeBufferPointer<UInt8>) throws(SendplanError) -> Void
+    _ stream: ByteStream, skippingBOM: Bool = true, _ body: (UnsafeBufferPointer<UInt8>) throws(SendplanError) -> Void
   ) throws(SendplanError) -> Int {
     let size = 1 << 20
     let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
     defer { buf.deallocate() }
     var total = 0
-    var first = true
+    var first = skippingBOM
     while true {
       // Fill at least 3 bytes at the start so a BOM is never split.
       var n = try stream.read(into: buf)
@@ -83,13 +94,81 @@ struct TableReader {
     SendplanError(.badData, code: code, path: name, line: line, message: message, fix: fix)
   }
 
-  /// Reads a CSV file and returns its header.
-  private func readCSV(_ stream: ByteStream, sink: inout RowSink) throws(SendplanError) -> [String] {
-    let tok = CSVTokenizer(file: name)
-    var header: [String]? = nil
+  /// Parses the pieces of a large plain CSV file on all cores while a last job hashes the whole
+  /// file; rows join in piece order, so the result is the one-piece read's, and so is the first error.
+  private func readPieces(_ split: CSVSplit) throws(SendplanError) -> TableResult {
+    let n = split.pieces.count
+    let results = Mutex<[Result<(RowSink, [String]), SendplanError>?]>(Array(repeating: nil, count: n))
+    let digest = Mutex<Result<(String, Int), SendplanError>?>(nil)
+    DispatchQueue.concurrentPerform(iterations: n + 1) { k in
+      do throws(SendplanError) {
+        if k == n {
+          let source = try FileSource(path: path, name: name)
+          try drain(source)
+          let d = (source.digestHex(), source.byteCount)
+          digest.withLock { $0 = .success(d) }
+          return
+        }
+        let piece = split.pieces[k]
+        let source = try FileSource(path: path, name: name, range: piece.range)
+        var sink = RowSink(table: table, file: name, part: part, filter: filter)
+        let start =
+          k == 0
+          ? CSVStart() : CSVStart(firstLine: piece.firstLine, header: split.header, lineEnd: split.lineEnd)
+        let header = try readCSV(source, sink: &sink, start: start)
+        results.withLock { $0[k] = .success((sink, header)) }
+      } catch {
+        if k == n { digest.withLock { $0 = .failure(error) } } else { results.withLock { $0[k] = .failure(error) } }
+      }
+    }
+    var sinks: [RowSink] = []
+    var header: [String] = []
+    for r in results.withLock({ $0 }) {
+      switch r {
+      case .success(let (sink, h))?:
+        sinks.append(sink)
+        if header.isEmpty { header = h }
+      case .failure(let e)?: throw e
+      case nil: throw structural("read_failed", nil, "a piece of the file was not read", "report this as a bug")
+      }
+    }
+    guard case .success(let (sha, bytes))? = digest.withLock({ $0 }) else {
+      if case .failure(let e)? = digest.withLock({ $0 }) { throw e }
+      throw structural("read_failed", nil, "the file was not hashed", "report this as a bug")
+    }
+    var tenants: [ID: TenantInput] = [:]
+    var dropped = Set<ID>()
+    var rows = 0
+    for var sink in sinks {
+      rows += sink.rows
+      dropped.formUnion(sink.dropped)
+      for (cid, t) in sink.finish() { tenants[cid, default: TenantInput(customerID: cid)].absorb(t) }
+    }
+    let info = InputFile(name: name, table: table, sha256: sha, bytes: bytes, rows: rows)
+    return TableResult(info: info, tenants: tenants, dropped: dropped, header: header)
+  }
+
+  /// Where a CSV read starts: the file's start, or a piece after its header.
+  struct CSVStart {
+    var firstLine = 1
+    /// The header, for a piece that does not hold it.
+    var header: [String]?
+    var lineEnd = CSVTokenizer.LineEnd.unknown
+    var atFileStart: Bool { header == nil }
+  }
+
+  /// Reads a CSV file (or a piece of one) and returns its header.
+  private func readCSV(_ stream: ByteStream, sink: inout RowSink, start: CSVStart = CSVStart()) throws(SendplanError)
+    -> [String]
+  {
+    let tok = CSVTokenizer(file: name, line: start.firstLine, lineEnd: start.lineEnd)
+    var header: [String]? = start.header
     var columnIndex: [Int] = []  // schema column -> header position, or -1
     var values = [FieldValue](repeating: .absent, count: schema.columns.count)
     let schema = self.schema
+    if let header {
+      columnIndex = schema.columns.map { c in header.firstIndex { ByteOrder.equal($0, c) } ?? -1 }
+    }
 
     func onRecord() throws(SendplanError) {
       let count = tok.fieldCount
@@ -148,10 +227,10 @@ struct TableReader {
       try sink.add(line: line, values: values)
     }
 
-    let total = try chunks(stream) { chunk throws(SendplanError) in
+    let total = try chunks(stream, skippingBOM: start.atFileStart) { chunk throws(SendplanError) in
       try tok.feed(chunk, emit: onRecord)
     }
-    if total == 0 {
+    if total == 0 && start.atFileStart {
       throw structural(
         "empty_file", nil, "the file is empty (0 bytes)", "export the table with at least its header row")
     }

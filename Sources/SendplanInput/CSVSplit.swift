@@ -1,0 +1,108 @@
+import Dispatch
+import SendplanDiagnostics
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Where a large plain CSV file can be cut so its pieces parse on several cores.
+///
+/// A cut goes just after a line feed that is outside quotes: the number of `"` bytes before it is
+/// even (a doubled quote inside a quoted field counts twice, so parity still says whether the
+/// position is inside a quoted field). Each piece knows the physical line it starts on, so errors
+/// keep their exact lines.
+struct CSVSplit {
+  /// Files smaller than this are read in one piece: the scan would cost more than it saves.
+  package static let minPieceBytes = 24 << 20
+
+  struct Piece {
+    var range: Range<Int>
+    /// The physical line the piece's first byte is on.
+    var firstLine: Int
+  }
+
+  var pieces: [Piece]
+  /// The header's field names, as the first piece reads them.
+  var header: [String]
+  /// The line-end style of the header record, which every later record must share.
+  var lineEnd: CSVTokenizer.LineEnd
+
+  /// A plan for `path`, or nil when the file is too small, has no complete header in its first
+  /// MiB, or no cut point is found (a quoted field spanning the rest of the file).
+  static func plan(path: String, name: String, cores: Int, minPiece: Int = minPieceBytes) throws(SendplanError)
+    -> CSVSplit?
+  {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    let size = Int(st.st_size)
+    let count = min(cores, size / max(1, minPiece))
+    guard count >= 2, let head = try header(path: path, name: name) else { return nil }
+    let source = try FileSource(path: path, name: name)
+    let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    defer { buf.deallocate() }
+    var cuts: [(offset: Int, line: Int)] = [(0, 1)]
+    var target = size / count
+    var pos = 0
+    var quotes = 0
+    var lines = 1
+    scan: while cuts.count < count {
+      let n = try source.read(into: buf)
+      if n == 0 { break }
+      let p = buf.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) }
+      guard let p else { break }
+      for i in 0..<n {
+        let b = p[i]
+        if b == 0x22 {
+          quotes &+= 1
+        } else if b == 0x0A {
+          lines += 1
+          if quotes & 1 == 0 && pos + i >= target {
+            cuts.append((pos + i + 1, lines))
+            target = size / count * cuts.count
+            if cuts.count == count { break scan }
+          }
+        }
+      }
+      pos += n
+    }
+    guard cuts.count >= 2 else { return nil }
+    var pieces: [Piece] = []
+    for (k, c) in cuts.enumerated() {
+      let end = k + 1 < cuts.count ? cuts[k + 1].offset : size
+      if end > c.offset { pieces.append(Piece(range: c.offset..<end, firstLine: c.line)) }
+    }
+    return CSVSplit(pieces: pieces, header: head.names, lineEnd: head.lineEnd)
+  }
+
+  /// The first record of the file, read from its first MiB; nil when it does not end there or is
+  /// not UTF-8 (the one-piece reader then reports the problem exactly).
+  static func header(path: String, name: String) throws(SendplanError) -> (
+    names: [String], lineEnd: CSVTokenizer.LineEnd
+  )? {
+    let source = try FileSource(path: path, name: name, range: 0..<(1 << 20))
+    let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    defer { buf.deallocate() }
+    let n = try source.read(into: buf)
+    guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self), n > 0 else { return nil }
+    var p = UnsafeBufferPointer(start: base, count: n)
+    if n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF { p = UnsafeBufferPointer(rebasing: p[3...]) }
+    let tok = CSVTokenizer(file: name)
+    var names: [String]?
+    do {
+      try tok.feed(p) { () throws(SendplanError) in
+        guard names == nil else { return }
+        var all: [String] = []
+        for f in 0..<tok.fieldCount {
+          let s = try tok.withField(f) { q throws(SendplanError) in String(validating: q, as: UTF8.self) }
+          guard let s else { throw SendplanError(.badData, code: "not_utf8", message: "", fix: "") }
+          all.append(s)
+        }
+        names = all
+      }
+    } catch {
+      return nil
+    }
+    guard let names, tok.lineEndStyle != .unknown else { return nil }
+    return (names, tok.lineEndStyle)
+  }
+}
