@@ -1,5 +1,9 @@
 import SendplanDiagnostics
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// An RFC 4180 tokenizer over byte chunks that enforces the strict rules of planning-rules §5.
 ///
 /// Field bytes of the current record are collected in one buffer, so a record may span any
@@ -38,6 +42,29 @@ final class CSVTokenizer {
   }
 
   var fieldCount: Int { ends.count }
+
+  /// Whether every field of the current record is valid UTF-8: the record's bytes in one pass, plus
+  /// no field boundary inside a character (the fields are stored back to back).
+  func recordIsValidUTF8() -> Bool {
+    bytes.withUnsafeBufferPointer { p in
+      guard isValidUTF8(p) else { return false }
+      for e in ends where e < p.count && p[e] & 0xC0 == 0x80 { return false }
+      return true
+    }
+  }
+
+  /// Whether field `i` holds exactly `value`'s bytes.
+  func field(_ i: Int, equals value: [UInt8]) -> Bool {
+    let start = i == 0 ? 0 : ends[i - 1]
+    let end = ends[i]
+    guard end - start == value.count else { return false }
+    return bytes.withUnsafeBufferPointer { p in
+      value.withUnsafeBufferPointer { v in
+        guard let a = p.baseAddress, let b = v.baseAddress else { return true }
+        return memcmp(a + start, b, value.count) == 0
+      }
+    }
+  }
 
   /// The line-end style seen so far.
   var lineEndStyle: LineEnd { lineEnd }

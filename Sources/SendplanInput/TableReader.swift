@@ -173,12 +173,8 @@ struct TableReader {
     func onRecord() throws(SendplanError) {
       let count = tok.fieldCount
       let line = tok.recordLine
-      for f in 0..<count {
-        let ok = try tok.withField(f) { p throws(SendplanError) in isValidUTF8(p) }
-        if !ok {
-          throw structural(
-            "not_utf8", line, "the record is not valid UTF-8", "re-export the file as UTF-8")
-        }
+      guard tok.recordIsValidUTF8() else {
+        throw structural("not_utf8", line, "the record is not valid UTF-8", "re-export the file as UTF-8")
       }
       guard let header else {
         var names: [String] = []
@@ -206,12 +202,20 @@ struct TableReader {
           "csv_field_count", line, "the record has \(count) fields but the header has \(header.count)",
           "make every record have exactly one field per header column (a trailing comma adds a field)")
       }
-      // Rows of tenants the filter drops are counted, not converted.
+      // Rows of tenants the filter drops are counted, not converted; runs of one id are decided once.
       if sink.filter != nil, columnIndex[0] >= 0 {
-        let cid = try tok.withField(columnIndex[0]) { p throws(SendplanError) in String(decoding: p, as: UTF8.self) }
-        if !sink.keeps(cid) {
-          sink.rows += 1
-          return
+        let c = columnIndex[0]
+        if let last = sink.lastDecision, tok.field(c, equals: last.bytes) {
+          if !last.keep {
+            sink.rows += 1
+            return
+          }
+        } else {
+          let cid = try tok.withField(c) { p throws(SendplanError) in String(decoding: p, as: UTF8.self) }
+          if !sink.keeps(cid) {
+            sink.rows += 1
+            return
+          }
         }
       }
       for k in 0..<values.count {
@@ -317,7 +321,8 @@ struct RowSink {
   var dropped = Set<ID>()
   private var current = TenantInput(customerID: ID(""))
   private var hasCurrent = false
-  private var lastDecision: (id: String, keep: Bool)?
+  /// The filter's answer for the last customer id asked about, by its bytes.
+  private(set) var lastDecision: (bytes: [UInt8], keep: Bool)?
 
   /// The index of the file among its table's part files (0 for a table in one file).
   let part: Int
@@ -334,10 +339,10 @@ struct RowSink {
   /// filter itself remembers each id's answer. A malformed id is kept, so it is reported.
   mutating func keeps(_ cid: String) -> Bool {
     guard let filter else { return true }
-    if let last = lastDecision, ByteOrder.equal(last.id, cid) { return last.keep }
+    if let last = lastDecision, last.bytes.elementsEqual(cid.utf8) { return last.keep }
     let keep = Values.idProblem(cid) != nil || filter.keeps(ID(cid))
     if !keep { dropped.insert(ID(cid)) }
-    lastDecision = (cid, keep)
+    lastDecision = (Array(cid.utf8), keep)
     return keep
   }
 
