@@ -100,7 +100,7 @@ struct TableReader {
     let n = split.pieces.count
     let results = Mutex<[Result<(RowSink, [String]), SendplanError>?]>(Array(repeating: nil, count: n))
     let digest = Mutex<Result<(String, Int), SendplanError>?>(nil)
-    DispatchQueue.concurrentPerform(iterations: n + 1) { k in
+    @Sendable func readPiece(_ k: Int) {
       do throws(SendplanError) {
         if k == n {
           let source = try FileSource(path: path, name: name)
@@ -121,6 +121,14 @@ struct TableReader {
         if k == n { digest.withLock { $0 = .failure(error) } } else { results.withLock { $0[k] = .failure(error) } }
       }
     }
+    // Not concurrentPerform: nested inside the bundle's own concurrentPerform it would run serially.
+    let group = DispatchGroup()
+    for k in 0...n {
+      DispatchQueue.global().async(group: group) {
+        readPiece(k)
+      }
+    }
+    group.wait()
     var sinks: [RowSink] = []
     var header: [String] = []
     for r in results.withLock({ $0 }) {
