@@ -51,7 +51,9 @@ package enum Values {
   package static func idProblem(_ s: String) -> String? {
     if s.utf8.isEmpty { return "is empty" }
     if s.utf8.count > 256 { return "is longer than 256 bytes of UTF-8" }
-    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return nil }
+    // Printable ASCII is the common case; check it on the contiguous bytes, not through the view.
+    let printable = s.utf8.withContiguousStorageIfAvailable { p in p.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
+    if printable ?? s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return nil }
     for u in s.unicodeScalars where u.value < 0x20 || (u.value >= 0x7F && u.value <= 0x9F) {
       return "contains a control character (U+\(String(u.value, radix: 16, uppercase: true)))"
     }
