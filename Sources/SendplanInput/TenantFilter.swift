@@ -16,10 +16,13 @@ package final class TenantFilter: Sendable {
     self.init { shard.contains($0) }
   }
 
+  /// Decided under the lock, so each id is decided exactly once even when tables are read in parallel.
   package func keeps(_ id: ID) -> Bool {
-    if let known = decided.withLock({ $0[id] }) { return known }
-    let keep = decide(id)
-    decided.withLock { $0[id] = keep }
-    return keep
+    decided.withLock { known in
+      if let k = known[id] { return k }
+      let keep = decide(id)
+      known[id] = keep
+      return keep
+    }
   }
 }
