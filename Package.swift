@@ -20,7 +20,6 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
-    .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
   ],
   targets: [
     // C: system libraries and the small shims in front of them.
@@ -54,7 +53,6 @@ let package = Package(
       name: "SendplanReport",
       dependencies: [
         "SendplanDiagnostics", "SendplanModel", "SendplanEngine", "SendplanFileSystem", "CSendplanXML",
-        .product(name: "Mustache", package: "swift-mustache"),
       ]),
 
     // Readers of finished runs.

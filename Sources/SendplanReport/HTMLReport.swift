@@ -1,23 +1,19 @@
-import Mustache
 import SendplanDiagnostics
 import SendplanEngine
 import SendplanModel
 
 /// Templates for the reports: the built-in ones, or an operator's folder (`--templates`).
 package struct ReportTemplates: Sendable {
-  let library: MustacheLibrary
+  /// report.html.mustache, compiled once.
+  let program: MustacheProgram
   /// The text of report.xsd that goes with the templates.
   package let schema: String
-
-  package static let htmlTemplate = "report.html"
 
   /// The built-in files by name, for merging with an operator's folder.
   package static var defaultFiles: [String: String] { EmbeddedTemplates.files }
 
   /// `files` maps file names (`report.html.mustache`, `report.xsd`) to their text.
   package init(files: [String: String], origin: String) throws(SendplanError) {
-    XHTMLEscaping.install()
-    var lib = MustacheLibrary()
     guard let html = files["report.html.mustache"] else {
       throw SendplanError(
         .missing, code: "template_missing", path: origin, message: "report.html.mustache is missing",
@@ -29,20 +25,19 @@ package struct ReportTemplates: Sendable {
         fix: "copy templates/report.xsd into the templates folder")
     }
     do {
-      // Every template, the operator's too, renders with byte-level escaping (see XHTMLEscaping).
-      try lib.register("{{% CONTENT_TYPE: XHTML}}" + html, named: Self.htmlTemplate)
+      // Every template, the operator's too, renders with byte-level escaping (XMLEscape).
+      program = try MustacheProgram(html)
     } catch {
       throw SendplanError(
-        .badData, code: "template_invalid", path: origin + "/report.html.mustache",
-        message: "the template does not parse: \(error)",
-        fix: "fix the Mustache syntax")
+        .badData, code: "template_invalid", path: origin + "/report.html.mustache", line: error.line,
+        message: "the template does not compile: \(error.message)",
+        fix: "use only the Mustache tags listed in docs/reports.md (variables, sections, inverted sections, comments)")
     }
-    library = lib
     schema = xsd
   }
 }
 
-/// Builds `report.html` from the plan through the Mustache template, which escapes every value.
+/// Builds `report.html` from the plan through the compiled Mustache template (`MustacheProgram`), which escapes every value.
 package enum HTMLReport {
   /// At most this many items of one enrollment are listed; report.xml always has all of them.
   package static let itemsPerEnrollment = 50
@@ -69,22 +64,26 @@ package enum HTMLReport {
   ]
   static let order = ["WouldSend", "Skipped", "FailedValidation", "Paused"]
 
-  static func header(customerID: ID, asOf: Timestamp, context: ReportContext) -> [String: Any] {
-    var d: [String: Any] = [
-      "customerId": customerID.string,
-      "runId": context.runID,
-      "asOf": asOf.rfc3339,
-      "tool": "sendplan " + context.toolVersion,
-      "inputs": context.inputs.map {
-        ["file": $0.file, "sha256": $0.sha256, "rows": $0.rows, "bytes": $0.bytes] as [String: Any]
-      },
+  static func header(customerID: ID, asOf: Timestamp, context: ReportContext) -> [String: MValue] {
+    var d: [String: MValue] = [
+      "customerId": .string(customerID.string),
+      "runId": .string(context.runID),
+      "asOf": .string(asOf.rfc3339),
+      "tool": .string("sendplan " + context.toolVersion),
+      "inputs": .list(
+        context.inputs.map {
+          [
+            "file": .string($0.file), "sha256": .string($0.sha256), "rows": .int(Int($0.rows)),
+            "bytes": .int(Int($0.bytes)),
+          ]
+        }),
     ]
     if let a = context.audit {
-      d["audit"] =
-        [
-          "chainHead": a.chainHead, "merkleRoot": a.merkleRoot, "segment": a.segment, "treeSize": a.treeSize,
-          "signedText": a.signed ? "checkpoint signed" : "checkpoint unsigned",
-        ] as [String: Any]
+      d["audit"] = [
+        "chainHead": .string(a.chainHead), "merkleRoot": .string(a.merkleRoot), "segment": .int(Int(a.segment)),
+        "treeSize": .int(Int(a.treeSize)),
+        "signedText": .string(a.signed ? "checkpoint signed" : "checkpoint unsigned"),
+      ]
     }
     return d
   }
@@ -92,35 +91,37 @@ package enum HTMLReport {
   /// The report of a planned tenant.
   package static func render(_ plan: TenantPlan, context: ReportContext, templates: ReportTemplates) -> [UInt8] {
     var d = header(customerID: plan.customerID, asOf: plan.asOf, context: context)
-    var planned: [String: Any] = [:]
-    planned["statuses"] = order.map {
-      ["name": $0, "label": labels[$0] ?? $0, "count": plan.counts.count(status: $0)] as [String: Any]
-    }
-    planned["items"] = plan.counts.items
-    planned["enrollmentsPlanned"] = plan.enrollments.count
-    planned["enrollmentsNotPlanned"] = plan.notPlanned.values.reduce(0, +)
-    planned["orphanCount"] = plan.orphans.count
-    var reasons: [[String: Any]] = []
+    var planned: [String: MValue] = [:]
+    planned["statuses"] = .list(
+      order.map {
+        ["name": .string($0), "label": .string(labels[$0] ?? $0), "count": .int(plan.counts.count(status: $0))]
+      })
+    planned["items"] = .int(plan.counts.items)
+    planned["enrollmentsPlanned"] = .int(plan.enrollments.count)
+    planned["enrollmentsNotPlanned"] = .int(plan.notPlanned.values.reduce(0, +))
+    planned["orphanCount"] = .int(plan.orphans.count)
+    var reasons: [MValue] = []
     for (status, table) in [
       ("Skipped", plan.counts.skippedByReason), ("FailedValidation", plan.counts.failedByReason),
       ("Paused", plan.counts.pausedByReason),
     ] {
       for (code, count) in table.sorted(by: { $0.key < $1.key }) where count > 0 {
-        reasons.append(["status": status, "code": code, "count": count])
+        reasons.append(["status": .string(status), "code": .string(code), "count": .int(count)])
       }
     }
-    planned["reasons"] = reasons
+    planned["reasons"] = .list(reasons)
     let notPlanned = plan.notPlanned.sorted { $0.key < $1.key }.filter { $0.value > 0 }
-    planned["notPlanned"] = notPlanned.map { ["status": $0.key, "count": $0.value] as [String: Any] }
-    planned["hasNotPlanned"] = !notPlanned.isEmpty
+    planned["notPlanned"] = .list(notPlanned.map { ["status": .string($0.key), "count": .int($0.value)] })
+    planned["hasNotPlanned"] = .bool(!notPlanned.isEmpty)
 
-    var failures: [[String: Any]] = []
-    var paused: [[String: Any]] = []
-    var rows: [[String: Any]] = []
+    var failures: [MValue] = []
+    var paused: [MValue] = []
+    var rows: [MValue] = []
     var listed = 0
     var perEnrollment: [(anchor: String, id: String, counts: [String: Int])] = []
     for (k, e) in plan.enrollments.enumerated() {
-      let anchor = "enrollment-\(k + 1)"
+      let anchor = MValue.string("enrollment-\(k + 1)")
+      let enrollmentID = MValue.string(e.enrollmentID.string)
       var counts: [String: Int] = [:]
       var groups: [String: Int] = [:]
       var groupOrder: [String] = []
@@ -140,64 +141,63 @@ package enum HTMLReport {
         let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
         let reason = String(parts[1])
         failures.append([
-          "anchor": anchor, "enrollmentId": e.enrollmentID.string, "step": String(parts[0]), "reason": reason,
-          "count": groups[key] ?? 0, "fix": fixes[reason] ?? "",
+          "anchor": anchor, "enrollmentId": enrollmentID, "step": .string(String(parts[0])),
+          "reason": .string(reason), "count": .int(groups[key] ?? 0), "fix": .string(fixes[reason] ?? ""),
         ])
       }
       if let pauseReason {
         paused.append([
-          "anchor": anchor, "enrollmentId": e.enrollmentID.string, "reason": pauseReason,
-          "count": counts["Paused"] ?? 0,
+          "anchor": anchor, "enrollmentId": enrollmentID, "reason": .string(pauseReason),
+          "count": .int(counts["Paused"] ?? 0),
         ])
       }
       let budget = max(0, min(itemsPerEnrollment, itemsPerReport - listed))
-      let shown = e.items.prefix(budget).map { item -> [String: Any] in
+      let shown = e.items.prefix(budget).map { item -> MValue in
         let r = e.recipients[Int(item.recipient)]
         let step = e.steps[Int(item.step)]
-        // Every key is always present: a missing one makes Mustache search every enclosing context.
+        // Every key is always present, so no lookup falls through to an enclosing context.
         return [
-          "recipientId": r.id.string, "email": r.email, "step": String(step.order), "status": item.status.name,
-          "reason": item.status.reason ?? "", "hasReason": item.status.reason != nil,
-          "templateId": step.templateID.map { $0.string } ?? "", "hasTemplate": step.templateID != nil,
-        ] as [String: Any]
+          "recipientId": .string(r.id.string), "email": .string(r.email), "step": .string(String(step.order)),
+          "status": .string(item.status.name), "reason": .string(item.status.reason ?? ""),
+          "hasReason": .bool(item.status.reason != nil), "templateId": .string(step.templateID.map { $0.string } ?? ""),
+          "hasTemplate": .bool(step.templateID != nil),
+        ]
       }
       listed += shown.count
-      var row: [String: Any] = [
-        "anchor": anchor, "enrollmentId": e.enrollmentID.string, "status": e.status.rawValue,
-        "errors": e.errors.map(\.rawValue), "wouldSend": counts["WouldSend"] ?? 0, "skipped": counts["Skipped"] ?? 0,
-        "failed": counts["FailedValidation"] ?? 0, "pausedCount": counts["Paused"] ?? 0, "items": shown,
-        "hasItems": !shown.isEmpty,
-      ]
-      row["identityId"] = e.identityID.map { $0.string } ?? ""
-      row["hasIdentity"] = e.identityID != nil
-      row["omitted"] = e.items.count - shown.count
-      row["hasOmitted"] = e.items.count > shown.count
-      rows.append(row)
-      perEnrollment.append((anchor, e.enrollmentID.string, counts))
+      rows.append([
+        "anchor": anchor, "enrollmentId": enrollmentID, "status": .string(e.status.rawValue),
+        "errors": .list(e.errors.map { .string($0.rawValue) }), "wouldSend": .int(counts["WouldSend"] ?? 0),
+        "skipped": .int(counts["Skipped"] ?? 0), "failed": .int(counts["FailedValidation"] ?? 0),
+        "pausedCount": .int(counts["Paused"] ?? 0), "items": .list(shown), "hasItems": .bool(!shown.isEmpty),
+        "identityId": .string(e.identityID.map { $0.string } ?? ""), "hasIdentity": .bool(e.identityID != nil),
+        "omitted": .int(e.items.count - shown.count), "hasOmitted": .bool(e.items.count > shown.count),
+      ])
+      perEnrollment.append(("enrollment-\(k + 1)", e.enrollmentID.string, counts))
     }
-    planned["failures"] = failures
-    planned["hasFailures"] = !failures.isEmpty
-    planned["paused"] = paused
-    planned["hasPaused"] = !paused.isEmpty
-    planned["enrollments"] = rows
-    var orphans: [[String: Any]] = []
+    planned["failures"] = .list(failures)
+    planned["hasFailures"] = .bool(!failures.isEmpty)
+    planned["paused"] = .list(paused)
+    planned["hasPaused"] = .bool(!paused.isEmpty)
+    planned["enrollments"] = .list(rows)
+    var orphans: [MValue] = []
     for r in plan.orphans.recipients {
       orphans.append([
-        "kind": "recipient", "line": RowLine.line(r.line), "ref": "enrollment " + r.enrollmentID.string,
-        "row": "recipient " + r.id.string,
+        "kind": "recipient", "line": .int(Int(RowLine.line(r.line))),
+        "ref": .string("enrollment " + r.enrollmentID.string),
+        "row": .string("recipient " + r.id.string),
       ])
     }
     for s in plan.orphans.steps {
       orphans.append([
-        "kind": "step", "line": RowLine.line(s.line), "ref": "sequence " + s.sequenceID.string,
-        "row": "step \(s.order)",
+        "kind": "step", "line": .int(Int(RowLine.line(s.line))), "ref": .string("sequence " + s.sequenceID.string),
+        "row": .string("step \(s.order)"),
       ])
     }
-    planned["orphans"] = orphans
-    planned["hasOrphans"] = !orphans.isEmpty
+    planned["orphans"] = .list(orphans)
+    planned["hasOrphans"] = .bool(!orphans.isEmpty)
     if let chart = statusChart(perEnrollment) { planned["chartStatus"] = chart }
     if let chart = skipChart(plan.counts.skippedByReason) { planned["chartSkips"] = chart }
-    d["planned"] = planned
+    d["planned"] = .object(planned)
     return render(d, templates)
   }
 
@@ -207,20 +207,22 @@ package enum HTMLReport {
   ) -> [UInt8] {
     var d = header(customerID: failure.customerID, asOf: asOf, context: context)
     d["failed"] = [
-      "errors": failure.issues.map {
-        [
-          "file": $0.file, "line": $0.line, "code": $0.code, "message": $0.message, "fix": $0.fix,
-        ] as [String: Any]
-      }
+      "errors": .list(
+        failure.issues.map {
+          [
+            "file": .string($0.file), "line": .int(Int($0.line)), "code": .string($0.code),
+            "message": .string($0.message), "fix": .string($0.fix),
+          ]
+        })
     ]
     return render(d, templates)
   }
 
-  static func render(_ d: [String: Any], _ templates: ReportTemplates) -> [UInt8] {
-    Array((templates.library.render(ViewNode.wrap(d), withTemplate: ReportTemplates.htmlTemplate) ?? "").utf8)
+  static func render(_ d: [String: MValue], _ templates: ReportTemplates) -> [UInt8] {
+    templates.program.render(.object(d))
   }
 
-  static func statusChart(_ rows: [(anchor: String, id: String, counts: [String: Int])]) -> [String: Any]? {
+  static func statusChart(_ rows: [(anchor: String, id: String, counts: [String: Int])]) -> MValue? {
     guard !rows.isEmpty else { return nil }
     let top = rows.enumerated().sorted {
       let a = $0.element.counts.values.reduce(0, +)
@@ -230,82 +232,54 @@ package enum HTMLReport {
     let maxTotal = max(1, top.map { $0.counts.values.reduce(0, +) }.max() ?? 1)
     let labelWidth = 170
     let barWidth = 480
-    var bars: [[String: Any]] = []
+    var bars: [MValue] = []
     for (i, r) in top.enumerated() {
       let y = 4 + i * 20
       var x = Double(labelWidth)
-      var segs: [[String: Any]] = []
+      var segs: [MValue] = []
       let total = r.counts.values.reduce(0, +)
       for s in order {
         let n = r.counts[s] ?? 0
         guard n > 0 else { continue }
         let w = Double(barWidth) * Double(n) / Double(maxTotal)
         segs.append([
-          "x": fmt(x), "y": y, "w": fmt(w), "fill": colors[s] ?? "#888", "title": "\(labels[s] ?? s): \(n)",
+          "x": .string(fmt(x)), "y": .int(y), "w": .string(fmt(w)), "fill": .string(colors[s] ?? "#888"),
+          "title": .string("\(labels[s] ?? s): \(n)"),
         ])
         x += w
       }
       var label = r.id
       if label.count > 24 { label = String(label.prefix(23)) + "…" }
-      bars.append(["label": label, "ty": y + 11, "tx": fmt(x + 6), "segs": segs, "total": total])
+      bars.append([
+        "label": .string(label), "ty": .int(y + 11), "tx": .string(fmt(x + 6)), "segs": .list(segs),
+        "total": .int(total),
+      ])
     }
     return [
-      "width": labelWidth + barWidth + 60, "height": 8 + top.count * 20, "bars": bars, "more": rows.count > top.count,
-      "shown": top.count, "total": rows.count,
-      "legend": order.map { ["name": labels[$0] ?? $0, "fill": colors[$0] ?? "#888"] },
+      "width": .int(labelWidth + barWidth + 60), "height": .int(8 + top.count * 20), "bars": .list(bars),
+      "more": .bool(rows.count > top.count), "shown": .int(top.count), "total": .int(rows.count),
+      "legend": .list(order.map { ["name": .string(labels[$0] ?? $0), "fill": .string(colors[$0] ?? "#888")] }),
     ]
   }
 
-  static func skipChart(_ reasons: [String: Int]) -> [String: Any]? {
+  static func skipChart(_ reasons: [String: Int]) -> MValue? {
     let rows = reasons.filter { $0.value > 0 }.sorted { $0.key < $1.key }
     guard !rows.isEmpty else { return nil }
     let maxCount = max(1, rows.map(\.value).max() ?? 1)
-    var bars: [[String: Any]] = []
+    var bars: [MValue] = []
     for (i, r) in rows.enumerated() {
       let y = 4 + i * 20
       let w = 480.0 * Double(r.value) / Double(maxCount)
-      bars.append(["label": r.key, "ty": y + 11, "x": 170, "y": y, "w": fmt(w), "tx": fmt(176 + w), "count": r.value])
+      bars.append([
+        "label": .string(r.key), "ty": .int(y + 11), "x": 170, "y": .int(y), "w": .string(fmt(w)),
+        "tx": .string(fmt(176 + w)), "count": .int(r.value),
+      ])
     }
-    return ["width": 710, "height": 8 + rows.count * 20, "bars": bars]
+    return ["width": 710, "height": .int(8 + rows.count * 20), "bars": .list(bars)]
   }
 
   static func fmt(_ d: Double) -> String {
     let r = (d * 10).rounded() / 10
     return r == r.rounded() ? String(Int(r)) : String(r)
-  }
-}
-
-/// Mustache's own HTML escaping walks Characters, so a quote followed by a combining mark (one
-/// grapheme) would slip through unescaped. Every template, including an operator's, gets byte-level
-/// escaping instead: `&<>"'` as entities, tab/LF/CR as character references, and forbidden
-/// characters replaced visibly.
-struct XHTMLEscaping: MustacheContentType {
-  func escapeText(_ text: String) -> String {
-    var out: [UInt8] = []
-    out.reserveCapacity(text.utf8.count + 16)
-    XMLEscape.attribute(text, into: &out)
-    return String(decoding: out, as: UTF8.self)
-  }
-
-  /// Registers the "XHTML" content type; idempotent.
-  static func install() {
-    MustacheContentTypes.register(XHTMLEscaping(), named: "XHTML")
-  }
-}
-
-/// A view-model object for Mustache. A final class is found by Mustache's dynamic casts far
-/// faster than a `[String: Any]` dictionary, which dominated rendering time.
-final class ViewNode: MustacheParent {
-  let values: [String: Any]
-
-  init(_ values: [String: Any]) { self.values = values }
-
-  func child(named name: String) -> Any? { values[name] }
-
-  /// Converts nested dictionaries (and arrays of them) into nodes.
-  static func wrap(_ value: Any) -> Any {
-    if let d = value as? [String: Any] { return ViewNode(d.mapValues(wrap)) }
-    if let a = value as? [[String: Any]] { return a.map { ViewNode($0.mapValues(wrap)) } }
-    return value
   }
 }
