@@ -76,10 +76,12 @@ package enum FS {
     try faults?.step("rename", to)
     var swapped = false
     if keepingOld && exists(to) {
-      swapped = sendplan_rename_exchange(from, to) == 0
-      let err = errno
       // Without RENAME_EXCHANGE (some file systems), the plain rename below is just as atomic.
-      if !swapped && err != EINVAL && err != ENOSYS && err != ENOTSUP { throw ioError("swap \(from) with", to, err) }
+      if let err = exchange(from, to) {
+        if err != EINVAL && err != ENOSYS && err != ENOTSUP { throw ioError("swap \(from) with", to, err) }
+      } else {
+        swapped = true
+      }
     }
     if !swapped && Glibc.rename(from, to) != 0 { throw ioError("rename \(from) to", to, errno) }
     try faults?.step("renamed", to)

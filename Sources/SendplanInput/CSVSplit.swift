@@ -88,14 +88,16 @@ struct CSVSplit {
     if n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF { p = UnsafeBufferPointer(rebasing: p[3...]) }
     let tok = CSVTokenizer(file: name)
     var names: [String]?
+    var first = true
     do {
       try tok.feed(p) { () throws(SendplanError) in
-        guard names == nil else { return }
+        // Only the first record is the header; one that is not UTF-8 leaves the file in one piece.
+        guard first else { return }
+        first = false
+        guard tok.recordIsValidUTF8() else { return }
         var all: [String] = []
         for f in 0..<tok.fieldCount {
-          let s = try tok.withField(f) { q throws(SendplanError) in String(validating: q, as: UTF8.self) }
-          guard let s else { throw SendplanError(.badData, code: "not_utf8", message: "", fix: "") }
-          all.append(s)
+          all.append(try tok.withField(f) { q throws(SendplanError) in String(decoding: q, as: UTF8.self) })
         }
         names = all
       }

@@ -236,7 +236,7 @@ struct TableReader {
           p.isEmpty ? .absent : .text(String(decoding: p, as: UTF8.self))
         }
       }
-      try sink.add(line: line, values: values)
+      try sink.add(line: line, values: values, kept: sink.filter != nil && columnIndex[0] >= 0)
     }
 
     let total = try chunks(stream, skippingBOM: start.atFileStart) { chunk throws(SendplanError) in
@@ -354,7 +354,8 @@ struct RowSink {
     return keep
   }
 
-  mutating func add(line: Int, values: [FieldValue]) throws(SendplanError) {
+  /// `kept`: the reader already asked the filter about this row's customer id.
+  mutating func add(line: Int, values: [FieldValue], kept: Bool = false) throws(SendplanError) {
     rows += 1
     let cid: ID
     switch values[0] {
@@ -375,7 +376,7 @@ struct RowSink {
       }
       cid = ID(s)
     }
-    guard keeps(cid.string) else { return }
+    guard kept || keeps(cid.string) else { return }
     let at = RowLine.encode(part: part, line: line)
     var b = RowBuilder(file: file, line: line, schema: schema, values: values)
     switchTo(cid)

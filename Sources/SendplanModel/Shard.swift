@@ -29,18 +29,20 @@ package struct Shard: Sendable, Equatable {
 
   /// The shard (of `count`) that holds `customerID`.
   package static func index(of customerID: ID, count: Int) -> Int {
-    let digest = SHA256.hash(data: Array(customerID.string.utf8))
-    var v: UInt64 = 0
-    for b in digest.prefix(8) { v = v << 8 | UInt64(b) }
-    return Int(v % UInt64(count))
+    slot(of: customerID, word: 0, count: count)
   }
 
   /// The partition (of `count`) that holds `customerID` within a run: the digest's next 8 bytes, so
   /// partitions split every shard evenly.
   package static func partition(of customerID: ID, count: Int) -> Int {
+    slot(of: customerID, word: 1, count: count)
+  }
+
+  /// 8-byte word `word` of SHA-256(customer id), big-endian, modulo `count`.
+  static func slot(of customerID: ID, word: Int, count: Int) -> Int {
     let digest = SHA256.hash(data: Array(customerID.string.utf8))
     var v: UInt64 = 0
-    for b in digest.dropFirst(8).prefix(8) { v = v << 8 | UInt64(b) }
+    for b in digest.dropFirst(8 * word).prefix(8) { v = v << 8 | UInt64(b) }
     return Int(v % UInt64(count))
   }
 

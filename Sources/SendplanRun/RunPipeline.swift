@@ -39,7 +39,7 @@ package struct RunPipeline: Sendable {
     let reporter = try stage(.loadReports) { () throws(SendplanError) in
       try options.reports ? Reporter.load(templatesDir: options.templatesDir) : nil
     }
-    let partitions = try stage(.readBundle) { () throws(SendplanError) in try partitionCount() }
+    let partitions = partitionCount()
     if partitions.count > 1 {
       observer.observe(
         .partitioned(
@@ -125,7 +125,7 @@ package struct RunPipeline: Sendable {
 
   /// How many partitions the bundle is read in: enough that each fits the memory limit, by an
   /// estimate from the input sizes (``MemoryEstimate``).
-  func partitionCount() throws(SendplanError) -> (count: Int, estimatedBytes: Int) {
+  func partitionCount() -> (count: Int, estimatedBytes: Int) {
     guard let limit = options.memoryLimit, limit > 0 else { return (1, 0) }
     let sizes = BundleReader.inputSizes(path: options.input)
     var estimate = MemoryEstimate.bytes(plain: sizes.plain, compressed: sizes.compressed)
