@@ -118,7 +118,8 @@ let package = Package(
       dependencies: [
         "SendplanReport", "SendplanEngine", "SendplanModel", "SendplanInput", "SendplanFileSystem",
         "SendplanDiagnostics", "SendplanTestSupport",
-      ]),
+      ],
+      exclude: ["Fixtures"]),
     .testTarget(
       name: "SendplanDiffTests", dependencies: ["SendplanDiff", "SendplanDiagnostics", "SendplanTestSupport"]),
     .testTarget(

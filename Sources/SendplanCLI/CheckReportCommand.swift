@@ -27,7 +27,11 @@ struct CheckReportCommand: ParsableCommand {
   @Argument(help: "Report files (report.xml, report.html).")
   var files: [String]
 
-  @Option(name: .long, help: "The schema to check XML against (default: the built-in report.xsd).")
+  @Option(
+    name: .long,
+    help:
+      "The schema to check XML against (default: the built-in report.xsd, or report-v1.xsd for files in format version 1)."
+  )
   var schema: String?
 
   func run() throws {
@@ -44,7 +48,9 @@ struct CheckReportCommand: ParsableCommand {
     }
     let validator: ReportValidator
     do {
-      validator = try ReportValidator(xsd: xsd, path: schema ?? "built-in report.xsd")
+      // With --schema, every file is checked against that schema alone.
+      let legacy = schema == nil ? ReportTemplates.defaultFiles["report-v1.xsd"] : nil
+      validator = try ReportValidator(xsd: xsd, legacyXSD: legacy, path: schema ?? "built-in report.xsd")
     } catch {
       console.err("error: \(error)")
       throw Exit(code: Status.badSchema.rawValue)
@@ -59,7 +65,7 @@ struct CheckReportCommand: ParsableCommand {
       }
       let problem = f.hasSuffix(".xml") ? validator.checkXML(f) : ReportValidator.checkWellFormed(f)
       if let problem {
-        console.out("FAIL \(problem.path): \(problem.message)")
+        console.out("FAIL \(problem.location?.description ?? f): \(problem.message)")
         bad += 1
       } else {
         console.out("ok   \(f)")

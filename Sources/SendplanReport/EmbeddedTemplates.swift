@@ -4,6 +4,197 @@
 /// The default templates and schema, built into the binary.
 enum EmbeddedTemplates {
   static let files: [String: String] = [
+    "report-v1.xsd": #"""
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- sendplan per-tenant report, format version 1. Namespace urn:sendplan:report:1.
+     Every item of every planned enrollment is present; attributes keep the file compact.
+     Kept so check-report can still read reports written before format version 2. -->
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+           xmlns:r="urn:sendplan:report:1"
+           targetNamespace="urn:sendplan:report:1"
+           elementFormDefault="qualified">
+
+  <xs:simpleType name="itemStatus">
+    <xs:restriction base="xs:string">
+      <xs:enumeration value="WouldSend"/>
+      <xs:enumeration value="Skipped"/>
+      <xs:enumeration value="FailedValidation"/>
+      <xs:enumeration value="Paused"/>
+    </xs:restriction>
+  </xs:simpleType>
+
+  <xs:simpleType name="reasonCode">
+    <xs:restriction base="xs:string">
+      <xs:enumeration value="invalid_email"/>
+      <xs:enumeration value="opted_out"/>
+      <xs:enumeration value="suppressed"/>
+      <xs:enumeration value="duplicate_recipient"/>
+      <xs:enumeration value="sequence_not_active"/>
+      <xs:enumeration value="identity_missing"/>
+      <xs:enumeration value="identity_not_found"/>
+      <xs:enumeration value="identity_not_verified"/>
+      <xs:enumeration value="invalid_step"/>
+      <xs:enumeration value="template_not_found"/>
+      <xs:enumeration value="template_not_active"/>
+      <xs:enumeration value="enrollment_paused"/>
+      <xs:enumeration value="batch_paused"/>
+    </xs:restriction>
+  </xs:simpleType>
+
+  <xs:simpleType name="enrollmentError">
+    <xs:restriction base="xs:string">
+      <xs:enumeration value="sequence_not_found"/>
+      <xs:enumeration value="sequence_has_no_steps"/>
+      <xs:enumeration value="sequence_not_active"/>
+      <xs:enumeration value="identity_missing"/>
+      <xs:enumeration value="identity_not_found"/>
+      <xs:enumeration value="identity_not_verified"/>
+    </xs:restriction>
+  </xs:simpleType>
+
+  <xs:simpleType name="sha256">
+    <xs:restriction base="xs:string">
+      <xs:pattern value="[0-9a-f]{64}"/>
+    </xs:restriction>
+  </xs:simpleType>
+
+  <xs:simpleType name="utcTime">
+    <xs:restriction base="xs:string">
+      <xs:pattern value="[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"/>
+    </xs:restriction>
+  </xs:simpleType>
+
+  <xs:element name="report">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="inputs">
+          <xs:complexType>
+            <xs:sequence>
+              <xs:element name="input" minOccurs="0" maxOccurs="unbounded">
+                <xs:complexType>
+                  <xs:attribute name="file" type="xs:string" use="required"/>
+                  <xs:attribute name="sha256" type="r:sha256" use="required"/>
+                  <xs:attribute name="bytes" type="xs:nonNegativeInteger" use="required"/>
+                  <xs:attribute name="rows" type="xs:nonNegativeInteger" use="required"/>
+                </xs:complexType>
+              </xs:element>
+            </xs:sequence>
+          </xs:complexType>
+        </xs:element>
+        <xs:element name="audit" minOccurs="0">
+          <xs:complexType>
+            <xs:attribute name="segment" type="xs:positiveInteger" use="required"/>
+            <xs:attribute name="treeSize" type="xs:positiveInteger" use="required"/>
+            <xs:attribute name="chainHead" type="r:sha256" use="required"/>
+            <xs:attribute name="merkleRoot" type="r:sha256" use="required"/>
+            <xs:attribute name="signed" type="xs:boolean" use="required"/>
+          </xs:complexType>
+        </xs:element>
+        <xs:element name="summary">
+          <xs:complexType>
+            <xs:sequence>
+              <xs:element name="status" minOccurs="4" maxOccurs="4">
+                <xs:complexType>
+                  <xs:attribute name="name" type="r:itemStatus" use="required"/>
+                  <xs:attribute name="count" type="xs:nonNegativeInteger" use="required"/>
+                </xs:complexType>
+              </xs:element>
+              <xs:element name="reason" minOccurs="0" maxOccurs="unbounded">
+                <xs:complexType>
+                  <xs:attribute name="status" type="r:itemStatus" use="required"/>
+                  <xs:attribute name="code" type="r:reasonCode" use="required"/>
+                  <xs:attribute name="count" type="xs:positiveInteger" use="required"/>
+                </xs:complexType>
+              </xs:element>
+              <xs:element name="notPlanned" minOccurs="0" maxOccurs="unbounded">
+                <xs:complexType>
+                  <xs:attribute name="status" use="required">
+                    <xs:simpleType>
+                      <xs:restriction base="xs:string">
+                        <xs:enumeration value="completed"/>
+                        <xs:enumeration value="cancelled"/>
+                      </xs:restriction>
+                    </xs:simpleType>
+                  </xs:attribute>
+                  <xs:attribute name="count" type="xs:positiveInteger" use="required"/>
+                </xs:complexType>
+              </xs:element>
+            </xs:sequence>
+            <xs:attribute name="items" type="xs:nonNegativeInteger" use="required"/>
+            <xs:attribute name="enrollmentsPlanned" type="xs:nonNegativeInteger" use="required"/>
+            <xs:attribute name="enrollmentsNotPlanned" type="xs:nonNegativeInteger" use="required"/>
+            <xs:attribute name="orphans" type="xs:nonNegativeInteger" use="required"/>
+          </xs:complexType>
+        </xs:element>
+        <xs:element name="enrollments">
+          <xs:complexType>
+            <xs:sequence>
+              <xs:element name="enrollment" minOccurs="0" maxOccurs="unbounded">
+                <xs:complexType>
+                  <xs:sequence>
+                    <xs:element name="error" minOccurs="0" maxOccurs="unbounded">
+                      <xs:complexType>
+                        <xs:attribute name="code" type="r:enrollmentError" use="required"/>
+                      </xs:complexType>
+                    </xs:element>
+                    <xs:element name="item" minOccurs="0" maxOccurs="unbounded">
+                      <xs:complexType>
+                        <xs:attribute name="recipientId" type="xs:string" use="required"/>
+                        <xs:attribute name="email" type="xs:string" use="required"/>
+                        <xs:attribute name="stepOrder" type="xs:positiveInteger" use="required"/>
+                        <xs:attribute name="status" type="r:itemStatus" use="required"/>
+                        <xs:attribute name="reason" type="r:reasonCode"/>
+                        <xs:attribute name="templateId" type="xs:string"/>
+                        <xs:attribute name="identityId" type="xs:string"/>
+                      </xs:complexType>
+                    </xs:element>
+                  </xs:sequence>
+                  <xs:attribute name="id" type="xs:string" use="required"/>
+                  <xs:attribute name="status" use="required">
+                    <xs:simpleType>
+                      <xs:restriction base="xs:string">
+                        <xs:enumeration value="active"/>
+                        <xs:enumeration value="paused"/>
+                      </xs:restriction>
+                    </xs:simpleType>
+                  </xs:attribute>
+                  <xs:attribute name="items" type="xs:nonNegativeInteger" use="required"/>
+                  <xs:attribute name="identityId" type="xs:string"/>
+                </xs:complexType>
+              </xs:element>
+            </xs:sequence>
+          </xs:complexType>
+        </xs:element>
+        <xs:element name="orphans">
+          <xs:complexType>
+            <xs:sequence>
+              <xs:element name="recipient" minOccurs="0" maxOccurs="unbounded">
+                <xs:complexType>
+                  <xs:attribute name="line" type="xs:positiveInteger" use="required"/>
+                  <xs:attribute name="enrollmentId" type="xs:string" use="required"/>
+                  <xs:attribute name="recipientId" type="xs:string" use="required"/>
+                </xs:complexType>
+              </xs:element>
+              <xs:element name="step" minOccurs="0" maxOccurs="unbounded">
+                <xs:complexType>
+                  <xs:attribute name="line" type="xs:positiveInteger" use="required"/>
+                  <xs:attribute name="sequenceId" type="xs:string" use="required"/>
+                  <xs:attribute name="stepOrder" type="xs:positiveInteger" use="required"/>
+                </xs:complexType>
+              </xs:element>
+            </xs:sequence>
+          </xs:complexType>
+        </xs:element>
+      </xs:sequence>
+      <xs:attribute name="formatVersion" type="xs:positiveInteger" fixed="1" use="required"/>
+      <xs:attribute name="customerId" type="xs:string" use="required"/>
+      <xs:attribute name="runId" type="xs:string" use="required"/>
+      <xs:attribute name="asOf" type="r:utcTime" use="required"/>
+      <xs:attribute name="tool" type="xs:string" use="required"/>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>
+"""#,
     "report.html.mustache": #"""
 <!DOCTYPE html>
 <html xmlns="http://www.w3.org/1999/xhtml" lang="en" xml:lang="en">
@@ -195,11 +386,13 @@ tr { page-break-inside: avoid; }
 """#,
     "report.xsd": #"""
 <?xml version="1.0" encoding="UTF-8"?>
-<!-- sendplan per-tenant report, format version 1. Namespace urn:sendplan:report:1.
-     Every item of every planned enrollment is present; attributes keep the file compact. -->
+<!-- sendplan per-tenant report, format version 2. Namespace urn:sendplan:report:2.
+     Every item of every planned enrollment is present. An enrollment lists its recipients once;
+     each step then lists, per status (and reason), the indexes of its recipients in that list
+     (0-based, ascending). docs/reports.md describes the format; version 1 is in report-v1.xsd. -->
 <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
-           xmlns:r="urn:sendplan:report:1"
-           targetNamespace="urn:sendplan:report:1"
+           xmlns:r="urn:sendplan:report:2"
+           targetNamespace="urn:sendplan:report:2"
            elementFormDefault="qualified">
 
   <xs:simpleType name="itemStatus">
@@ -229,6 +422,39 @@ tr { page-break-inside: avoid; }
     </xs:restriction>
   </xs:simpleType>
 
+  <xs:simpleType name="skipReason">
+    <xs:restriction base="r:reasonCode">
+      <xs:enumeration value="invalid_email"/>
+      <xs:enumeration value="opted_out"/>
+      <xs:enumeration value="suppressed"/>
+      <xs:enumeration value="duplicate_recipient"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="validationReason">
+    <xs:restriction base="r:reasonCode">
+      <xs:enumeration value="sequence_not_active"/>
+      <xs:enumeration value="identity_missing"/>
+      <xs:enumeration value="identity_not_found"/>
+      <xs:enumeration value="identity_not_verified"/>
+      <xs:enumeration value="invalid_step"/>
+      <xs:enumeration value="template_not_found"/>
+      <xs:enumeration value="template_not_active"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="pauseReason">
+    <xs:restriction base="r:reasonCode">
+      <xs:enumeration value="enrollment_paused"/>
+      <xs:enumeration value="batch_paused"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="recipientIndexes">
+    <xs:restriction>
+      <xs:simpleType>
+        <xs:list itemType="xs:unsignedInt"/>
+      </xs:simpleType>
+      <xs:minLength value="1"/>
+    </xs:restriction>
+  </xs:simpleType>
   <xs:simpleType name="enrollmentError">
     <xs:restriction base="xs:string">
       <xs:enumeration value="sequence_not_found"/>
@@ -325,15 +551,41 @@ tr { page-break-inside: avoid; }
                         <xs:attribute name="code" type="r:enrollmentError" use="required"/>
                       </xs:complexType>
                     </xs:element>
-                    <xs:element name="item" minOccurs="0" maxOccurs="unbounded">
+                    <xs:element name="recipient" minOccurs="0" maxOccurs="unbounded">
                       <xs:complexType>
-                        <xs:attribute name="recipientId" type="xs:string" use="required"/>
+                        <xs:attribute name="id" type="xs:string" use="required"/>
                         <xs:attribute name="email" type="xs:string" use="required"/>
-                        <xs:attribute name="stepOrder" type="xs:positiveInteger" use="required"/>
-                        <xs:attribute name="status" type="r:itemStatus" use="required"/>
-                        <xs:attribute name="reason" type="r:reasonCode"/>
+                      </xs:complexType>
+                    </xs:element>
+                    <xs:element name="step" minOccurs="0" maxOccurs="unbounded">
+                      <xs:complexType>
+                        <xs:choice minOccurs="0" maxOccurs="unbounded">
+                          <xs:element name="WouldSend">
+                            <xs:complexType>
+                              <xs:attribute name="r" type="r:recipientIndexes" use="required"/>
+                            </xs:complexType>
+                          </xs:element>
+                          <xs:element name="Skipped">
+                            <xs:complexType>
+                              <xs:attribute name="reason" type="r:skipReason" use="required"/>
+                              <xs:attribute name="r" type="r:recipientIndexes" use="required"/>
+                            </xs:complexType>
+                          </xs:element>
+                          <xs:element name="FailedValidation">
+                            <xs:complexType>
+                              <xs:attribute name="reason" type="r:validationReason" use="required"/>
+                              <xs:attribute name="r" type="r:recipientIndexes" use="required"/>
+                            </xs:complexType>
+                          </xs:element>
+                          <xs:element name="Paused">
+                            <xs:complexType>
+                              <xs:attribute name="reason" type="r:pauseReason" use="required"/>
+                              <xs:attribute name="r" type="r:recipientIndexes" use="required"/>
+                            </xs:complexType>
+                          </xs:element>
+                        </xs:choice>
+                        <xs:attribute name="order" type="xs:positiveInteger" use="required"/>
                         <xs:attribute name="templateId" type="xs:string"/>
-                        <xs:attribute name="identityId" type="xs:string"/>
                       </xs:complexType>
                     </xs:element>
                   </xs:sequence>
@@ -374,7 +626,7 @@ tr { page-break-inside: avoid; }
           </xs:complexType>
         </xs:element>
       </xs:sequence>
-      <xs:attribute name="formatVersion" type="xs:positiveInteger" fixed="1" use="required"/>
+      <xs:attribute name="formatVersion" type="xs:positiveInteger" fixed="2" use="required"/>
       <xs:attribute name="customerId" type="xs:string" use="required"/>
       <xs:attribute name="runId" type="xs:string" use="required"/>
       <xs:attribute name="asOf" type="r:utcTime" use="required"/>

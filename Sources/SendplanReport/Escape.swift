@@ -10,9 +10,18 @@ package enum XMLEscape {
     var s = s
     s.withUTF8 { p in
       var i = 0
+      var run = 0  // start of the bytes not yet copied that need no escaping
       let n = p.count
       while i < n {
         let c = p[i]
+        // Most bytes are plain: copy them in runs, not one by one.
+        if c >= 0x20 && c != 0x7F && c != 0x26 && c != 0x3C && c != 0x3E && c != 0x22 && c != 0x27 && c != 0xC2
+          && c != 0xEF
+        {
+          i += 1
+          continue
+        }
+        if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: p[run..<i])) }
         switch c {
         case 0x26: out.append(contentsOf: amp)
         case 0x3C: out.append(contentsOf: lt)
@@ -33,7 +42,9 @@ package enum XMLEscape {
         default: out.append(c)
         }
         i += 1
+        run = i
       }
+      if run < n { out.append(contentsOf: UnsafeBufferPointer(rebasing: p[run..<n])) }
     }
   }
 

@@ -8,6 +8,8 @@ package struct ReportTemplates: Sendable {
   let program: MustacheProgram
   /// The text of report.xsd that goes with the templates.
   package let schema: String
+  /// The text of report-v1.xsd, for checking reports written before format version 2.
+  package let legacySchema: String?
 
   /// The built-in files by name, for merging with an operator's folder.
   package static var defaultFiles: [String: String] { EmbeddedTemplates.files }
@@ -34,6 +36,7 @@ package struct ReportTemplates: Sendable {
         fix: "use only the Mustache tags listed in docs/reports.md (variables, sections, inverted sections, comments)")
     }
     schema = xsd
+    legacySchema = files["report-v1.xsd"]
   }
 }
 

@@ -10,7 +10,7 @@ package struct Reporter: Sendable {
 
   package init(templates: ReportTemplates) throws(SendplanError) {
     self.templates = templates
-    validator = try ReportValidator(xsd: templates.schema)
+    validator = try ReportValidator(xsd: templates.schema, legacyXSD: templates.legacySchema)
   }
 
   /// The built-in templates, or those of `templatesDir` where it has them.
@@ -32,19 +32,27 @@ package struct Reporter: Sendable {
   }
 
   /// Writes `report.xml` and `report.html` for a planned tenant, or a short `report.html` for a failed
-  /// one, and checks each with libxml2; the first invalid file is thrown.
+  /// one. Each is checked by libxml2 as it is written (no read-back); the first invalid file is thrown.
   package func write(
     plan: TenantPlan?, failure: TenantFailure?, asOf: Timestamp, context: ReportContext, files: FolderWriter
   ) throws(SendplanError) {
     if let plan {
-      let xml = try files.write("report.xml", XMLReport.render(plan, context: context))
-      if let e = validator.checkXML(xml) { throw e }
-      let html = try files.write("report.html", HTMLReport.render(plan, context: context, templates: templates))
-      if let e = ReportValidator.checkWellFormed(html) { throw e }
+      let xml = try CheckedFile("report.xml", in: files, schema: validator.schema, what: "not valid against report.xsd")
+      var out: [UInt8] = []
+      out.reserveCapacity(CheckedFile.threshold + 64 * 1024)
+      try XMLReport.write(plan, context: context, into: &out) { (o: inout [UInt8]) throws(SendplanError) in
+        try xml.flushIfNeeded(&o)
+      }
+      try xml.finish(&out)
+      try writeHTML(HTMLReport.render(plan, context: context, templates: templates), files)
     } else if let failure {
-      let html = try files.write(
-        "report.html", HTMLReport.renderFailed(failure, asOf: asOf, context: context, templates: templates))
-      if let e = ReportValidator.checkWellFormed(html) { throw e }
+      try writeHTML(HTMLReport.renderFailed(failure, asOf: asOf, context: context, templates: templates), files)
     }
+  }
+
+  private func writeHTML(_ bytes: [UInt8], _ files: FolderWriter) throws(SendplanError) {
+    let html = try CheckedFile("report.html", in: files, schema: nil, what: "not well-formed XHTML")
+    var out = bytes
+    try html.finish(&out)
   }
 }

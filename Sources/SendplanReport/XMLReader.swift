@@ -2,9 +2,10 @@ import SendplanDiagnostics
 import SendplanEngine
 import SendplanModel
 
-/// Reads a `report.xml` written by `XMLReport` back into a plan, so `report.html` can be rendered
-/// again (new templates) without re-planning. It expects sendplan's own layout, one element a
-/// line, and is only used on files that have just passed schema validation.
+/// Reads a `report.xml` written by `XMLReport` (format version 2, or 1 from older runs) back into a
+/// plan, so `report.html` can be rendered again (new templates) without re-planning. It expects
+/// sendplan's own layout, one element a line, and is only used on files that have just passed
+/// schema validation; recipient indexes are range-checked here, since the schema cannot.
 package enum XMLReportReader {
   package struct Parsed: Sendable {
     package var plan: TenantPlan
@@ -29,6 +30,15 @@ package enum XMLReportReader {
     var current: EnrollmentPlan?
     var stepIndex: [Int64: Int32] = [:]
     var recipientIndex: [String: Int32] = [:]
+    var inOrphans = false
+    // Version 2: the step whose status groups follow, and that step's items (any order).
+    var stepItems: [PlannedItem] = []
+    func endStep() {
+      guard !stepItems.isEmpty else { return }
+      stepItems.sort { $0.recipient < $1.recipient }
+      current?.items.append(contentsOf: stepItems)
+      stepItems.removeAll()
+    }
     for (n, rawLine) in bytes.split(separator: 0x0A, omittingEmptySubsequences: true).enumerated() {
       let line = n + 1
       guard let (name, a) = element(rawLine) else { continue }
@@ -58,6 +68,7 @@ package enum XMLReportReader {
       case "notPlanned":
         notPlanned[try need("status")] = Int(try int("count"))
       case "enrollment":
+        endStep()
         if let c = current { enrollments.append(c) }
         guard let status = EnrollmentStatus(rawValue: try need("status")) else { throw bad(line, "bad status") }
         current = EnrollmentPlan(
@@ -94,6 +105,27 @@ package enum XMLReportReader {
         guard let status = itemStatus(try need("status"), a["reason"]) else { throw bad(line, "bad item status") }
         e.items.append(PlannedItem(recipient: r, step: s, status: status))
         current = e
+      case "recipient" where !inOrphans:
+        guard let enrollmentID = current?.enrollmentID else { throw bad(line, "<recipient> outside an enrollment") }
+        let row = RecipientRow(
+          line: 0, enrollmentID: enrollmentID, id: ID(try need("id")), email: try need("email"), optedOut: false,
+          lastStepSent: 0)
+        current?.recipients.append(row)
+      case "step" where !inOrphans:
+        endStep()
+        guard current != nil else { throw bad(line, "<step> outside an enrollment") }
+        current?.steps.append(
+          PlannedStep(order: try int("order"), templateID: a["templateId"].map(ID.init), failure: nil))
+      case "WouldSend", "Skipped", "FailedValidation", "Paused":
+        guard let e = current, !e.steps.isEmpty else { throw bad(line, "<\(name)> outside a step") }
+        guard let status = itemStatus(name, a["reason"]) else { throw bad(line, "bad reason for \(name)") }
+        let step = Int32(e.steps.count - 1)
+        for token in try need("r").split(separator: " ") {
+          guard let r = Int32(token), r >= 0, Int(r) < e.recipients.count else {
+            throw bad(line, "<\(name)> names recipient \(token), which the enrollment does not list")
+          }
+          stepItems.append(PlannedItem(recipient: r, step: step, status: status))
+        }
       case "recipient":
         orphans.recipients.append(
           RecipientRow(
@@ -104,16 +136,19 @@ package enum XMLReportReader {
           StepRow(
             line: Int(try int("line")), sequenceID: ID(try need("sequenceId")), order: try int("stepOrder"),
             templateID: ID("")))
-      case "enrollments":
+      case "enrollments", "orphans":
         break
       default:
         continue
       }
-      if name == "orphans", let c = current {
-        enrollments.append(c)
+      if name == "orphans" {
+        inOrphans = true
+        endStep()
+        if let c = current { enrollments.append(c) }
         current = nil
       }
     }
+    endStep()
     if let c = current { enrollments.append(c) }
     guard let customer, let asOf else { throw bad(1, "not a sendplan report") }
     var counts = PlanCounts()

@@ -51,13 +51,25 @@ package struct AuditSeal: Sendable {
   }
 }
 
-/// Writes `report.xml`: every item, as attributes, valid against `templates/report.xsd`.
+/// Writes `report.xml`, format version 2 (docs/reports.md): each enrollment lists its recipients once
+/// and then, per step, the recipients of each status and reason, by index. Every item is there, in
+/// far fewer bytes and elements than one element per item, which is what validation pays for.
 package enum XMLReport {
-  package static let namespace = "urn:sendplan:report:1"
+  package static let namespace = "urn:sendplan:report:2"
 
+  /// The whole report in memory (tests, and small reports).
   package static func render(_ plan: TenantPlan, context: ReportContext) -> [UInt8] {
     var o: [UInt8] = []
-    o.reserveCapacity(4096 + plan.counts.items * 130)
+    write(plan, context: context, into: &o) { (_: inout [UInt8]) in }
+    return o
+  }
+
+  /// Appends the report to `o`, calling `flush` between enrollments so the caller can write the
+  /// buffer out (and empty it) as it grows.
+  package static func write<E: Error>(
+    _ plan: TenantPlan, context: ReportContext, into o: inout [UInt8], flush: (inout [UInt8]) throws(E) -> Void
+  ) throws(E) {
+    o.reserveCapacity(o.count + 4096)
     func raw(_ s: StaticString) {
       o.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
@@ -68,9 +80,15 @@ package enum XMLReport {
       XMLEscape.attribute(value, into: &o)
       raw("\"")
     }
-    func num(_ name: StaticString, _ value: some BinaryInteger) { attr(name, String(value)) }
+    func num(_ name: StaticString, _ value: some BinaryInteger) {
+      raw(" ")
+      raw(name)
+      raw("=\"")
+      Decimal.append(Int64(value), to: &o)
+      raw("\"")
+    }
 
-    raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<report xmlns=\"urn:sendplan:report:1\" formatVersion=\"1\"")
+    raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<report xmlns=\"urn:sendplan:report:2\" formatVersion=\"2\"")
     attr("customerId", plan.customerID.string)
     attr("runId", context.runID)
     attr("asOf", plan.asOf.rfc3339)
@@ -127,6 +145,8 @@ package enum XMLReport {
       raw("/>\n")
     }
     raw("</summary>\n<enrollments>\n")
+    // The statuses of one step, in the order they first occur, each with its recipients.
+    var groups: [(status: ItemStatus, recipients: [Int32])] = []
     for e in plan.enrollments {
       raw("<enrollment")
       attr("id", e.enrollmentID.string)
@@ -139,20 +159,57 @@ package enum XMLReport {
         attr("code", err.rawValue)
         raw("/>\n")
       }
-      for item in e.items {
-        let r = e.recipients[Int(item.recipient)]
-        let step = e.steps[Int(item.step)]
-        raw("<item")
-        attr("recipientId", r.id.string)
+      for r in e.recipients {
+        raw("<recipient")
+        attr("id", r.id.string)
         attr("email", r.email)
-        num("stepOrder", step.order)
-        attr("status", item.status.name)
-        if let reason = item.status.reason { attr("reason", reason) }
-        if let t = step.templateID { attr("templateId", t.string) }
-        if let i = e.identityID { attr("identityId", i.string) }
         raw("/>\n")
       }
+      // Items come ordered by step, then recipient (EnrollmentPlan.items).
+      var next = 0
+      for (si, step) in e.steps.enumerated() {
+        raw("<step")
+        num("order", step.order)
+        if let t = step.templateID { attr("templateId", t.string) }
+        groups.removeAll(keepingCapacity: true)
+        while next < e.items.count, e.items[next].step == Int32(si) {
+          let item = e.items[next]
+          if let g = groups.firstIndex(where: { $0.status == item.status }) {
+            groups[g].recipients.append(item.recipient)
+          } else {
+            groups.append((item.status, [item.recipient]))
+          }
+          next += 1
+        }
+        if groups.isEmpty {
+          raw("/>\n")
+          continue
+        }
+        raw(">\n")
+        for g in groups {
+          switch g.status {
+          case .wouldSend: raw("<WouldSend")
+          case .skipped(let r):
+            raw("<Skipped")
+            attr("reason", r.rawValue)
+          case .failedValidation(let r):
+            raw("<FailedValidation")
+            attr("reason", r.rawValue)
+          case .paused(let r):
+            raw("<Paused")
+            attr("reason", r.rawValue)
+          }
+          raw(" r=\"")
+          for (k, r) in g.recipients.enumerated() {
+            if k > 0 { raw(" ") }
+            Decimal.append(Int64(r), to: &o)
+          }
+          raw("\"/>\n")
+        }
+        raw("</step>\n")
+      }
       raw("</enrollment>\n")
+      try flush(&o)
     }
     raw("</enrollments>\n<orphans>\n")
     for r in plan.orphans.recipients {
@@ -170,6 +227,39 @@ package enum XMLReport {
       raw("/>\n")
     }
     raw("</orphans>\n</report>\n")
-    return o
+  }
+}
+
+/// Decimal digits straight into a byte buffer, without a `String` per number.
+enum Decimal {
+  static func append(_ v: Int64, to o: inout [UInt8]) {
+    if v < 0 {
+      o.append(0x2D)
+      // Int64.min has no positive counterpart; its magnitude fits in UInt64.
+      appendMagnitude(UInt64(bitPattern: 0 &- v), to: &o)
+    } else {
+      appendMagnitude(UInt64(v), to: &o)
+    }
+  }
+
+  static func appendMagnitude(_ v: UInt64, to o: inout [UInt8]) {
+    if v < 10 {
+      o.append(0x30 + UInt8(v))
+      return
+    }
+    var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 32 bytes, enough for 20 digits
+    var n = 0
+    var x = v
+    withUnsafeMutableBytes(of: &digits) { d in
+      while x > 0 {
+        d[n] = 0x30 + UInt8(x % 10)
+        x /= 10
+        n += 1
+      }
+      while n > 0 {
+        n -= 1
+        o.append(d[n])
+      }
+    }
   }
 }

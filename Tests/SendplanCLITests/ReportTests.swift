@@ -74,7 +74,8 @@ import Testing
     #expect(root.attributes?.first { $0.name == "customerId" }?.stringValue == customer)
     let enrollment = try #require(try root.nodes(forXPath: "//*[local-name()='enrollment']").first as? XMLElement)
     #expect(enrollment.attributes?.first { $0.name == "id" }?.stringValue == evil)
-    let emails = try root.nodes(forXPath: "//*[local-name()='item']/@email").compactMap(\.stringValue)
+    let emails = try root.nodes(forXPath: "//*[local-name()='enrollment']/*[local-name()='recipient']/@email")
+      .compactMap(\.stringValue)
     #expect(emails.contains("x\u{2407}<img src=x onerror=alert(1)>@example.com"))
   }
 

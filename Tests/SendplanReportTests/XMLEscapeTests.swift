@@ -9,6 +9,9 @@ import Testing
     ("\u{80}", "\u{FFFD}"), ("\u{9F}", "\u{FFFD}"), ("\u{A0}", "\u{A0}"), ("\u{FFFE}", "\u{FFFD}"),
     ("\u{FFFF}", "\u{FFFD}"), ("\u{FFFD}", "\u{FFFD}"), ("é日本😀", "é日本😀"), ("\"\u{301}", "&quot;\u{301}"),
     ("<script>alert('x')</script>", "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),
+    // Plain runs around escapes, and lead bytes 0xC2/0xEF that start characters kept as they are.
+    ("a&b<c>d", "a&amp;b&lt;c&gt;d"), ("xé\u{85}y", "xé\u{FFFD}y"), ("©x", "©x"), ("\u{FEFF}z", "\u{FEFF}z"),
+    ("ab\u{FFFF}cd\u{7}", "ab\u{FFFD}cd\u{2407}"), ("", ""),
   ])
   func attributeEscaping(_ text: String, _ escaped: String) {
     var out: [UInt8] = []

@@ -15,9 +15,23 @@ sendplan_xml_schema *sendplan_xml_schema_load(const char *xsd, size_t len, char 
 
 void sendplan_xml_schema_free(sendplan_xml_schema *schema);
 
-/// Streams the file at `path` through libxml2's reader, checking well-formedness and, when
-/// `schema` is not NULL, validity against it. Entities are never substituted and nothing is fetched.
-/// Returns 0 when valid; otherwise 1 and the first error's message and line in `err` and `line`.
-int sendplan_xml_check_file(const char *path, const sendplan_xml_schema *schema, char *err, size_t errlen, int *line);
+/// A document being checked as it is written: bytes go in with `sendplan_xml_push_feed`, in
+/// pieces of any size, through libxml2's SAX push parser with the schema's validator plugged into
+/// the SAX stream (no tree is built). Network access, DTD loading and entity substitution are off.
+typedef struct sendplan_xml_push sendplan_xml_push;
+
+/// Starts a check: against `schema`, or for well-formedness only when `schema` is NULL.
+/// Returns NULL when libxml2 cannot allocate a parser.
+sendplan_xml_push *sendplan_xml_push_new(const sendplan_xml_schema *schema);
+
+/// Feeds `len` bytes; `last` is 1 for the final piece (which may be empty). Returns 0 while the
+/// document is still fine, 1 once it is not (later feeds are then ignored).
+int sendplan_xml_push_feed(sendplan_xml_push *p, const char *bytes, size_t len, int last);
+
+/// After the last feed: 0 when the document is valid (or well-formed), else 1 with the first
+/// error's message and line in `err` and `line`.
+int sendplan_xml_push_result(sendplan_xml_push *p, char *err, size_t errlen, int *line);
+
+void sendplan_xml_push_free(sendplan_xml_push *p);
 
 #endif
