@@ -121,16 +121,16 @@ package enum HTMLReport {
     var paused: [MValue] = []
     var rows: [MValue] = []
     var listed = 0
-    var perEnrollment: [(anchor: String, id: String, counts: [String: Int])] = []
+    var perEnrollment: [(anchor: String, id: String, counts: StatusCounts)] = []
     for (k, e) in plan.enrollments.enumerated() {
       let anchor = MValue.string("enrollment-\(k + 1)")
       let enrollmentID = MValue.string(e.enrollmentID.string)
-      var counts: [String: Int] = [:]
+      var counts = StatusCounts()
       var groups: [String: Int] = [:]
       var groupOrder: [String] = []
       var pauseReason: String?
       for item in e.items {
-        counts[item.status.name, default: 0] += 1
+        counts.add(item.status)
         switch item.status {
         case .failedValidation(let r):
           let key = "\(e.steps[Int(item.step)].order)\u{0}\(r.rawValue)"
@@ -151,7 +151,7 @@ package enum HTMLReport {
       if let pauseReason {
         paused.append([
           "anchor": anchor, "enrollmentId": enrollmentID, "reason": .string(pauseReason),
-          "count": .int(counts["Paused"] ?? 0),
+          "count": .int(counts.paused),
         ])
       }
       let budget = max(0, min(itemsPerEnrollment, itemsPerReport - listed))
@@ -169,9 +169,8 @@ package enum HTMLReport {
       listed += shown.count
       rows.append([
         "anchor": anchor, "enrollmentId": enrollmentID, "status": .string(e.status.rawValue),
-        "errors": .list(e.errors.map { .string($0.rawValue) }), "wouldSend": .int(counts["WouldSend"] ?? 0),
-        "skipped": .int(counts["Skipped"] ?? 0), "failed": .int(counts["FailedValidation"] ?? 0),
-        "pausedCount": .int(counts["Paused"] ?? 0), "items": .list(shown), "hasItems": .bool(!shown.isEmpty),
+        "errors": .list(e.errors.map { .string($0.rawValue) }), "wouldSend": .int(counts.wouldSend),
+        "skipped": .int(counts.skipped), "failed": .int(counts.failed), "pausedCount": .int(counts.paused), "items": .list(shown), "hasItems": .bool(!shown.isEmpty),
         "identityId": .string(e.identityID.map { $0.string } ?? ""), "hasIdentity": .bool(e.identityID != nil),
         "omitted": .int(e.items.count - shown.count), "hasOmitted": .bool(e.items.count > shown.count),
       ])
@@ -225,14 +224,14 @@ package enum HTMLReport {
     templates.program.render(.object(d))
   }
 
-  static func statusChart(_ rows: [(anchor: String, id: String, counts: [String: Int])]) -> MValue? {
+  static func statusChart(_ rows: [(anchor: String, id: String, counts: StatusCounts)]) -> MValue? {
     guard !rows.isEmpty else { return nil }
     let top = rows.enumerated().sorted {
-      let a = $0.element.counts.values.reduce(0, +)
-      let b = $1.element.counts.values.reduce(0, +)
+      let a = $0.element.counts.total
+      let b = $1.element.counts.total
       return a != b ? a > b : $0.offset < $1.offset
     }.prefix(chartEnrollments).sorted { $0.offset < $1.offset }.map(\.element)
-    let maxTotal = max(1, top.map { $0.counts.values.reduce(0, +) }.max() ?? 1)
+    let maxTotal = max(1, top.map { $0.counts.total }.max() ?? 1)
     let labelWidth = 170
     let barWidth = 480
     var bars: [MValue] = []
@@ -240,9 +239,9 @@ package enum HTMLReport {
       let y = 4 + i * 20
       var x = Double(labelWidth)
       var segs: [MValue] = []
-      let total = r.counts.values.reduce(0, +)
+      let total = r.counts.total
       for s in order {
-        let n = r.counts[s] ?? 0
+        let n = r.counts[s]
         guard n > 0 else { continue }
         let w = Double(barWidth) * Double(n) / Double(maxTotal)
         segs.append([
@@ -285,4 +284,34 @@ package enum HTMLReport {
     let r = (d * 10).rounded() / 10
     return r == r.rounded() ? String(Int(r)) : String(r)
   }
+}
+
+/// Items of one enrollment by status, counted without hashing a status name per item.
+struct StatusCounts {
+  var wouldSend = 0
+  var skipped = 0
+  var failed = 0
+  var paused = 0
+
+  mutating func add(_ status: ItemStatus) {
+    switch status {
+    case .wouldSend: wouldSend += 1
+    case .skipped: skipped += 1
+    case .failedValidation: failed += 1
+    case .paused: paused += 1
+    }
+  }
+
+  /// By status name, as in `HTMLReport.order`.
+  subscript(name: String) -> Int {
+    switch name {
+    case "WouldSend": wouldSend
+    case "Skipped": skipped
+    case "FailedValidation": failed
+    case "Paused": paused
+    default: 0
+    }
+  }
+
+  var total: Int { wouldSend + skipped + failed + paused }
 }

@@ -15,7 +15,10 @@ extension MValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expre
   package init(booleanLiteral value: Bool) { self = .bool(value) }
   package init(arrayLiteral elements: MValue...) { self = .list(elements) }
   package init(dictionaryLiteral elements: (String, MValue)...) {
-    self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    // Sized once and filled in place: view models are built for every enrollment of a report.
+    var fields = [String: MValue](minimumCapacity: elements.count)
+    for (k, v) in elements { fields[k] = v }
+    self = .object(fields)
   }
 }
 
