@@ -29,6 +29,9 @@ struct RunCommand: ParsableCommand {
       Console.current.err("sendplan: debug kill at step \(n) (\(what))")
       raise(SIGKILL)
     }
+    if let path = flags.debugFSJournal {
+      CrashJournal.current = try CrashJournal(path: path, skipSync: flags.debugSkipSync)
+    }
     StopSignal.install()
     defer { StopSignal.restore() }
     let pipeline = RunPipeline(
