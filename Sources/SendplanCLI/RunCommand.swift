@@ -32,6 +32,7 @@ struct RunCommand: ParsableCommand {
     if let path = flags.debugFSJournal {
       CrashJournal.current = try CrashJournal(path: path, skipSync: flags.debugSkipSync)
     }
+    defer { if flags.debugFSJournal != nil { CrashJournal.current = nil } }
     StopSignal.install()
     defer { StopSignal.restore() }
     let pipeline = RunPipeline(
