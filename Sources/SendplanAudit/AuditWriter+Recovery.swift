@@ -140,8 +140,13 @@ extension AuditWriter {
   func recoverOpen(_ state: StreamState, number: Int64, notes: inout [String]) throws(SendplanError) -> OpenSegment? {
     let path = AuditLayout.segment(state.dir, number)
     let bytes = try FS.read(path) ?? []
-    let scan = SegmentScan.read(
+    var scan = SegmentScan.read(
       bytes, number: number, customerID: state.customerID.string, chain: state.chainHead, frontier: state.frontier)
+    if case .bad(_, let offset, _, _) = scan.problem, Self.unwrittenSector(bytes, from: offset) {
+      // No record holds a NUL byte, but a sector the power cut kept from being written reads as
+      // zeros: this unsealed tail is torn, not edited.
+      scan.problem = .tornTail(offset: offset, bytes: bytes.count - offset)
+    }
     switch scan.problem {
     case .none:
       break
@@ -158,6 +163,9 @@ extension AuditWriter {
       try FS.writeFile(qpath, Array(bytes[offset...]), faults: faults)
       try FS.sync(qpath, faults: faults)
       try FS.sync(qdir, faults: faults)
+      // The quarantine folder is new: without syncing its parent, a power cut could lose it (and the
+      // torn bytes) while the truncation below survives.
+      try FS.sync(state.dir, faults: faults)
       try FS.truncate(path, to: Int64(offset), faults: faults)
       try FS.sync(path, faults: faults)
       notes.append(
@@ -168,6 +176,13 @@ extension AuditWriter {
     return OpenSegment(
       number: number, runID: header.runID, timestamp: header.timestamp, bytes: Array(bytes[0..<scan.validBytes]),
       chain: scan.chain, frontier: scan.frontier, counts: scan.counts, index: scan.index)
+  }
+
+  /// Whether the line starting at `offset` holds a NUL byte: what a sector never written leaves.
+  static func unwrittenSector(_ bytes: [UInt8], from offset: Int) -> Bool {
+    guard offset < bytes.count else { return false }
+    let end = bytes[offset...].firstIndex(of: 0x0A) ?? bytes.count
+    return bytes[offset..<end].contains(0)
   }
 
   func corrupt(_ path: String, _ code: String, _ message: String) -> SendplanError {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import SendplanAudit
 import SendplanDiagnostics
+import SendplanFileSystem
 import SendplanModel
 
 #if canImport(Glibc)
@@ -52,17 +53,14 @@ struct KeygenCommand: ParsableCommand {
   }
 }
 
+/// Creates a new file durably (the file and its folder are synced): a key or an export must not
+/// vanish in a power cut after sendplan said it wrote it.
 func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
-  let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-  guard fd >= 0 else {
-    Console.current.err("error: \(path): cannot create: \(String(cString: strerror(errno)))")
-    throw Exit(status: .cannotCreate)
-  }
-  defer { close(fd) }
-  let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-  guard n == bytes.count, fsync(fd) == 0 else {
-    Console.current.err("error: \(path): cannot write: \(String(cString: strerror(errno)))")
-    throw Exit(status: .ioError)
+  do throws(SendplanError) {
+    try FS.createNew(path, bytes, mode: mode)
+  } catch {
+    Console.current.err("error: \(path): \(error.message)")
+    throw Exit(status: error.kind == .cannotCreate ? .cannotCreate : .ioError)
   }
 }
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SendplanDiagnostics
 import SendplanEngine
+import SendplanFileSystem
 import SendplanModel
 import SendplanReport
 import SendplanRun
@@ -79,19 +81,23 @@ struct ReportCommand: ParsableCommand {
       }
       let tmp = dir + "/.report.html.tmp"
       let final = dir + "/report.html"
-      do {
-        try Data(html).write(to: URL(fileURLWithPath: tmp))
+      do throws(SendplanError) {
+        try OutputFile.write(html, to: tmp, sync: true)
       } catch {
-        console.err("error: \(tmp): cannot write: \(error.localizedDescription)")
+        console.err("error: \(tmp): cannot write: \(error.message)")
         throw Exit(status: .ioError)
       }
       if let problem = ReportValidator.checkWellFormed(tmp) {
-        try? FileManager.default.removeItem(atPath: tmp)
+        try? FS.removeTree(tmp)
         console.err("error: \(problem)")
         throw Exit(status: .software)
       }
-      guard rename(tmp, final) == 0 else {
-        console.err("error: \(final): cannot replace the report")
+      do throws(SendplanError) {
+        // Synced file, rename, synced folder: a power cut leaves the old report or the new one.
+        try FS.rename(tmp, final, faults: nil)
+        try FS.syncDirectory(dir)
+      } catch {
+        console.err("error: \(final): cannot replace the report: \(error.message)")
         throw Exit(status: .ioError)
       }
       rendered += 1

@@ -29,6 +29,10 @@ struct RunCommand: ParsableCommand {
       Console.current.err("sendplan: debug kill at step \(n) (\(what))")
       raise(SIGKILL)
     }
+    if let path = flags.debugFSJournal {
+      CrashJournal.current = try CrashJournal(path: path, skipSync: flags.debugSkipSync)
+    }
+    defer { if flags.debugFSJournal != nil { CrashJournal.current = nil } }
     StopSignal.install()
     defer { StopSignal.restore() }
     let pipeline = RunPipeline(

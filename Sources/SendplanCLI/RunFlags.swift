@@ -71,6 +71,14 @@ struct RunFlags: ParsableArguments {
   @Flag(name: .customLong("debug-count-steps"), help: .hidden)
   var debugCountSteps = false
 
+  /// Records every file-system effect to FILE (and FILE.data) for the power-loss test.
+  @Option(name: .customLong("debug-fs-journal"), help: .hidden)
+  var debugFSJournal: String?
+
+  /// With --debug-fs-journal: leaves out the N-th sync, as if that fsync had been removed from the code.
+  @Option(name: .customLong("debug-skip-sync"), help: .hidden)
+  var debugSkipSync: Int?
+
   /// Sends this process SIGTERM once N tenants are done, so tests stop a run at a known point.
   @Option(name: .customLong("debug-sigterm-after"), help: .hidden)
   var debugSigtermAfter: Int?

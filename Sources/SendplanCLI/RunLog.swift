@@ -2,6 +2,7 @@ import Logging
 import SendplanAudit
 import SendplanDiagnostics
 import SendplanEngine
+import SendplanFileSystem
 import SendplanModel
 import SendplanRun
 import Synchronization
@@ -89,6 +90,8 @@ final class RunLog: RunObserver, @unchecked Sendable {
       // Process-directed like a real `kill`: dispatch worker threads block signals, so raise() would not do.
       if let sigtermAfter, done == sigtermAfter { kill(getpid(), SIGTERM) }
     case .auditSealed(let s, let alreadySealed):
+      // The power-loss test counts the events sealed before this mark as committed.
+      CrashJournal.current?.mark("audit-sealed")
       finishProgress()
       logAudit(s, alreadySealed: alreadySealed)
     case .stopped(let done, let total, let sealed):
@@ -105,6 +108,7 @@ final class RunLog: RunObserver, @unchecked Sendable {
       failedStage.withLock { $0 = stage }
       logFailure(stage, errors)
     case .published:
+      CrashJournal.current?.mark("published")
       finishProgress()
     }
   }

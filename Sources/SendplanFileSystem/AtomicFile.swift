@@ -13,12 +13,12 @@ package enum AtomicFile {
     do {
       try OutputFile.write(bytes, to: temp, sync: true)
     } catch {
-      unlink(temp)
+      _ = Sys.unlink(temp)
       throw error
     }
-    if rename(temp, path) != 0 {
+    if Sys.rename(temp, path) != 0 {
       let e = errno
-      unlink(temp)
+      _ = Sys.unlink(temp)
       throw SendplanError(
         .io, code: "rename_failed", path: path, message: "cannot rename \(temp) over it: \(FS.errorText(e))",
         fix: "check the folder's permissions and free space")

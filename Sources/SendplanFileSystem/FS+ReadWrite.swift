@@ -84,7 +84,7 @@ extension FS {
         let whole = direct ? (end - off) / block * block : 0
         // The tail, less than a block, goes through the page cache.
         if direct && whole == 0 { buffered() }
-        let n = write(fd, bytes.baseAddress.map { $0 + off }, direct ? whole : end - off)
+        let n = Sys.write(fd, bytes.baseAddress.map { $0 + off }, direct ? whole : end - off, path: path)
         if n < 0 {
           let err = errno
           if err == EINTR { continue }
@@ -106,10 +106,36 @@ extension FS {
   package static func writeFile(_ path: String, _ bytes: [UInt8], faults: FaultPoints?, mode: mode_t = 0o644)
     throws(SendplanError)
   {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    let fd = Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
     if fd < 0 { throw ioError("create", path, errno) }
     defer { close(fd) }
     try writeAll(fd, bytes[...], path: path, faults: faults)
+  }
+
+  /// Creates `path` (refused if it exists) with `bytes`, then syncs the file and its folder, so the
+  /// new file survives a power cut (keys, exports).
+  package static func createNew(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(SendplanError) {
+    let fd = Sys.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+    if fd < 0 {
+      throw SendplanError(
+        .cannotCreate, code: "create_failed", path: path, message: "cannot create: \(errorText(errno))",
+        fix: "choose a path in a writable folder that does not exist yet")
+    }
+    do throws(SendplanError) {
+      try writeAll(fd, bytes[...], path: path, faults: nil)
+      if Sys.fsync(fd, path: path) != 0 { throw ioError("fsync", path, errno) }
+    } catch {
+      close(fd)
+      throw error
+    }
+    close(fd)
+    try syncDirectory(parent(of: path))
+  }
+
+  /// The folder holding `path`: "." for a bare name, "/" for a name at the root.
+  package static func parent(of path: String) -> String {
+    let slash = path.lastIndex(of: "/")
+    return slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
   }
 
   /// Writes a segment: a new file `path` (refused if it exists), or the end of an existing one when
@@ -127,7 +153,7 @@ extension FS {
   )
     throws(SendplanError)
   {
-    let fd = open(path, O_WRONLY | O_CLOEXEC | (appending ? O_APPEND : O_CREAT | O_EXCL), 0o644)
+    let fd = Sys.open(path, O_WRONLY | O_CLOEXEC | (appending ? O_APPEND : O_CREAT | O_EXCL), 0o644)
     if fd < 0 { throw ioError(appending ? "open for appending" : "create", path, errno) }
     defer { close(fd) }
     // Only a new file starts at offset 0, where the buffer's blocks line up with the file's.
@@ -143,7 +169,7 @@ extension FS {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { throw ioError("open for fsync", path, errno) }
     defer { close(fd) }
-    if fsync(fd) != 0 { throw ioError("fsync", path, errno) }
+    if Sys.fsync(fd, path: path) != 0 { throw ioError("fsync", path, errno) }
     try faults?.step("fsynced", path)
   }
 
@@ -153,12 +179,12 @@ extension FS {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { throw ioError("open for syncfs", path, errno) }
     defer { close(fd) }
-    if sendplan_syncfs(fd) != 0 { throw ioError("sync the file system of", path, errno) }
+    if Sys.syncfs(fd, path: path) != 0 { throw ioError("sync the file system of", path, errno) }
     try faults?.step("syncedfs", path)
   }
 
   package static func truncate(_ path: String, to size: Int64, faults: FaultPoints?) throws(SendplanError) {
     try faults?.step("truncate", path)
-    if Glibc.truncate(path, off_t(size)) != 0 { throw ioError("truncate", path, errno) }
+    if Sys.truncate(path, size) != 0 { throw ioError("truncate", path, errno) }
   }
 }

@@ -48,7 +48,7 @@ package enum FS {
 
   /// Creates a folder; with `existingOK`, one that exists already is fine.
   package static func makeDirectory(_ path: String, existingOK: Bool = false) throws(SendplanError) {
-    if mkdir(path, 0o755) != 0 {
+    if Sys.mkdir(path, 0o755) != 0 {
       let err = errno
       if existingOK && err == EEXIST { return }
       throw SendplanError(
@@ -60,7 +60,7 @@ package enum FS {
 
   /// Swaps two paths atomically (`renameat2` with `RENAME_EXCHANGE`); returns the errno on failure.
   package static func exchange(_ a: String, _ b: String) -> Int32? {
-    sendplan_rename_exchange(a, b) == 0 ? nil : errno
+    Sys.exchange(a, b) == 0 ? nil : errno
   }
 
   /// Atomically puts `from` in place of `to`. With `keepingOld`, an existing `to` is swapped with
@@ -83,7 +83,7 @@ package enum FS {
         swapped = true
       }
     }
-    if !swapped && Glibc.rename(from, to) != 0 { throw ioError("rename \(from) to", to, errno) }
+    if !swapped && Sys.rename(from, to) != 0 { throw ioError("rename \(from) to", to, errno) }
     try faults?.step("renamed", to)
   }
 
@@ -97,7 +97,7 @@ package enum FS {
         fix: "check the file system, then re-run")
     }
     defer { close(fd) }
-    if fsync(fd) != 0 {
+    if Sys.fsync(fd, path: path) != 0 {
       let err = errno
       throw SendplanError(
         .io, code: "sync_failed", path: path, message: "fsync failed: \(errorText(err))",
@@ -121,13 +121,13 @@ package enum FS {
         closedir(dir)
         for n in names { try removeTree(path + "/" + n) }
       }
-      if rmdir(path) != 0 {
+      if Sys.rmdir(path) != 0 {
         let err = errno
         throw SendplanError(
           .io, code: "remove_failed", path: path, message: "cannot remove folder: \(errorText(err))",
           fix: "remove it by hand, then re-run")
       }
-    } else if unlink(path) != 0 {
+    } else if Sys.unlink(path) != 0 {
       let err = errno
       throw SendplanError(
         .io, code: "remove_failed", path: path, message: "cannot remove file: \(errorText(err))",

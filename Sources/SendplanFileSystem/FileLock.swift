@@ -11,7 +11,7 @@ package final class FileLock: Sendable {
   /// Takes the lock at once or throws `busy`, naming the holder's pid when it is known. An
   /// exclusive holder writes its pid into the file. `what` names the lock in messages ("the audit lock").
   package init(path: String, exclusive: Bool, what: String) throws(SendplanError) {
-    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    let fd = Sys.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     if fd < 0 {
       throw SendplanError(
         .cannotCreate, code: "lock_unavailable", path: path,
@@ -38,8 +38,8 @@ package final class FileLock: Sendable {
     }
     if exclusive {
       let pid = Array("\(getpid())\n".utf8)
-      _ = ftruncate(fd, 0)
-      _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+      _ = Sys.ftruncate(fd, 0, path: path)
+      _ = pid.withUnsafeBytes { Sys.pwrite(fd, $0.baseAddress, $0.count, 0, path: path) }
     }
     self.fd = fd
   }

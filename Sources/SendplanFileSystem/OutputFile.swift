@@ -11,7 +11,7 @@ package final class OutputFile {
   private var closed = false
 
   package init(path: String) throws(SendplanError) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    let fd = Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
       let err = errno
       throw SendplanError(
@@ -32,7 +32,7 @@ package final class OutputFile {
       guard let base = p.baseAddress else { return }
       var off = 0
       while off < p.count {
-        let n = Glibc.write(fd, base + off, p.count - off)
+        let n = Sys.write(fd, base + off, p.count - off, path: path)
         if n < 0 {
           if errno == EINTR { continue }
           failure = errno
@@ -63,7 +63,7 @@ package final class OutputFile {
       syncer.enqueue(fd: fd, path: path)
       return
     }
-    if sync && fsync(fd) != 0 {
+    if sync && Sys.fsync(fd, path: path) != 0 {
       let err = errno
       Glibc.close(fd)
       throw SendplanError(

@@ -41,7 +41,7 @@ package final class Syncer: @unchecked Sendable {
       let (fd, path) = queue.removeFirst()
       cond.unlock()
       var failure: Int32 = 0
-      if fsync(fd) != 0 { failure = errno }
+      if Sys.fsync(fd, path: path) != 0 { failure = errno }
       if Glibc.close(fd) != 0 && failure == 0 { failure = errno }
       if failure != 0 {
         cond.lock()

@@ -67,7 +67,7 @@ struct Staging {
       try FS.syncDirectory(parent)
       try FS.removeTree(temp)
     } else {
-      if rename(temp, out) != 0 {
+      if Sys.rename(temp, out) != 0 {
         let err = errno
         throw SendplanError(
           .io, code: "publish_failed", path: out,
