@@ -45,7 +45,11 @@ func sendplanFuzzSelect(_ name: UnsafePointer<CChar>) -> CInt {
   let wanted = String(cString: name)
   guard let entry = fuzzTargets().first(where: { $0.name == wanted }) else { return 1 }
   do {
-    let scratch = NSTemporaryDirectory() + "sendplan-fuzz-\(getpid())-\(wanted)"
+    // The audit writer syncs every file and folder it writes; on tmpfs that costs nothing.
+    let env = ProcessInfo.processInfo.environment
+    let base =
+      env["SENDPLAN_FUZZ_SCRATCH"] ?? (access("/dev/shm", W_OK) == 0 ? "/dev/shm/" : NSTemporaryDirectory())
+    let scratch = base + "/sendplan-fuzz-\(getpid())-\(wanted)"
     try? FileManager.default.removeItem(atPath: scratch)
     try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     atexit { removeScratch() }
