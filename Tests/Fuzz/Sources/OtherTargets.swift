@@ -74,7 +74,8 @@ final class ReportXMLFuzz: FuzzTarget {
   let html: String
 
   init(scratch: String) throws {
-    validator = try ReportValidator(xsd: ReportTemplates.defaultFiles["report.xsd"] ?? "")
+    validator = try ReportValidator(
+      xsd: ReportTemplates.defaultFiles["report.xsd"] ?? "", legacyXSD: ReportTemplates.defaultFiles["report-v1.xsd"])
     xml = scratch + "/report.xml"
     html = scratch + "/report.html"
   }
