@@ -133,6 +133,11 @@ enum SegmentIndex {
         let k = v["k"]?.intValue, let o = v["o"]?.intValue, let l = v["l"]?.intValue,
         let p = v["p"]?.stringValue.flatMap(Hash32.init(hex:)), let z = v["z"]?.stringValue.flatMap(Hash32.init(hex:))
       else { return nil }
+      // An entry that cannot describe records of a segment makes the index unusable (the query
+      // then rebuilds it from the records); checked sums cannot overflow later.
+      guard n >= 1, k >= 1, o >= 0, l >= 1, !n.addingReportingOverflow(k).overflow,
+        !o.addingReportingOverflow(l).overflow
+      else { return nil }
       out.append(IndexEntry(enrollmentID: e, firstSeq: n, count: k, offset: o, length: l, before: p, after: z))
     }
     return out

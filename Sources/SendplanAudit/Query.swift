@@ -157,6 +157,9 @@ package enum AuditQuery {
       guard !ranges.isEmpty else { continue }
       let header = try readHeader(spath)
       for r in ranges {
+        guard let size = FS.size(spath), r.offset <= size - r.length else {
+          throw damaged(spath, "the index points outside the segment")
+        }
         let bytes = try FS.read(spath, offset: r.offset, length: Int(r.length))
         guard bytes.count == Int(r.length) else { throw damaged(spath, "the index points outside the segment") }
         var previous = r.before
