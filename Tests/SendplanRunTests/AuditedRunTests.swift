@@ -83,6 +83,28 @@ import Testing
     #expect(try f.eventIDs("acme") == expected)
   }
 
+  /// A power cut can keep a sector of the unsealed segment from being written while later ones are:
+  /// zeros mid-file, good records after them. That is torn, not edited (found by the power-loss test).
+  @Test func unwrittenSectorInTheUnsealedSegmentIsQuarantinedAndTheRunCompleted() throws {
+    let reference = try AuditedRuns(runs: 1)
+    let expected = try reference.eventIDs("acme")
+    let f = try AuditedRuns(runs: 0)
+    #expect(f.failingRun(day: 1, faults: FaultPoints(failAt: try AuditedRuns.steps().precommit))?.kind == .io)
+    let seg = f.stream("acme") + "/00000001.log"
+    var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: seg)))
+    let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+    #expect(lines.count > 6)
+    let third = lines[0..<2].reduce(0) { $0 + $1.count + 1 }
+    for i in third..<min(third + 64, bytes.count) { bytes[i] = 0 }
+    try Data(bytes).write(to: URL(fileURLWithPath: seg))
+    let r = try f.run(day: 1)
+    #expect(r.failedTenants == 0, "\(r.tenants.compactMap(\.failure))")
+    #expect((r.audit?.notices ?? []).contains { $0.contains("moved a torn tail of") && $0.contains("offset \(third)") })
+    let v = try f.verify()
+    #expect(v.valid, "\(v.problems)")
+    #expect(try f.eventIDs("acme") == expected)
+  }
+
   @Test func interruptedRunUnderAnotherRunIDIsSealedAsIncomplete() throws {
     let f = try AuditedRuns(runs: 0)
     #expect(f.failingRun(day: 1, faults: FaultPoints(failAt: try AuditedRuns.steps().precommit))?.kind == .io)
