@@ -153,7 +153,10 @@ package enum AuditQuery {
         }
         let bytes = try FS.read(spath) ?? []
         let scan = SegmentScan.read(bytes, number: n, customerID: customerID.string, chain: chain, frontier: frontier)
-        guard scan.problem == nil else { throw damaged(spath, "the segment does not read back cleanly") }
+        // A sealed segment starts with its header; an empty or headless one is damaged, not empty.
+        guard scan.problem == nil, scan.header != nil else {
+          throw damaged(spath, "the segment does not read back cleanly")
+        }
         ranges = scan.index.filter { $0.enrollmentID == enrollmentID }
       }
       guard !ranges.isEmpty else { continue }

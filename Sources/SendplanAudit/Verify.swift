@@ -161,6 +161,10 @@ package enum AuditVerifier {
     }
     customer = owner
     seen.insert(owner)
+    if idBytes != StreamIdentity.render(owner) {
+      problem(
+        AuditLayout.identity(dir), "stream_identity_edited", "stream.json is not in the exact form sendplan writes")
+    }
     if FolderName.of(ID(owner)) != folder {
       problem(dir, "stream_folder_mismatch", "the folder name does not belong to customer \(owner.debugDescription)")
     }
@@ -183,6 +187,9 @@ package enum AuditVerifier {
     let found = try files.committed(dir)
     let head = found.head
     if found.headUnreadable { problem(headPath, "head_unreadable", "head.json is not valid", derived: true) }
+    if let head, let bytes = try FS.read(headPath), bytes != head.render() {
+      problem(headPath, "head_damaged", "head.json is not in the exact form sendplan writes", derived: true)
+    }
     var committed = found.segment
     // A head naming a segment far beyond the files is refused rather than walked to.
     if committed > last + 1 {
