@@ -88,6 +88,7 @@ extension AuditWriter {
         m.customerID == customerID.string, m.segment == committed,
         let frontier = MerkleFrontier(size: m.treeSize, nodes: m.frontier), frontier.root == m.merkleRoot
       else { throw corrupt(mpath, "manifest_unreadable", "the manifest is not valid") }
+      try checkSeals(m, dir: dir, head: found.head)
       // Check the tip of the last sealed segment cheaply; `audit verify` checks every byte.
       let spath = AuditLayout.segment(dir, committed)
       guard FS.size(spath) == m.segmentBytes else {
@@ -122,6 +123,44 @@ extension AuditWriter {
       state.open = try recoverOpen(state, number: last, notes: &notes)
     }
     return state
+  }
+
+  /// The shortest record line there can be; a seal claiming more records than its bytes could hold is impossible.
+  static let minRecordBytes: Int64 = 32
+
+  /// Refuses a last seal that is inconsistent with itself, its checkpoint, the seal before it or the
+  /// head, before any of its numbers are used; `audit verify` checks every record.
+  func checkSeals(_ m: SealManifest, dir: String, head: StreamHead?) throws(SendplanError) {
+    let mpath = AuditLayout.manifest(dir, m.segment)
+    guard m.records <= m.segmentBytes / Self.minRecordBytes else {
+      throw corrupt(
+        mpath, "seal_impossible",
+        "the manifest claims \(m.records) records in a segment of \(m.segmentBytes) bytes")
+    }
+    let cpath = AuditLayout.checkpoint(dir, m.segment)
+    guard let cb = try FS.read(cpath), let cp = Checkpoint.parse(cb) else {
+      throw corrupt(cpath, "checkpoint_unreadable", "the checkpoint of the last sealed segment is not valid")
+    }
+    guard cp.segment == m.segment, cp.customerID == m.customerID, cp.treeSize == m.treeSize, cp.root == m.merkleRoot,
+      cp.chainHead == m.chainHead, cp.runID == m.runID
+    else {
+      throw corrupt(cpath, "checkpoint_mismatch", "the checkpoint does not match the manifest of segment \(m.segment)")
+    }
+    if m.segment > 1 {
+      let ppath = AuditLayout.manifest(dir, m.segment - 1)
+      guard let pb = try FS.read(ppath), let p = SealManifest.parse(pb) else {
+        throw corrupt(ppath, "manifest_unreadable", "the manifest is not valid")
+      }
+      guard p.treeSize == m.firstRecord, p.chainHead == m.prevChainHead else {
+        throw corrupt(mpath, "manifest_chain", "the manifest does not continue from the seal of segment \(p.segment)")
+      }
+    } else if m.firstRecord != 0 || m.prevChainHead != .zero {
+      throw corrupt(mpath, "manifest_chain", "the first seal of the stream does not start at record 0")
+    }
+    if let head, head.treeSize != m.treeSize || head.chainHead != m.chainHead || head.frontier != m.frontier {
+      throw corrupt(
+        AuditLayout.head(dir), "head_mismatch", "head.json does not match the manifest of segment \(m.segment)")
+    }
   }
 
   func rebuildRuns(_ dir: String, through n: Int64) throws(SendplanError) -> [String: Int64] {

@@ -43,6 +43,8 @@ extension AuditWriter {
     let committed = (try? files.committed(dir))?.segment ?? 0
     if committed > 0 {
       _ = try? FS.read(AuditLayout.manifest(dir, committed))
+      _ = try? FS.read(AuditLayout.checkpoint(dir, committed))
+      if committed > 1 { _ = try? FS.read(AuditLayout.manifest(dir, committed - 1)) }
       let spath = AuditLayout.segment(dir, committed)
       if let size = FS.size(spath) {
         let n = min(size, Self.sealedTailCheck)

@@ -35,10 +35,11 @@ package enum AuditExport {
       }
       let bytes = try FS.read(path) ?? []
       files.append(("streams/\(folder)/\(name)", bytes))
-      if name.hasSuffix(".checkpoint"), let cp = Checkpoint.parse(bytes), let s = cp.signature {
-        keys[s.keyID] = s.publicKey
-        sealed.append(cp.segment)
-      } else if name.hasSuffix(".checkpoint"), let cp = Checkpoint.parse(bytes) {
+      // Only a checkpoint that names its own file's segment says which segments are sealed.
+      if name.hasSuffix(".checkpoint"), let cp = Checkpoint.parse(bytes),
+        name == AuditLayout.number(cp.segment) + ".checkpoint"
+      {
+        if let s = cp.signature { keys[s.keyID] = s.publicKey }
         sealed.append(cp.segment)
       }
     }

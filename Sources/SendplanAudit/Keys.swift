@@ -117,6 +117,12 @@ package enum AuditKeys {
 
   /// The 32 key bytes of a key file.
   static func rawKey(_ path: String, tag: String, missingFix: String, private: Bool) throws(SendplanError) -> [UInt8] {
+    // A key file is under 100 bytes; a large one is not read into memory.
+    if let size = FS.size(path), size > 4096 {
+      throw SendplanError(
+        .badData, code: "bad_key_file", path: path, message: "not a sendplan key file (\(size) bytes)",
+        fix: "create a key pair with the audit keygen command")
+    }
     guard let bytes = try FS.read(path) else {
       throw SendplanError(
         .badData, code: "key_missing", path: path,

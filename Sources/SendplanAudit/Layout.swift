@@ -27,6 +27,15 @@ package struct AuditLayout: Sendable {
 
   package var streams: String { root + "/streams" }
 
+  /// The largest segment number a stream can hold: file names have eight digits. A file that names a
+  /// larger one (or one below 1) is impossible and refused, so loops over segments stay bounded.
+  package static let maxSegment: Int64 = 99_999_999
+  /// The most records a stream is believed to hold (2^40); a seal claiming more is impossible, and
+  /// the bound keeps every sum and `+ 1` on record numbers far from overflow.
+  package static let maxRecords: Int64 = 1 << 40
+  /// The largest offset or length a derived file may name in a segment (64 TiB).
+  static let maxSegmentBytes: Int64 = 1 << 46
+
   package func streamDir(_ customerID: ID) -> String { streams + "/" + FolderName.of(customerID) }
 
   static func number(_ n: Int64) -> String {
@@ -126,6 +135,8 @@ enum SegmentIndex {
     return out.bytes
   }
 
+  /// The entries, or nil when a line is malformed or a number is out of range. Entries that parse
+  /// may still be wrong: `consistent(_:segmentBytes:)` checks them against each other and the file.
   static func parse(_ bytes: [UInt8]) -> [IndexEntry]? {
     var out: [IndexEntry] = []
     for line in bytes.split(separator: 0x0A) {
@@ -133,14 +144,33 @@ enum SegmentIndex {
         let k = v["k"]?.intValue, let o = v["o"]?.intValue, let l = v["l"]?.intValue,
         let p = v["p"]?.stringValue.flatMap(Hash32.init(hex:)), let z = v["z"]?.stringValue.flatMap(Hash32.init(hex:))
       else { return nil }
-      // An entry that cannot describe records of a segment makes the index unusable (the query
-      // then rebuilds it from the records); checked sums cannot overflow later.
-      guard n >= 1, k >= 1, o >= 0, l >= 1, !n.addingReportingOverflow(k).overflow,
-        !o.addingReportingOverflow(l).overflow
+      // Record 0 is the stream's first header, so an event is record 1 or later.
+      guard (1..<AuditLayout.maxRecords).contains(n), (1...AuditLayout.maxRecords).contains(k),
+        (1..<AuditLayout.maxSegmentBytes).contains(o), (1..<AuditLayout.maxSegmentBytes).contains(l)
       else { return nil }
       out.append(IndexEntry(enrollmentID: e, firstSeq: n, count: k, offset: o, length: l, before: p, after: z))
     }
     return out
+  }
+
+  /// Whether parsed entries can describe a segment of `segmentBytes` bytes whose header line is
+  /// `header` (its record number, hash and length with the newline): they tile the bytes after it
+  /// without gaps or overlaps, record numbers and hashes run on from the header and from one to the
+  /// next, and the last one ends at the end of the file. The records' own hashes are checked as they
+  /// are read.
+  static func consistent(
+    _ entries: [IndexEntry], header: (seq: Int64, hash: Hash32, length: Int64), segmentBytes: Int64
+  ) -> Bool {
+    guard var previous = entries.first else { return segmentBytes == header.length }
+    guard previous.offset == header.length, previous.firstSeq == header.seq + 1, previous.before == header.hash
+    else { return false }
+    for e in entries.dropFirst() {
+      guard e.offset == previous.offset + previous.length, e.firstSeq == previous.firstSeq + previous.count,
+        e.before == previous.after
+      else { return false }
+      previous = e
+    }
+    return previous.offset + previous.length == segmentBytes
   }
 }
 

@@ -132,8 +132,13 @@ package enum AuditQuery {
     var everSeen = false
     segments: for n in stride(from: 1, through: sealed, by: 1) {
       let spath = AuditLayout.segment(dir, n)
+      guard let segmentBytes = FS.size(spath) else { throw damaged(spath, "sealed segment \(n) is missing") }
       var ranges: [IndexEntry]
-      if let ib = try FS.read(AuditLayout.index(dir, n)), let idx = SegmentIndex.parse(ib) {
+      // The index is derived, so it is only a hint: used when it tiles the segment exactly, rebuilt otherwise.
+      if let ib = try FS.read(AuditLayout.index(dir, n)), let idx = SegmentIndex.parse(ib),
+        let h = try? headerLine(spath),
+        SegmentIndex.consistent(idx, header: (h.header.seq, h.hash, h.length), segmentBytes: segmentBytes)
+      {
         ranges = idx.filter { $0.enrollmentID == enrollmentID }
       } else {
         // No usable index: rebuild it from the records, continuing from the previous seal.
@@ -148,7 +153,10 @@ package enum AuditQuery {
         }
         let bytes = try FS.read(spath) ?? []
         let scan = SegmentScan.read(bytes, number: n, customerID: customerID.string, chain: chain, frontier: frontier)
-        guard scan.problem == nil else { throw damaged(spath, "the segment does not read back cleanly") }
+        // A sealed segment starts with its header; an empty or headless one is damaged, not empty.
+        guard scan.problem == nil, scan.header != nil else {
+          throw damaged(spath, "the segment does not read back cleanly")
+        }
         ranges = scan.index.filter { $0.enrollmentID == enrollmentID }
       }
       guard !ranges.isEmpty else { continue }
@@ -208,6 +216,11 @@ package enum AuditQuery {
   }
 
   static func readHeader(_ path: String) throws(SendplanError) -> SegmentHeader {
+    try headerLine(path).header
+  }
+
+  /// The segment's header record, its hash and the length of its line with the newline.
+  static func headerLine(_ path: String) throws(SendplanError) -> (header: SegmentHeader, hash: Hash32, length: Int64) {
     var length = 4096
     while true {
       let bytes = try FS.read(path, offset: 0, length: length)
@@ -215,7 +228,7 @@ package enum AuditQuery {
         guard let d = try? RecordDecoder.decode(bytes[0..<nl], previous: .zero), case .header(let h) = d.record,
           d.tagOK
         else { throw damaged(path, "the segment header is not valid") }
-        return h
+        return (h, d.hash, Int64(nl + 1))
       }
       guard bytes.count == length, length < 1 << 20 else { throw damaged(path, "the segment header is cut short") }
       length *= 4

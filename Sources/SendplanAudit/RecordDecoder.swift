@@ -36,6 +36,11 @@ enum RecordDecoder {
       }
       record = try self.record(from: value)
     }
+    // Numbers beyond any real stream are refused before the encoder counts on from them.
+    guard (0..<AuditLayout.maxRecords).contains(record.seq) else { throw .malformed("record number out of range") }
+    if case .header(let h) = record, !(1...AuditLayout.maxSegment).contains(h.segment) {
+      throw .malformed("segment number out of range")
+    }
     // Only the canonical encoding is accepted, so one record has exactly one byte form.
     var enc =
       scratch.map { RecordEncoder(chain: previous, writer: $0) }

@@ -63,6 +63,10 @@ package struct SealManifest: Sendable, Equatable {
       let frontierValues = v["frontier"]?.arrayValue,
       case .object(let eventCounts)? = v["events"]
     else { return nil }
+    // A seal whose numbers are impossible is not a seal: refused here, so no reader does sums on them.
+    guard (1...AuditLayout.maxSegment).contains(seg), first >= 0, last >= first, last < AuditLayout.maxRecords,
+      tree == last + 1, (0..<AuditLayout.maxSegmentBytes).contains(size), frontierValues.count <= 64
+    else { return nil }
     var frontier: [Hash32] = []
     for f in frontierValues {
       guard let h = f.stringValue.flatMap(Hash32.init(hex:)) else { return nil }
@@ -70,7 +74,9 @@ package struct SealManifest: Sendable, Equatable {
     }
     var counts: [EventType: Int] = [:]
     for (k, n) in eventCounts {
-      guard let t = EventType(rawValue: k), let n = n.intValue else { return nil }
+      guard let t = EventType(rawValue: k), let n = n.intValue, (0...AuditLayout.maxRecords).contains(n) else {
+        return nil
+      }
       if n > 0 { counts[t] = Int(n) }
     }
     return SealManifest(
@@ -177,7 +183,9 @@ package struct Checkpoint: Sendable, Equatable {
       let chain = field(5, "chain").flatMap({ Hash32(hex: $0) }),
       let run = field(6, "run"), let time = field(7, "time")
     else { return nil }
-    guard let idBytes = Hex.decode(customerHex.utf8), let customer = String(validating: idBytes, as: UTF8.self) else {
+    guard let idBytes = Hex.decode(customerHex.utf8), let customer = String(validating: idBytes, as: UTF8.self),
+      (1...AuditLayout.maxSegment).contains(segment), (0...AuditLayout.maxRecords).contains(size)
+    else {
       return nil
     }
     var cp = Checkpoint(
@@ -227,7 +235,9 @@ struct StreamHead: Sendable, Equatable {
     guard let v = try? JSONParse.parse(bytes), v["format"]?.stringValue == format,
       let c = v["customerId"]?.stringValue, let seg = v["segment"]?.intValue, let size = v["treeSize"]?.intValue,
       let head = v["chainHead"]?.stringValue.flatMap(Hash32.init(hex:)),
-      let fv = v["frontier"]?.arrayValue, case .object(let rv)? = v["runs"]
+      let fv = v["frontier"]?.arrayValue, case .object(let rv)? = v["runs"],
+      (1...AuditLayout.maxSegment).contains(seg), (1...AuditLayout.maxRecords).contains(size),
+      fv.count == size.nonzeroBitCount
     else { return nil }
     var frontier: [Hash32] = []
     for f in fv {
@@ -236,12 +246,12 @@ struct StreamHead: Sendable, Equatable {
     }
     var runs: [String: Int64] = [:]
     for (k, s) in rv {
-      guard let s = s.intValue else { return nil }
+      guard let s = s.intValue, (1...seg).contains(s) else { return nil }
       runs[k] = s
     }
     var bytes: Int64?
     if let b = v["streamBytes"] {
-      guard let n = b.intValue, n >= 0 else { return nil }
+      guard let n = b.intValue, (0..<AuditLayout.maxSegmentBytes).contains(n) else { return nil }
       bytes = n
     }
     return StreamHead(

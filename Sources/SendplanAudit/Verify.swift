@@ -18,6 +18,9 @@ package struct VerifyProblem: Sendable, Equatable {
   package var path: String
   package var code: String
   package var message: String
+  /// A problem of a derived file (an index or head.json), which sendplan rebuilds or checks
+  /// against the seals and never trusts: the records and seals themselves may still be intact.
+  package var derived = false
 }
 
 /// What `audit verify` found.
@@ -34,8 +37,10 @@ package struct VerifyReport: Sendable {
   package var valid: Bool { problems.isEmpty }
 
   package var summary: String {
-    "Results: \(runsValid)/\(runsTotal) runs valid, \(recordsModified) records modified, "
+    let derived = problems.filter(\.derived).count
+    return "Results: \(runsValid)/\(runsTotal) runs valid, \(recordsModified) records modified, "
       + "\(problems.count) problem\(problems.count == 1 ? "" : "s") in \(streams) stream\(streams == 1 ? "" : "s")"
+      + (derived > 0 ? " (\(derived) in derived files)" : "")
   }
 
   package func json() -> JSONValue {
@@ -49,7 +54,7 @@ package struct VerifyReport: Sendable {
         problems.map {
           .object([
             "customerId": .string($0.customerID), "path": .string($0.path), "code": .string($0.code),
-            "message": .string($0.message),
+            "message": .string($0.message), "class": .string($0.derived ? "derived" : "evidence"),
           ])
         }),
       "notes": .array(notes.map { .string($0) }),
@@ -144,15 +149,22 @@ package enum AuditVerifier {
   ) throws(SendplanError) {
     report.streams += 1
     var customer = "?"
-    func problem(_ path: String, _ code: String, _ message: String) {
-      report.problems.append(VerifyProblem(customerID: customer, path: path, code: code, message: message))
+    func problem(_ path: String, _ code: String, _ message: String, derived: Bool = false) {
+      report.problems.append(
+        VerifyProblem(customerID: customer, path: path, code: code, message: message, derived: derived))
     }
+    /// Problems that make a run invalid: those of derived files do not.
+    func evidenceProblems() -> Int { report.problems.count(where: { !$0.derived }) }
     guard let idBytes = try FS.read(AuditLayout.identity(dir)), let owner = StreamIdentity.parse(idBytes) else {
       problem(AuditLayout.identity(dir), "stream_identity_missing", "stream.json is missing or unreadable")
       return
     }
     customer = owner
     seen.insert(owner)
+    if idBytes != StreamIdentity.render(owner) {
+      problem(
+        AuditLayout.identity(dir), "stream_identity_edited", "stream.json is not in the exact form sendplan writes")
+    }
     if FolderName.of(ID(owner)) != folder {
       problem(dir, "stream_folder_mismatch", "the folder name does not belong to customer \(owner.debugDescription)")
     }
@@ -168,12 +180,24 @@ package enum AuditVerifier {
     var chain = Hash32.zero
     var frontier = MerkleFrontier()
     var lastSealed: SealManifest?
+    var completeRuns: [String: Int64] = [:]
+    var streamBytes: Int64 = 0
     // head.json decides which seals are committed; later ones are an interrupted run, or a rollback.
     let headPath = AuditLayout.head(dir)
     let found = try files.committed(dir)
     let head = found.head
-    if found.headUnreadable { problem(headPath, "head_unreadable", "head.json is not valid") }
-    let committed = found.segment
+    if found.headUnreadable { problem(headPath, "head_unreadable", "head.json is not valid", derived: true) }
+    if let head, let bytes = try FS.read(headPath), bytes != head.render() {
+      problem(headPath, "head_damaged", "head.json is not in the exact form sendplan writes", derived: true)
+    }
+    var committed = found.segment
+    // A head naming a segment far beyond the files is refused rather than walked to.
+    if committed > last + 1 {
+      problem(
+        headPath, "head_mismatch", "head.json names segment \(committed), but the stream's files end at segment \(last)"
+      )
+      committed = last + 1
+    }
     let pendingHead = try files.pendingHead(dir, after: committed) != nil
     if head == nil && !found.headUnreadable && committed > 0 {
       problem(headPath, "head_missing", "head.json is missing")
@@ -200,10 +224,15 @@ package enum AuditVerifier {
       let hasLog = files.logs.contains(n)
       let hasManifest = files.manifests.contains(n)
       let hasCheckpoint = files.checkpoints.contains(n)
-      let problemsBefore = report.problems.count
+      let problemsBefore = evidenceProblems()
       report.runsTotal += 1
-      let manifest = hasManifest ? (try FS.read(mpath)).flatMap(SealManifest.parse) : nil
+      let manifestBytes = hasManifest ? (try FS.read(mpath)) : nil
+      let manifest = manifestBytes.flatMap(SealManifest.parse)
       if hasManifest && manifest == nil { problem(mpath, "manifest_unreadable", "the manifest is not valid") }
+      // One manifest has one byte form, so an edit to a field no reader uses is still seen.
+      if let manifest, let manifestBytes, manifest.render() != manifestBytes {
+        problem(mpath, "manifest_edited", "the manifest is not in the exact form sendplan writes: edited")
+      }
       if !hasLog {
         problem(spath, "segment_missing", "segment \(n) is missing: deleted")
       } else {
@@ -255,6 +284,11 @@ package enum AuditVerifier {
           if scan.problem == nil && scan.modified.isEmpty && scan.frontier.root != m.merkleRoot {
             problem(mpath, "merkle_root", "the Merkle root over the stream differs from the sealed root")
           }
+          if scan.problem == nil && scan.modified.isEmpty {
+            var found: [(String, String, String)] = []
+            verifyIndex(n, dir: dir, scan: scan, report: &report) { found.append(($0, $1, $2)) }
+            for f in found { problem(f.0, f.1, f.2, derived: true) }
+          }
           if !m.complete {
             report.notes.append(
               "\(owner.debugDescription): segment \(n) holds the interrupted run \(m.runID), sealed as incomplete")
@@ -287,8 +321,12 @@ package enum AuditVerifier {
           spath, "trusted_checkpoint_mismatch",
           "at size \(cp.treeSize) the stream's root differs from the trusted checkpoint: history was rewritten")
       }
-      if manifest != nil { lastSealed = manifest }
-      if report.problems.count == problemsBefore { report.runsValid += 1 }
+      if let manifest {
+        lastSealed = manifest
+        if manifest.complete { completeRuns[manifest.runID] = n }
+      }
+      streamBytes += FS.size(spath) ?? 0
+      if evidenceProblems() == problemsBefore { report.runsValid += 1 }
     }
     for cp in myTrusted where cp.treeSize > frontier.size {
       problem(
@@ -299,7 +337,32 @@ package enum AuditVerifier {
     if let m = lastSealed, let head {
       if head.treeSize != m.treeSize || head.chainHead != m.chainHead {
         problem(headPath, "head_mismatch", "head.json does not match the manifest of segment \(m.segment)")
+      } else if head.frontier != m.frontier || head.customerID != owner || head.runs != completeRuns {
+        problem(
+          headPath, "head_damaged",
+          "head.json's frontier, customer or runs differ from the manifests (it is derived from them)", derived: true)
+      } else if let b = head.streamBytes, b != streamBytes {
+        problem(
+          headPath, "head_damaged", "head.json says the sealed segments hold \(b) bytes, but they hold \(streamBytes)",
+          derived: true)
       }
+    }
+  }
+
+  /// Compares a sealed segment's index with the one its records give; a missing index is only noted
+  /// (queries rebuild it), a different one is a problem of a derived file.
+  static func verifyIndex(
+    _ n: Int64, dir: String, scan: SegmentScan, report: inout VerifyReport, problem: (String, String, String) -> Void
+  ) {
+    let ipath = AuditLayout.index(dir, n)
+    guard let bytes = try? FS.read(ipath) else {
+      report.notes.append("\(ipath): the index is missing; queries rebuild it from the records")
+      return
+    }
+    if bytes != SegmentIndex.render(scan.index) {
+      problem(
+        ipath, "index_damaged",
+        "the index does not match the segment's records (queries refuse it and rebuild it from the records)")
     }
   }
 

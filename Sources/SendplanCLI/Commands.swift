@@ -82,13 +82,35 @@ func tuneAllocator() {
 struct InputOptions: ParsableArguments {
   @Option(name: .long, help: "The export bundle folder.")
   var input: String
+
+  @Option(
+    name: .customLong("max-record-bytes"),
+    help: ArgumentHelp(
+      "Largest CSV record, CSV field or JSONL line accepted, such as 64K or 4M (default: 1M, at most 1G);"
+        + " a larger one is a structural error (exit 65).",
+      valueName: "SIZE"))
+  var maxRecordBytes: String?
+
+  /// What the readers may hold of one record.
+  var limits: ReadLimits {
+    ReadLimits(maxRecordBytes: maxRecordBytes.flatMap(ReadLimits.parseRecordBytes) ?? ReadLimits.defaultMaxRecordBytes)
+  }
+
+  func validate() throws {
+    if let maxRecordBytes, ReadLimits.parseRecordBytes(maxRecordBytes) == nil {
+      throw ValidationError(
+        "--max-record-bytes \(maxRecordBytes.debugDescription) is not a size from 1 to 1G, such as 64K or 4M")
+    }
+  }
 }
 
 /// Reads the bundle. On structural errors it hands `report` each error and then a summary (error nil),
 /// and throws `Exit` with the matching status.
-func readBundle(_ path: String, report: (_ error: SendplanError?, _ message: String) -> Void) throws -> ExportBundle {
+func readBundle(
+  _ path: String, limits: ReadLimits = .default, report: (_ error: SendplanError?, _ message: String) -> Void
+) throws -> ExportBundle {
   do {
-    return try BundleReader.read(path: path)
+    return try BundleReader.read(path: path, limits: limits)
   } catch {
     for e in error.errors { report(e, "\(e)") }
     let status = ExitStatus.of(error.errors)
@@ -97,8 +119,8 @@ func readBundle(_ path: String, report: (_ error: SendplanError?, _ message: Str
   }
 }
 
-func readBundle(_ path: String, console: Console) throws -> ExportBundle {
-  try readBundle(path) { e, m in console.err(e == nil ? "sendplan: " + m : "error: " + m) }
+func readBundle(_ path: String, limits: ReadLimits = .default, console: Console) throws -> ExportBundle {
+  try readBundle(path, limits: limits) { e, m in console.err(e == nil ? "sendplan: " + m : "error: " + m) }
 }
 
 /// One row error as printed and logged: `file:line: message (tenant "c"; fix: …)`.
@@ -193,7 +215,7 @@ struct ValidateCommand: ParsableCommand {
 
   func run() throws {
     let console = Console.current
-    let bundle = try readBundle(inputOptions.input, console: console)
+    let bundle = try readBundle(inputOptions.input, limits: inputOptions.limits, console: console)
     var failed = 0
     for t in bundle.tenants {
       let issues = Planner.issues(of: t)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SendplanFileSystem
+import SendplanInput
 import SendplanModel
 import SendplanRun
 
@@ -115,10 +116,12 @@ struct RunFlags: ParsableArguments {
 
   /// What the library needs of these flags.
   func options(asOf: Timestamp, runID: String, faults: FaultPoints?) -> RunOptions {
-    RunOptions(
+    var o = RunOptions(
       input: inputOptions.input, out: out, asOf: asOf, runID: runID, sync: !noFsync, shard: shard.flatMap(Shard.init),
       auditDir: auditDir, signingKeyPath: signingKey, reports: !noReports, templatesDir: templates,
       faults: faults, memoryLimit: memoryLimitBytes)
+    o.readLimits = inputOptions.limits
+    return o
   }
 
   func validate() throws {

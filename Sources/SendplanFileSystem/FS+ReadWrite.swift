@@ -28,11 +28,16 @@ extension FS {
     return out
   }
 
-  /// Reads `length` bytes at `offset`; fewer at the end of the file.
+  /// Reads `length` bytes at `offset`; fewer at the end of the file. A negative offset or length is
+  /// refused, and no more than the file holds is allocated (offsets often come from files read earlier).
   package static func read(_ path: String, offset: Int64, length: Int) throws(SendplanError) -> [UInt8] {
+    guard offset >= 0, length >= 0 else { throw ioError("read", path, EINVAL) }
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { throw ioError("open", path, errno) }
     defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw ioError("stat", path, errno) }
+    let length = offset >= Int64(st.st_size) ? 0 : min(length, Int(Int64(st.st_size) - offset))
     var out = [UInt8](repeating: 0, count: length)
     var got = 0
     while got < length {

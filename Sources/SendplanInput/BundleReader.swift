@@ -12,10 +12,11 @@ package enum BundleReader {
   ///
   /// Throws ``SendplanErrors`` listing the first structural error of every file that has one.
   /// With a `filter`, rows of the tenants it drops are counted and checked for structure only.
-  /// `pieceBytes` sets how large a plain CSV file must be to parse in pieces (tests make it small).
-  package static func read(path: String, filter: TenantFilter? = nil, pieceBytes: Int = CSVSplit.minPieceBytes)
-    throws(SendplanErrors) -> ExportBundle
-  {
+  /// `pieceBytes` sets how large a plain CSV file must be to parse in pieces (tests make it small);
+  /// `limits` how much of one record a reader may hold.
+  package static func read(
+    path: String, filter: TenantFilter? = nil, pieceBytes: Int = CSVSplit.minPieceBytes, limits: ReadLimits = .default
+  ) throws(SendplanErrors) -> ExportBundle {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
       throw SendplanErrors([
@@ -80,7 +81,7 @@ package enum BundleReader {
             jobs.append(
               TableReader(
                 table: t, path: (path as NSString).appendingPathComponent(name), name: name, part: k, filter: filter,
-                pieceBytes: pieceBytes))
+                pieceBytes: pieceBytes, limits: limits))
           }
         }
       } else if names.count > 1 {
@@ -98,7 +99,9 @@ package enum BundleReader {
               fix: "replace it with the exported table file"))
         } else {
           partNames[t] = [name]
-          jobs.append(TableReader(table: t, path: full, name: name, part: 0, filter: filter, pieceBytes: pieceBytes))
+          jobs.append(
+            TableReader(
+              table: t, path: full, name: name, part: 0, filter: filter, pieceBytes: pieceBytes, limits: limits))
         }
       } else if t.isRequired {
         errors.append(

@@ -29,11 +29,16 @@ final class CSVTokenizer {
   @exclusivity(unchecked) private var started = false
   @exclusivity(unchecked) private var line = 1
   @exclusivity(unchecked) private(set) var recordLine = 1
+  /// Bytes and fields one record may take; the tokenizer fails before it holds more.
+  private let maxRecordBytes: Int
+  private let maxFields: Int
 
   /// `line` is the physical line the input starts on; `lineEnd` the file's style when it is known
   /// already (a piece of a file after its first record).
-  init(file: String, line: Int = 1, lineEnd: LineEnd = .unknown) {
+  init(file: String, line: Int = 1, lineEnd: LineEnd = .unknown, limits: ReadLimits = .default) {
     self.file = file
+    self.maxRecordBytes = limits.maxRecordBytes
+    self.maxFields = limits.maxFields
     self.line = line
     self.recordLine = line
     self.lineEnd = lineEnd
@@ -87,8 +92,24 @@ final class CSVTokenizer {
   }
 
   @inline(__always)
-  private func endField() {
+  private func endField() throws(SendplanError) {
+    guard ends.count < maxFields else {
+      throw fail(
+        "csv_too_many_fields", "the record has more than \(maxFields) fields",
+        "check the file's delimiters; a record may have at most \(maxFields) fields")
+    }
+    try reserve(1)
     ends.append(bytes.count)
+  }
+
+  /// Fails when `more` bytes would take the record past the limit; a field separator counts as one byte.
+  @inline(__always)
+  private func reserve(_ more: Int) throws(SendplanError) {
+    guard bytes.count + ends.count + more <= maxRecordBytes else {
+      throw fail(
+        "record_too_large", "the record is larger than the limit of \(maxRecordBytes) bytes",
+        "check the field for a missing closing quote, or raise --max-record-bytes if such records are expected")
+    }
   }
 
   private func endRecord(_ style: LineEnd, emit: () throws(SendplanError) -> Void) throws(SendplanError) {
@@ -135,11 +156,11 @@ final class CSVTokenizer {
         switch c {
         case 0x2C:
           started = true
-          endField()
+          try endField()
           state = .fieldStart
           i += 1
         case 0x0A:
-          if started { endField() }
+          if started { try endField() }
           try endRecord(.lf, emit: emit)
           i += 1
         case 0x0D:
@@ -162,6 +183,7 @@ final class CSVTokenizer {
             if d == 0x2C || d == 0x0A || d == 0x0D || d == 0x22 { break }
             j += 1
           }
+          try reserve(j - i)
           bytes.append(contentsOf: UnsafeBufferPointer(start: p + i, count: j - i))
           i = j
         }
@@ -173,7 +195,10 @@ final class CSVTokenizer {
           if d == 0x0A { line += 1 }
           j += 1
         }
-        if j > i { bytes.append(contentsOf: UnsafeBufferPointer(start: p + i, count: j - i)) }
+        if j > i {
+          try reserve(j - i)
+          bytes.append(contentsOf: UnsafeBufferPointer(start: p + i, count: j - i))
+        }
         if j < n {
           state = .quoteInQuoted
           j += 1
@@ -182,13 +207,14 @@ final class CSVTokenizer {
       case .quoteInQuoted:
         switch c {
         case 0x22:
+          try reserve(1)
           bytes.append(0x22)
           state = .quoted
         case 0x2C:
-          endField()
+          try endField()
           state = .fieldStart
         case 0x0A:
-          endField()
+          try endField()
           try endRecord(.lf, emit: emit)
         case 0x0D:
           state = .afterCR
@@ -204,7 +230,7 @@ final class CSVTokenizer {
             "csv_bare_cr", "a carriage return (CR) that is not part of a CRLF line end",
             "remove the stray CR or quote the field that contains it")
         }
-        if started { endField() }
+        if started { try endField() }
         try endRecord(.crlf, emit: emit)
         i += 1
       }
@@ -223,7 +249,7 @@ final class CSVTokenizer {
         "remove the stray CR at the end of the file")
     default:
       if started {
-        endField()
+        try endField()
         try emit()
       }
     }

@@ -25,6 +25,8 @@ struct TableReader {
   let filter: TenantFilter?
   /// Plain CSV files of at least twice this size are parsed in pieces on several cores.
   var pieceBytes = CSVSplit.minPieceBytes
+  /// How much of one record the reader may hold.
+  var limits = ReadLimits.default
 
   private var schema: TableSchema { TableSchema.of(table) }
   private var isJSONL: Bool { name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") }
@@ -169,7 +171,7 @@ struct TableReader {
   private func readCSV(_ stream: ByteStream, sink: inout RowSink, start: CSVStart = CSVStart()) throws(SendplanError)
     -> [String]
   {
-    let tok = CSVTokenizer(file: name, line: start.firstLine, lineEnd: start.lineEnd)
+    let tok = CSVTokenizer(file: name, line: start.firstLine, lineEnd: start.lineEnd, limits: limits)
     var header: [String]? = start.header
     var columnIndex: [Int] = []  // schema column -> header position, or -1
     var values = [FieldValue](repeating: .absent, count: schema.columns.count)
@@ -301,6 +303,12 @@ struct TableReader {
       while i < n {
         var j = i
         while j < n && base[j] != 0x0A { j += 1 }
+        // Fail before holding more than the limit: a huge line stops the read (and any inflating) here.
+        guard lineBuf.count + (j - i) <= limits.maxRecordBytes else {
+          throw structural(
+            "record_too_large", lineNo, "the line is longer than the limit of \(limits.maxRecordBytes) bytes",
+            "check the line for a missing line feed, or raise --max-record-bytes if such lines are expected")
+        }
         lineBuf.append(contentsOf: UnsafeBufferPointer(start: base + i, count: j - i))
         if j < n {
           try onLine()

@@ -1,4 +1,5 @@
 import SendplanFileSystem
+import SendplanInput
 import SendplanModel
 
 /// The tool's name and version as recorded in outputs.
@@ -32,6 +33,8 @@ package struct RunOptions: Sendable {
   /// Bytes of memory the bundle's rows may take at once; a larger bundle is read and planned in
   /// partitions of tenants, one at a time. nil: no limit (one partition).
   package var memoryLimit: Int?
+  /// How much of one record the bundle's readers may hold (`--max-record-bytes`).
+  package var readLimits = ReadLimits.default
 
   package init(
     input: String, out: String, asOf: Timestamp, runID: String, sync: Bool = true, shard: Shard? = nil,

@@ -166,7 +166,7 @@ package struct RunPipeline: Sendable {
         (shard?.contains(id) ?? true) && (count == 1 || Shard.partition(of: id, count: count) == partition)
       }
     do {
-      bundle = try BundleReader.read(path: options.input, filter: filter)
+      bundle = try BundleReader.read(path: options.input, filter: filter, limits: options.readLimits)
     } catch {
       warming?.wait()
       observer.observe(.stageFailed(.readBundle, error.errors))

@@ -127,6 +127,11 @@ package struct ServiceSettings: Sendable {
   package var now: @Sendable () -> Timestamp
   /// A fresh, unique suffix for each on-demand run id (`ondemand-<asOf>-<suffix>`).
   package var runSuffix: @Sendable () -> String
+  /// Largest CSV record, CSV field or JSONL line the bundle may hold (`--max-record-bytes`).
+  package var maxRecordBytes = ReadLimits.defaultMaxRecordBytes
+
+  /// `--max-record-bytes` in bytes (as `sendplan run` reads it); nil when malformed or out of range.
+  package static func parseRecordBytes(_ text: String) -> Int? { ReadLimits.parseRecordBytes(text) }
 
   package init(
     bundlePath: String, auditDir: String, outDir: String? = nil, signingKeyPath: String? = nil,
@@ -166,7 +171,8 @@ package final class SendplanService: Sendable {
   @discardableResult
   package func reload() -> Result<Int, SendplanErrors> {
     do {
-      let b = try BundleReader.read(path: settings.bundlePath)
+      let b = try BundleReader.read(
+        path: settings.bundlePath, limits: ReadLimits(maxRecordBytes: settings.maxRecordBytes))
       var map: [ID: TenantInput] = [:]
       for t in b.tenants { map[t.customerID] = t }
       tenants.withLock { $0 = map }
@@ -216,9 +222,10 @@ package final class SendplanService: Sendable {
     }
     let tenant = try tenant(customer)
     let runID = "ondemand-" + asOf.compact + "-" + settings.runSuffix()
-    let options = RunOptions(
+    var options = RunOptions(
       input: settings.bundlePath, out: "", asOf: asOf, runID: runID, auditDir: settings.auditDir,
       signingKeyPath: settings.signingKeyPath, reports: false)
+    options.readLimits = ReadLimits(maxRecordBytes: settings.maxRecordBytes)
     let pipeline = RunPipeline(options: options, observer: IgnoredEvents(), clock: { 0 })
     let run = try await onAuditQueue(customer) { () throws(SendplanError) in
       try pipeline.planEnrollment(ID(enrollmentID), of: tenant)

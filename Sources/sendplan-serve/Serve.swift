@@ -62,6 +62,11 @@ struct Serve: AsyncParsableCommand {
   @Option(name: .customLong("log-format"), help: "text or json (JSON Lines on stderr), as for `sendplan run`.")
   var logFormat = "text"
 
+  @Option(
+    name: .customLong("max-record-bytes"),
+    help: "Largest CSV record or field or JSONL line in the bundle, such as 64K or 4M (default: 1M).")
+  var maxRecordBytes: String?
+
   func validate() throws {
     guard ["trusted-header", "token"].contains(auth) else {
       throw ValidationError("--auth must be trusted-header or token")
@@ -73,6 +78,10 @@ struct Serve: AsyncParsableCommand {
           + "machine. Put a gateway in front and pass --i-am-behind-a-gateway, or use --auth token")
     }
     guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+    if let maxRecordBytes, ServiceSettings.parseRecordBytes(maxRecordBytes) == nil {
+      throw ValidationError(
+        "--max-record-bytes \(maxRecordBytes.debugDescription) is not a size from 1 to 1G, such as 64K or 4M")
+    }
     guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
   }
@@ -124,19 +133,19 @@ struct Serve: AsyncParsableCommand {
       }
       adminToken = String(t)
     }
-    let service = SendplanService(
-      settings: ServiceSettings(
-        bundlePath: input, auditDir: auditDir, outDir: out, signingKeyPath: signingKey,
-        now: {
-          var ts = timespec()
-          clock_gettime(CLOCK_REALTIME, &ts)
-          return Timestamp(seconds: Int64(ts.tv_sec))
-        },
-        runSuffix: {
-          var g = SystemRandomNumberGenerator()
-          return String(g.next() as UInt64, radix: 16)
-        }),
-      logger: logger)
+    var settings = ServiceSettings(
+      bundlePath: input, auditDir: auditDir, outDir: out, signingKeyPath: signingKey,
+      now: {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(seconds: Int64(ts.tv_sec))
+      },
+      runSuffix: {
+        var g = SystemRandomNumberGenerator()
+        return String(g.next() as UInt64, radix: 16)
+      })
+    if let bytes = maxRecordBytes.flatMap(ServiceSettings.parseRecordBytes) { settings.maxRecordBytes = bytes }
+    let service = SendplanService(settings: settings, logger: logger)
     switch service.reload() {
     case .success(let n): logger.info("bundle loaded", metadata: ["tenants": .stringConvertible(n)])
     case .failure(let e):

@@ -247,3 +247,24 @@ func badInput(_ c: ExitCase) throws {
     #expect(!text.contains("grace@example.com"))
   }
 }
+
+@Test func maxRecordBytesBoundsRunAndValidate() throws {
+  let long = String(repeating: "x", count: 2000)
+  let input = try bundle([
+    "recipients.csv": "customer_id,enrollment_id,recipient_id,email\nacme,e01,r01,a@x.test\nacme,e01,r02,\(long)\n"
+  ])
+  let out = try tempDir().appendingPathComponent("out")
+  for args in [
+    ["validate", "--input", input.path, "--max-record-bytes", "1K"],
+    ["run", "--input", input.path, "--out", out.path, "--as-of", sampleAsOf, "--max-record-bytes", "1K"],
+  ] {
+    let r = sendplan(args)
+    #expect(r.code == 65, "\(r.err)")
+    #expect(r.err.contains("recipients.csv:3") && r.err.contains("1024 bytes"), "\(r.err)")
+  }
+  #expect(!FileManager.default.fileExists(atPath: out.path))
+  // The default limit (1 MiB) takes the record; a bad size is a usage error.
+  #expect(sendplan(["validate", "--input", input.path]).code != 65)
+  #expect(sendplan(["validate", "--input", input.path, "--max-record-bytes", "2G"]).code == 64)
+  #expect(sendplan(["validate", "--input", input.path, "--max-record-bytes", "lots"]).code == 64)
+}
