@@ -111,7 +111,9 @@ struct RunFlags: ParsableArguments {
     guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(digits),
       n > 0
     else { return nil }
-    return .some(n * unit)
+    // Twelve digits times GiB passes Int.max: such a size is refused, not trapped on.
+    let (bytes, overflow) = n.multipliedReportingOverflow(by: unit)
+    return overflow ? nil : .some(bytes)
   }
 
   /// What the library needs of these flags.

@@ -77,8 +77,10 @@ import Testing
     #expect(try tenantFiles(b).count == tenantFiles(a).count)
   }
 
-  @Test func badMemoryLimitIsAUsageError() {
-    let r = sendplan(["run", "--input", sampleBundle, "--out", "/nonexistent/out", "--memory-limit", "lots"])
+  /// Including a size whose bytes do not fit in an Int: refused, not trapped on.
+  @Test(arguments: ["lots", "999999999999G", "0", "-1G"])
+  func badMemoryLimitIsAUsageError(_ limit: String) {
+    let r = sendplan(["run", "--input", sampleBundle, "--out", "/nonexistent/out", "--memory-limit", limit])
     #expect(r.code == 64 && r.err.contains("--memory-limit"), "\(r.err)")
   }
 }
