@@ -48,7 +48,9 @@ func writeEvidenceBundle(seed: UInt64) throws -> URL {
     }
     steps += "\(c),seq-bad,1,t1\n\(c),seq-bad,2,t-draft\n\(c),seq-bad,3,t-ghost\n\(c),seq-bad,4,t1\n\(c),seq-bad,4,t2\n"
     bat += "\(c),b-paused,paused\n\(c),b-live,active\n"
-    let pool = (0..<40).map { "user\($0)@\(domains[$0 % domains.count])" }
+    // Three domains no domain rule names, so some addresses are sent (and some repeat unsuppressed).
+    let addressDomains = domains + ["free.example", "open.example", "w.example"]
+    let pool = (0..<40).map { "user\($0)@\(addressDomains[$0 % addressDomains.count])" }
     for k in 0..<30 {
       let value: String
       let type: String
