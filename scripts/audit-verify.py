@@ -33,10 +33,18 @@ def main():
         for n in range(1, head["segment"] + 1):
             name = "%08d" % n
             data = open(os.path.join(d, name + ".log"), "rb").read()
+            version = 1
             for i, line in enumerate(data.split(b"\n")[:-1]):
                 assert line.endswith(b'"}') and line[-16:-10] == b',"h":"', (folder, n, i)
                 body = line[:-16] + b"}"
                 record = json.loads(body)
+                if record["t"] == "segment":
+                    # Record format version: 1 has no "v", 2 says so (docs/audit.md).
+                    version = record.get("v", 1)
+                    if version not in (1, 2) or ("v" in record and version == 1):
+                        print(f"{d}/{name}.log:{i + 1}: unknown record format version {version!r}"); problems += 1
+                elif "evidence" in record and version < 2:
+                    print(f"{d}/{name}.log:{i + 1}: evidence in a version 1 segment"); problems += 1
                 if record["t"] == "segment" and record["prev"] != prev.hex():
                     print(f"{d}/{name}.log:{i + 1}: header does not continue the chain"); problems += 1
                 h = hashlib.sha256(b"\x00" + body + prev).digest()

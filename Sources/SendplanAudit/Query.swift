@@ -52,6 +52,7 @@ package enum AuditQuery {
     if let c = e.recipientCount { payload["recipientCount"] = .int(c) }
     if let r = e.reason { payload["reason"] = .string(r) }
     if let errs = e.errors { payload["errors"] = .array(errs.map { .string($0) }) }
+    if let x = e.evidence { payload["evidence"] = x }
     return .object([
       "id": .string(
         entryID(

@@ -24,9 +24,21 @@ package enum EventType: String, Sendable, CaseIterable, Comparable {
   }
 }
 
+/// The record format versions. Version 1 segments (written before evidence) have no `v` member in
+/// their header and no `evidence` on events; version 2 headers say `"v":2` and events may carry
+/// `evidence`. A stream may hold segments of both; each is read by its own header.
+package enum RecordFormat {
+  /// The version new segments are written in.
+  package static let current: Int64 = 2
+  /// Versions a reader accepts.
+  package static let known: ClosedRange<Int64> = 1...2
+}
+
 /// The first record of every segment; binds the segment to its stream, run and place in the chain.
 package struct SegmentHeader: Sendable, Equatable {
   package var seq: Int64
+  /// The record format version of the segment (``RecordFormat``).
+  package var version: Int64 = RecordFormat.current
   package var segment: Int64
   package var customerID: String
   package var runID: String
@@ -47,6 +59,8 @@ package struct Event: Sendable, Equatable {
   package var reason: String?
   /// Enrollment-level error codes, only on an enrollment-level `failed_validation`.
   package var errors: [String]?
+  /// The rows behind the event (format version 2): a JSON object, see docs/audit.md.
+  package var evidence: JSONValue?
 }
 
 extension Event {
@@ -54,7 +68,7 @@ extension Event {
   var hasTheFieldsOfItsType: Bool {
     switch type {
     case .dryRunPlanned:
-      return stepOrder != nil && recipientCount != nil && recipientID == nil && reason == nil
+      return stepOrder != nil && recipientCount != nil && recipientID == nil && reason == nil && evidence == nil
     case .wouldSend:
       return stepOrder != nil && recipientID != nil && reason == nil && recipientCount == nil
     case .skipped, .paused, .failedValidation:

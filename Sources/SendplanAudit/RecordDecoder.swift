@@ -50,11 +50,12 @@ enum RecordDecoder {
     case .header(let h):
       // The header carries its own `prev`; whether it continues the chain is the reader's check.
       enc.chain = h.prev
-      enc.header(segment: h.segment, customerID: h.customerID, runID: h.runID, timestamp: h.timestamp)
+      enc.header(
+        segment: h.segment, customerID: h.customerID, runID: h.runID, timestamp: h.timestamp, version: h.version)
     case .event(let e):
       enc.event(
         e.type, enrollment: e.enrollmentID, step: e.stepOrder, recipient: e.recipientID, count: e.recipientCount,
-        reason: e.reason, errors: e.errors)
+        reason: e.reason, errors: e.errors, evidence: e.evidence)
     }
     guard enc.count == line.count + 1,
       open.withUnsafeBytes({ $0.elementsEqual(UnsafeRawBufferPointer(start: enc.w.base, count: open.count)) })
@@ -72,10 +73,15 @@ enum RecordDecoder {
     if t == "segment" {
       guard let segment = o["segment"]?.intValue, let c = o["customerId"]?.stringValue,
         let r = o["runId"]?.stringValue, let ts = o["timestamp"]?.stringValue,
-        let prevHex = o["prev"]?.stringValue, let prev = Hash32(hex: prevHex), o.count == 7
+        let prevHex = o["prev"]?.stringValue, let prev = Hash32(hex: prevHex)
       else { throw .malformed("bad segment header") }
+      // Version 1 has no `v`; a `v` of 1 would be a second spelling, so it is not accepted.
+      let version = o["v"].map { $0.intValue ?? 0 } ?? 1
+      guard o.count == (o["v"] == nil ? 7 : 8), RecordFormat.known.contains(version), o["v"] == nil || version > 1
+      else { throw .malformed("bad segment header (unknown record format version?)") }
       return .header(
-        SegmentHeader(seq: seq, segment: segment, customerID: c, runID: r, timestamp: ts, prev: prev))
+        SegmentHeader(
+          seq: seq, version: version, segment: segment, customerID: c, runID: r, timestamp: ts, prev: prev))
     }
     guard let type = EventType(rawValue: t) else { throw .malformed("unknown event type \(t.debugDescription)") }
     guard let e = o["e"]?.stringValue else { throw .malformed("missing \"e\"") }
@@ -89,10 +95,15 @@ enum RecordDecoder {
       }
       errors = codes
     }
+    var evidence: JSONValue?
+    if let x = o["evidence"] {
+      guard case .object = x else { throw .malformed("bad \"evidence\"") }
+      evidence = x
+    }
     let event = Event(
       seq: seq, type: type, enrollmentID: e, stepOrder: o["s"]?.intValue, recipientID: o["r"]?.stringValue,
-      recipientCount: o["c"]?.intValue, reason: o["reason"]?.stringValue, errors: errors)
-    let known = ["n", "t", "e", "s", "r", "c", "reason", "errors"]
+      recipientCount: o["c"]?.intValue, reason: o["reason"]?.stringValue, errors: errors, evidence: evidence)
+    let known = ["n", "t", "e", "s", "r", "c", "reason", "errors", "evidence"]
     guard o.keys.allSatisfy(known.contains) else { throw .malformed("unknown field") }
     guard event.hasTheFieldsOfItsType else { throw .malformed("bad \(t) fields") }
     return .event(event)

@@ -34,11 +34,20 @@ struct RecordEncoder {
     w = writer
   }
 
-  mutating func header(segment: Int64, customerID: String, runID: String, timestamp: String) {
+  mutating func header(
+    segment: Int64, customerID: String, runID: String, timestamp: String, version: Int64 = RecordFormat.current
+  ) {
     start = w.count
     w.raw("{\"n\":")
     w.int(seq)
-    w.raw(",\"t\":\"segment\",\"segment\":")
+    w.raw(",\"t\":\"segment\",")
+    // Version 1 headers have no `v`; later ones name their version.
+    if version > 1 {
+      w.raw("\"v\":")
+      w.int(version)
+      w.byte(0x2C)
+    }
+    w.raw("\"segment\":")
     w.int(segment)
     w.raw(",\"customerId\":")
     w.string(customerID)
@@ -54,7 +63,7 @@ struct RecordEncoder {
 
   mutating func event(
     _ type: EventType, enrollment: String, step: Int64? = nil, recipient: String? = nil, count: Int64? = nil,
-    reason: String? = nil, errors: [String]? = nil
+    reason: String? = nil, errors: [String]? = nil, evidence: JSONValue? = nil
   ) {
     start = w.count
     w.raw("{\"n\":")
@@ -87,8 +96,15 @@ struct RecordEncoder {
       }
       w.byte(0x5D)
     }
+    if let evidence { self.evidence(EvidenceJSON.bytes(evidence)) }
     tally[type.position] += 1
     finish()
+  }
+
+  /// `,"evidence":` and the evidence object, already rendered canonically (``EvidenceJSON/bytes(_:)``).
+  private func evidence(_ rendered: [UInt8]) {
+    w.raw(",\"evidence\":")
+    w.raw(rendered)
   }
 
   var counts: [EventType: Int] {
@@ -98,7 +114,9 @@ struct RecordEncoder {
   }
 
   /// The hot path: one item event, with the enrollment's `"e":"…"` member already encoded.
-  mutating func item(_ status: ItemStatus, enrollmentMember: [UInt8], step: Int64, recipient: String) {
+  mutating func item(
+    _ status: ItemStatus, enrollmentMember: [UInt8], step: Int64, recipient: String, evidence: [UInt8]? = nil
+  ) {
     start = w.count
     w.raw("{\"n\":")
     w.int(seq)
@@ -129,6 +147,7 @@ struct RecordEncoder {
       r.withUTF8 { w.raw(UnsafeRawBufferPointer($0)) }
       w.byte(0x22)
     }
+    if let evidence { self.evidence(evidence) }
     tally[type.position] += 1
     finish()
   }

@@ -101,6 +101,11 @@ struct SegmentScan {
               line: line, offset: start, what: "the segment does not start with a header", hashOnly: false)
             return s
           }
+          if e.evidence != nil, let h = s.header, h.version < 2 {
+            s.problem = .bad(
+              line: line, offset: start, what: "evidence in a segment of record format version 1", hashOnly: false)
+            return s
+          }
           s.counts[e.type, default: 0] += 1
           if e.enrollmentID == currentEnrollment, var last = s.index.popLast() {
             last.count += 1

@@ -52,12 +52,17 @@ enum SegmentBuilder {
       let enr = e.enrollmentID.string
       if e.steps.isEmpty {
         if let firstError = e.errors.first {
+          let evidence = e.errorEvidence.first.flatMap { $0 }.map {
+            EvidenceJSON.value($0, plan: plan, enrollment: e, addresses: false)
+          }
           enc.event(
-            .failedValidation, enrollment: enr, reason: firstError.rawValue, errors: e.errors.map(\.rawValue))
+            .failedValidation, enrollment: enr, reason: firstError.rawValue, errors: e.errors.map(\.rawValue),
+            evidence: evidence)
         }
       } else {
         var k = 0
         let member = RecordEncoder.enrollmentMember(enr)
+        let evidence = EvidenceBytes(plan: plan, enrollment: e)
         for (si, step) in e.steps.enumerated() {
           var end = k
           while end < e.items.count && Int(e.items[end].step) == si { end += 1 }
@@ -66,7 +71,7 @@ enum SegmentBuilder {
             let item = e.items[k]
             enc.item(
               item.status, enrollmentMember: member, step: step.order,
-              recipient: e.recipients[Int(item.recipient)].id.string)
+              recipient: e.recipients[Int(item.recipient)].id.string, evidence: evidence.of(item))
             k += 1
           }
         }
@@ -81,6 +86,45 @@ enum SegmentBuilder {
     return BuiltSegment(
       writer: enc.w, chainHead: enc.chain, frontier: enc.frontier, counts: enc.counts, index: index,
       firstSeq: first, records: enc.seq - first, enrollments: plan.enrollments.count)
+  }
+}
+
+/// One enrollment's evidence rendered once per enrollment, step and recipient, not once per item.
+struct EvidenceBytes {
+  let pause: [UInt8]?
+  let failure: [UInt8]?
+  let steps: [[UInt8]?]
+  let recipients: [RecipientEvidence]
+  let recipientBytes: [[UInt8]]
+
+  init(plan: TenantPlan, enrollment e: EnrollmentPlan) {
+    func render(_ x: Evidence?) -> [UInt8]? {
+      x.map { EvidenceJSON.bytes(EvidenceJSON.value($0, plan: plan, enrollment: e, addresses: false)) }
+    }
+    pause = render(e.pauseEvidence)
+    failure = render(e.failureEvidence)
+    steps = e.steps.map { render($0.evidence) }
+    recipients = e.recipientEvidence
+    recipientBytes = e.recipientEvidence.map { render($0.evidence) ?? [] }
+  }
+
+  func of(_ item: PlannedItem) -> [UInt8]? {
+    switch item.status {
+    case .paused: return pause
+    case .failedValidation:
+      if let failure { return failure }
+      let s = Int(item.step)
+      return s < steps.count ? steps[s] : nil
+    case .skipped, .wouldSend:
+      guard !recipients.isEmpty else { return nil }
+      var lo = 0
+      var hi = recipients.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if recipients[mid].recipient < item.recipient { lo = mid + 1 } else { hi = mid }
+      }
+      return lo < recipients.count && recipients[lo].recipient == item.recipient ? recipientBytes[lo] : nil
+    }
   }
 }
 

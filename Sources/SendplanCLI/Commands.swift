@@ -36,7 +36,7 @@ package struct SendplanCommand: ParsableCommand {
     version: Tool.version,
     subcommands: [
       RunCommand.self, ValidateCommand.self, DiffCommand.self, AuditCommand.self, ReportCommand.self,
-      CheckReportCommand.self, MergeManifestsCommand.self,
+      CheckReportCommand.self, MergeManifestsCommand.self, ExplainCommand.self,
     ]
   )
 

@@ -97,6 +97,38 @@ package enum Email {
     return labels >= 2
   }
 
+  /// Which part of the syntax check a normalised address fails, or nil when it passes. Runs the
+  /// checks of ``isValidNormalized(_:)`` in the same order; only called for invalid addresses.
+  package static func problem(_ s: String) -> EmailProblem? {
+    let b = Array(s.utf8)
+    if b.count > 254 { return .tooLong }
+    var at = -1
+    for (i, c) in b.enumerated() {
+      if c >= 0x80 { return .nonASCII }
+      if c == 0x40 {
+        if at >= 0 { return .severalAt }
+        at = i
+      }
+    }
+    if at < 0 { return .noAt }
+    if at < 1 || at > 64 { return .localPartLength }
+    for c in b[0..<at] {
+      if c <= 0x20 || c == 0x7F { return .localPartCharacter }
+      switch c {
+      case 0x22, 0x28, 0x29, 0x2C, 0x3A, 0x3B, 0x3C, 0x3E, 0x40, 0x5B, 0x5C, 0x5D: return .localPartCharacter
+      default: break
+      }
+    }
+    let labels = b[(at + 1)...].split(separator: 0x2E, omittingEmptySubsequences: false)
+    for label in labels {
+      let chars = label.allSatisfy { c in (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2D }
+      guard (1...63).contains(label.count), chars, label.first != 0x2D, label.last != 0x2D else {
+        return .domainLabel
+      }
+    }
+    return labels.count < 2 ? .domainSingleLabel : nil
+  }
+
   /// The part after `@` of a valid normalised address.
   static func domain(of s: String) -> Substring {
     guard let at = s.utf8.firstIndex(of: 0x40) else { return "" }

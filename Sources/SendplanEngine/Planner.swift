@@ -7,11 +7,14 @@ package struct PlannedStep: Sendable, Equatable {
   package var templateID: ID?
   /// Step-level validation failure (rule 3 of §3.3), if any.
   package var failure: ValidationReason?
+  /// The rows behind `failure`.
+  package var evidence: Evidence?
 
-  package init(order: Int64, templateID: ID?, failure: ValidationReason?) {
+  package init(order: Int64, templateID: ID?, failure: ValidationReason?, evidence: Evidence? = nil) {
     self.order = order
     self.templateID = templateID
     self.failure = failure
+    self.evidence = evidence
   }
 }
 
@@ -25,6 +28,18 @@ package struct PlannedItem: Sendable, Equatable {
     self.recipient = recipient
     self.step = step
     self.status = status
+  }
+}
+
+/// The evidence of one recipient of an enrollment plan.
+package struct RecipientEvidence: Sendable, Equatable {
+  /// Index into the plan's `recipients`.
+  package var recipient: Int32
+  package var evidence: Evidence
+
+  package init(recipient: Int32, evidence: Evidence) {
+    self.recipient = recipient
+    self.evidence = evidence
   }
 }
 
@@ -42,10 +57,20 @@ package struct EnrollmentPlan: Sendable {
   package var recipients: [RecipientRow]
   /// Items ordered by step order, then recipient id.
   package var items: [PlannedItem]
+  /// The rows behind each of `errors`, in the same order.
+  package var errorEvidence: [Evidence?]
+  /// The row that pauses every item (enrollment or batch), when the enrollment is paused.
+  package var pauseEvidence: Evidence?
+  /// The rows behind the enrollment-level failure that every item takes, if any.
+  package var failureEvidence: Evidence?
+  /// Recipient-level evidence (skip reasons; expired rules for WouldSend), sorted by recipient index;
+  /// recipients without any are left out. Read it through ``evidence(for:)``.
+  package var recipientEvidence: [RecipientEvidence]
 
   package init(
     enrollmentID: ID, status: EnrollmentStatus, errors: [EnrollmentError], identityID: ID?, steps: [PlannedStep],
-    recipients: [RecipientRow], items: [PlannedItem]
+    recipients: [RecipientRow], items: [PlannedItem], errorEvidence: [Evidence?] = [], pauseEvidence: Evidence? = nil,
+    failureEvidence: Evidence? = nil, recipientEvidence: [RecipientEvidence] = []
   ) {
     self.enrollmentID = enrollmentID
     self.status = status
@@ -54,6 +79,10 @@ package struct EnrollmentPlan: Sendable {
     self.steps = steps
     self.recipients = recipients
     self.items = items
+    self.errorEvidence = errorEvidence
+    self.pauseEvidence = pauseEvidence
+    self.failureEvidence = failureEvidence
+    self.recipientEvidence = recipientEvidence
   }
 }
 
@@ -149,10 +178,14 @@ package struct TenantPlan: Sendable {
   package var notPlanned: [String: Int]
   package var orphans: Orphans
   package var counts: PlanCounts
+  /// The tenant's suppression rows, as read; ``SuppressionMatch/rule`` indexes them.
+  package var suppressions: [SuppressionRow]
+  /// The tenant's file names per table, for ``location(_:)``.
+  package var fileNames: [Table: [String]]
 
   package init(
     customerID: ID, asOf: Timestamp, enrollments: [EnrollmentPlan], notPlanned: [String: Int], orphans: Orphans,
-    counts: PlanCounts
+    counts: PlanCounts, suppressions: [SuppressionRow] = [], fileNames: [Table: [String]] = [:]
   ) {
     self.customerID = customerID
     self.asOf = asOf
@@ -160,6 +193,8 @@ package struct TenantPlan: Sendable {
     self.notPlanned = notPlanned
     self.orphans = orphans
     self.counts = counts
+    self.suppressions = suppressions
+    self.fileNames = fileNames
   }
 }
 
@@ -190,41 +225,77 @@ package enum Planner {
     }
     return TenantPlan(
       customerID: tenant.customerID, asOf: asOf, enrollments: plans, notPlanned: notPlanned,
-      orphans: index.orphans, counts: counts)
+      orphans: index.orphans, counts: counts, suppressions: tenant.suppressions, fileNames: tenant.fileNames)
   }
 
   static func planEnrollment(_ e: EnrollmentRow, index: TenantIndex) -> EnrollmentPlan {
+    let enrollmentRef = RowRef(.enrollments, e.line)
+    let batch = e.batchID.flatMap { index.batches[$0] }
     let pause: PauseReason? =
-      e.status == .paused
-      ? .enrollmentPaused
-      : (e.batchID.flatMap { index.batches[$0] } == .paused ? .batchPaused : nil)
+      e.status == .paused ? .enrollmentPaused : (batch?.status == .paused ? .batchPaused : nil)
+    var pauseEvidence: Evidence?
+    switch pause {
+    case .enrollmentPaused?: pauseEvidence = .enrollment(enrollmentRef, e.id, e.status)
+    case .batchPaused?: if let batch { pauseEvidence = .batch(RowRef(.batches, batch.line), batch.id, batch.status) }
+    case nil: break
+    }
     let sequence = index.sequences[e.sequenceID]
     let stepRows = sequence == nil ? [] : index.stepsBySequence[e.sequenceID] ?? []
     let identityID = e.identityID ?? sequence?.identityID
 
     var errors: [EnrollmentError] = []
-    if sequence == nil {
+    var errorEvidence: [Evidence?] = []
+    if let sequence {
+      if stepRows.isEmpty {
+        errors.append(.sequenceHasNoSteps)
+        errorEvidence.append(.sequence(RowRef(.sequences, sequence.line), sequence.id, sequence.status))
+      }
+    } else {
       errors.append(.sequenceNotFound)
-    } else if stepRows.isEmpty {
-      errors.append(.sequenceHasNoSteps)
+      errorEvidence.append(.missingSequence(enrollment: enrollmentRef, sequenceID: e.sequenceID))
     }
     if pause == nil {
-      if let sequence, sequence.status != .active { errors.append(.sequenceNotActive) }
+      if let sequence, sequence.status != .active {
+        errors.append(.sequenceNotActive)
+        errorEvidence.append(.sequence(RowRef(.sequences, sequence.line), sequence.id, sequence.status))
+      }
       if let identityID {
+        // The row that names the identity: the enrollment's own, else its sequence's.
+        let namedBy = e.identityID != nil || sequence == nil ? enrollmentRef : RowRef(.sequences, sequence?.line ?? 0)
         switch index.identities[identityID] {
-        case nil: errors.append(.identityNotFound)
-        case .verified?: break
-        case .some: errors.append(.identityNotVerified)
+        case nil:
+          errors.append(.identityNotFound)
+          errorEvidence.append(.missingIdentity(namedBy: namedBy, identityID: identityID))
+        case let row? where row.status == .verified: break
+        case let row?:
+          errors.append(.identityNotVerified)
+          errorEvidence.append(.identity(RowRef(.identities, row.line), row.id, row.status))
         }
       } else {
         errors.append(.identityMissing)
+        errorEvidence.append(
+          sequence.map { .noIdentity(sequence: RowRef(.sequences, $0.line), sequenceID: $0.id) }
+            ?? .missingSequence(enrollment: enrollmentRef, sequenceID: e.sequenceID))
       }
     }
-    let enrollmentFailure = errors.lazy.compactMap { $0.validationReason }.first
+    var enrollmentFailure: ValidationReason?
+    var failureEvidence: Evidence?
+    for (k, code) in errors.enumerated() {
+      if let r = code.validationReason {
+        enrollmentFailure = r
+        failureEvidence = errorEvidence[k]
+        break
+      }
+    }
 
     let steps = distinctSteps(stepRows, templates: index.templates)
     let recipients = index.recipientsByEnrollment[e.id] ?? []
-    let skips = recipientSkips(recipients, index: index)
+    // Recipient-level decisions matter only when some item can reach rule 4 (or WouldSend).
+    let reachesRecipients = pause == nil && enrollmentFailure == nil && steps.contains { $0.failure == nil }
+    let (skips, recipientEvidence) =
+      reachesRecipients
+      ? recipientSkips(recipients, index: index)
+      : ([SkipReason?](repeating: nil, count: recipients.count), [])
 
     var items: [PlannedItem] = []
     if !steps.isEmpty && !recipients.isEmpty {
@@ -250,58 +321,78 @@ package enum Planner {
     }
     return EnrollmentPlan(
       enrollmentID: e.id, status: e.status, errors: errors, identityID: identityID, steps: steps,
-      recipients: recipients, items: items)
+      recipients: recipients, items: items, errorEvidence: errorEvidence, pauseEvidence: pauseEvidence,
+      failureEvidence: failureEvidence, recipientEvidence: recipientEvidence)
   }
 
   /// Groups step rows by order; a shared order is `invalid_step` and carries no template.
-  static func distinctSteps(_ rows: [StepRow], templates: [ID: TemplateStatus]) -> [PlannedStep] {
-    let sorted = rows.sorted { $0.order < $1.order }
+  static func distinctSteps(_ rows: [StepRow], templates: [ID: TemplateRow]) -> [PlannedStep] {
+    let sorted = rows.sorted { $0.order == $1.order ? $0.line < $1.line : $0.order < $1.order }
     var out: [PlannedStep] = []
     var i = 0
     while i < sorted.count {
       var j = i + 1
       while j < sorted.count && sorted[j].order == sorted[i].order { j += 1 }
       if j - i > 1 {
-        out.append(PlannedStep(order: sorted[i].order, templateID: nil, failure: .invalidStep))
+        let shared = Evidence.sharedOrder(sorted[i].order, sorted[i..<j].map { RowRef(.steps, $0.line) })
+        out.append(PlannedStep(order: sorted[i].order, templateID: nil, failure: .invalidStep, evidence: shared))
       } else {
         let t = sorted[i].templateID
         let failure: ValidationReason?
+        var evidence: Evidence?
         switch templates[t] {
-        case nil: failure = .templateNotFound
-        case .active?: failure = nil
-        case .some: failure = .templateNotActive
+        case nil:
+          failure = .templateNotFound
+          evidence = .missingTemplate(step: RowRef(.steps, sorted[i].line), templateID: t)
+        case let row? where row.status == .active: failure = nil
+        case let row?:
+          failure = .templateNotActive
+          evidence = .template(RowRef(.templates, row.line), row.id, row.status)
         }
-        out.append(PlannedStep(order: sorted[i].order, templateID: t, failure: failure))
+        out.append(PlannedStep(order: sorted[i].order, templateID: t, failure: failure, evidence: evidence))
       }
       i = j
     }
     return out
   }
 
-  /// The recipient-level skip reason of each recipient (rule 4), decided once per recipient.
-  static func recipientSkips(_ recipients: [RecipientRow], index: TenantIndex) -> [SkipReason?] {
-    var seen = Set<String>()
+  /// The recipient-level skip reason of each recipient (rule 4), decided once per recipient, and the
+  /// evidence of those that have any (by recipient index).
+  static func recipientSkips(
+    _ recipients: [RecipientRow], index: TenantIndex
+  ) -> ([SkipReason?], [RecipientEvidence]) {
+    // The first recipient (by id) seen with each valid normalised address.
+    var seen: [String: Int32] = [:]
     var out: [SkipReason?] = []
+    var evidence: [RecipientEvidence] = []
     out.reserveCapacity(recipients.count)
-    for r in recipients {
+    for (k, r) in recipients.enumerated() {
+      let ri = Int32(k)
       let n = Email.check(r.email)
-      var duplicate = false
+      var earlier: Int32?
       if n.isValid {
-        duplicate = !seen.insert(n.value).inserted
+        if let first = seen[n.value] { earlier = first } else { seen[n.value] = ri }
       }
       if !n.isValid {
         out.append(.invalidEmail)
+        evidence.append(RecipientEvidence(recipient: ri, evidence: .invalidEmail(Email.problem(n.value) ?? .noAt)))
       } else if r.optedOut {
         out.append(.optedOut)
-      } else if index.suppressions.suppresses(n.value) {
+        evidence.append(RecipientEvidence(recipient: ri, evidence: .optedOut(RowRef(.recipients, r.line))))
+      } else if let m = index.suppressions.match(n.value) {
         out.append(.suppressed)
-      } else if duplicate {
+        evidence.append(RecipientEvidence(recipient: ri, evidence: .suppression(m)))
+      } else if let earlier {
         out.append(.duplicateRecipient)
+        evidence.append(RecipientEvidence(recipient: ri, evidence: .duplicate(of: earlier)))
       } else {
         out.append(nil)
+        if let m = index.expired?.match(n.value) {
+          evidence.append(RecipientEvidence(recipient: ri, evidence: .expiredSuppression(m)))
+        }
       }
     }
-    return out
+    return (out, evidence)
   }
 }
 

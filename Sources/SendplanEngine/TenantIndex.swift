@@ -1,53 +1,96 @@
 import SendplanModel
 
-/// Suppressions in force at `asOf`, normalised.
+/// Suppressions in force at `asOf` (or, for the expired index, no longer in force), normalised.
 package struct SuppressionIndex: Sendable {
-  var emails = Set<String>()
-  var domains = Set<String>()
+  /// Per normalised value: the matching row with the smallest line (index into the tenant's
+  /// suppressions) and how many rows hold that value.
+  struct Hit: Sendable {
+    var rule: Int32
+    var line: Int
+    var count: Int32
+  }
+  var emails: [String: Hit] = [:]
+  var domains: [String: Hit] = [:]
 
-  init(_ rows: [SuppressionRow], asOf: Timestamp) {
+  var isEmpty: Bool { emails.isEmpty && domains.isEmpty }
+
+  /// The rules of `rows` that are in force at `asOf` (`expired` false) or expired by then (true).
+  init(_ rows: [SuppressionRow], asOf: Timestamp, expired: Bool = false) {
     let now = asOf
-    for s in rows {
-      if let exp = s.expiresAt, exp <= now { continue }
+    for (k, s) in rows.enumerated() {
+      let isExpired = s.expiresAt.map { $0 <= now } ?? false
+      if isExpired != expired { continue }
       let v = Email.normalize(s.value)
       // Only ASCII values can equal a valid address; this also keeps String's
       // Unicode-aware equality from matching a different byte sequence.
       guard v.utf8.allSatisfy({ $0 < 0x80 }) else { continue }
+      let hit = Hit(rule: Int32(k), line: s.line, count: 1)
+      func add(_ d: inout [String: Hit]) {
+        if var h = d[v] {
+          h.count += 1
+          if s.line < h.line {
+            h.rule = hit.rule
+            h.line = hit.line
+          }
+          d[v] = h
+        } else {
+          d[v] = hit
+        }
+      }
       switch s.type {
-      case .email: emails.insert(v)
-      case .domain: domains.insert(v)
+      case .email: add(&emails)
+      case .domain: add(&domains)
       }
     }
   }
 
   /// True when a normalised valid address is suppressed by address, domain or parent domain.
-  package func suppresses(_ email: String) -> Bool {
-    if emails.contains(email) { return true }
-    if domains.isEmpty { return false }
-    var d = Email.domain(of: email)
-    while true {
-      if domains.contains(String(d)) { return true }
-      guard let dot = d.utf8.firstIndex(of: 0x2E) else { return false }
-      d = d[d.utf8.index(after: dot)...]
+  package func suppresses(_ email: String) -> Bool { match(email) != nil }
+
+  /// The rule that suppresses a normalised valid address (of all that match, the first by file and
+  /// line) and how many match, or nil.
+  package func match(_ email: String) -> SuppressionMatch? {
+    var best: (hit: Hit, kind: SuppressionMatchKind)?
+    var count: Int32 = 0
+    func consider(_ h: Hit, _ kind: SuppressionMatchKind) {
+      count += h.count
+      if best.map({ h.line < $0.hit.line }) ?? true { best = (h, kind) }
     }
+    if let h = emails[email] { consider(h, .email) }
+    if !domains.isEmpty {
+      var d = Email.domain(of: email)
+      var kind = SuppressionMatchKind.domain
+      while true {
+        if let h = domains[String(d)] { consider(h, kind) }
+        guard let dot = d.utf8.firstIndex(of: 0x2E) else { break }
+        d = d[d.utf8.index(after: dot)...]
+        kind = .parentDomain
+      }
+    }
+    guard let best else { return nil }
+    return SuppressionMatch(rule: best.hit.rule, kind: best.kind, count: count)
   }
 }
 
 /// One tenant's rows, keyed for planning, with duplicate keys and orphans found.
 struct TenantIndex {
-  var identities: [ID: IdentityStatus] = [:]
-  var templates: [ID: TemplateStatus] = [:]
+  var identities: [ID: IdentityRow] = [:]
+  var templates: [ID: TemplateRow] = [:]
   var sequences: [ID: SequenceRow] = [:]
-  var batches: [ID: BatchStatus] = [:]
+  var batches: [ID: BatchRow] = [:]
   var enrollments: [EnrollmentRow] = []
   var stepsBySequence: [ID: [StepRow]] = [:]
   var recipientsByEnrollment: [ID: [RecipientRow]] = [:]
   var suppressions: SuppressionIndex
+  /// Rules expired at `asOf`, for the evidence of WouldSend items; nil when there are none.
+  var expired: SuppressionIndex?
   var orphans = Orphans()
   var issues: [RowIssue] = []
 
   init(_ t: TenantInput, asOf: Timestamp) {
     suppressions = SuppressionIndex(t.suppressions, asOf: asOf)
+    let expired = SuppressionIndex(t.suppressions, asOf: asOf, expired: true)
+    self.expired = expired.isEmpty ? nil : expired
     func duplicate(_ table: Table, _ line: Int, _ key: String, first: Int) -> RowIssue {
       let here = t.location(table, line)
       let there = t.location(table, first)
@@ -64,7 +107,7 @@ struct TenantIndex {
         issues.append(duplicate(.identities, r.line, "identity_id \(r.id.string.debugDescription)", first: f))
       } else {
         firstLine[r.id] = r.line
-        identities[r.id] = r.status
+        identities[r.id] = r
       }
     }
     firstLine = [:]
@@ -73,7 +116,7 @@ struct TenantIndex {
         issues.append(duplicate(.templates, r.line, "template_id \(r.id.string.debugDescription)", first: f))
       } else {
         firstLine[r.id] = r.line
-        templates[r.id] = r.status
+        templates[r.id] = r
       }
     }
     for r in t.sequences.sorted(by: { $0.line < $1.line }) {
@@ -89,7 +132,7 @@ struct TenantIndex {
         issues.append(duplicate(.batches, r.line, "batch_id \(r.id.string.debugDescription)", first: f))
       } else {
         firstLine[r.id] = r.line
-        batches[r.id] = r.status
+        batches[r.id] = r
       }
     }
     var enrollmentLines: [ID: Int] = [:]

@@ -444,11 +444,12 @@ struct RowSink {
     case .suppressions:
       let type = b.requiredEnum(1, SuppressionType.self)
       let value = b.required(2)
-      _ = b.optional(3)
+      let reason = b.optional(3)
       let created = b.timestamp(4)
       let expires = b.timestamp(5)
-      if b.issues.isEmpty, let type, let value, created != nil, let expires {
-        current.suppressions.append(SuppressionRow(line: at, type: type, value: value, expiresAt: expires))
+      if b.issues.isEmpty, let type, let value, let created, let expires {
+        current.suppressions.append(
+          SuppressionRow(line: at, type: type, value: value, expiresAt: expires, reason: reason, createdAt: created))
       }
     }
   }

@@ -134,10 +134,19 @@ package struct SuppressionRow: Sendable, Equatable {
   package var type: SuppressionType
   package var value: String
   package var expiresAt: Timestamp?
-  package init(line: Int, type: SuppressionType, value: String, expiresAt: Timestamp?) {
+  /// The export's `reason` as written (free text such as `bounce`); only shown as evidence.
+  package var reason: String?
+  /// The export's `created_at`; only shown as evidence.
+  package var createdAt: Timestamp?
+  package init(
+    line: Int, type: SuppressionType, value: String, expiresAt: Timestamp?, reason: String? = nil,
+    createdAt: Timestamp? = nil
+  ) {
     self.line = line
     self.type = type
     self.value = value
     self.expiresAt = expiresAt
+    self.reason = reason
+    self.createdAt = createdAt
   }
 }

@@ -41,7 +41,7 @@ extension RunPipeline {
     }
     let single = TenantPlan(
       customerID: tenant.customerID, asOf: options.asOf, enrollments: [e], notPlanned: [:], orphans: Orphans(),
-      counts: PlanCounts.of(e.items))
+      counts: PlanCounts.of(e.items), suppressions: plan.suppressions, fileNames: plan.fileNames)
     if let audit = try stage(.openAudit, { () throws(SendplanError) in try openAudit() }) {
       try stage(.appendAudit) { () throws(SendplanError) in
         if case .refused(let error) = audit.prepare([tenant.customerID]).first { throw error }

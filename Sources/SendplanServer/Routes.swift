@@ -10,7 +10,7 @@ import SendplanModel
   import Glibc
 #endif
 
-/// Builds the router: the three Stage 2A endpoints, health checks and the admin reload.
+/// Builds the router: the three Stage 2A endpoints, explain, health checks and the admin reload.
 ///
 /// `adminToken` enables `POST /admin/reload` for `Authorization: Bearer <adminToken>`; without it the
 /// route answers 404. Every error, including unknown routes, uses the contract's error envelope.
@@ -35,6 +35,13 @@ package func makeRouter(
       try service.audit(
         customer: customer, enrollmentID: id, limitText: request.uri.queryParameters.get("limit"),
         cursor: request.uri.queryParameters.get("cursor"))
+    }
+  }
+  api.get(":id/explain") { request, context in
+    try await respond(request, context, auth) { (customer: ID, id: String) async throws(APIError) -> [UInt8] in
+      try service.explain(
+        customer: customer, enrollmentID: id, recipientText: request.uri.queryParameters.get("recipientId"),
+        asOfText: request.uri.queryParameters.get("asOf"))
     }
   }
   api.get(":id/queue") { request, context in

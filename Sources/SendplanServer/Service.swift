@@ -325,6 +325,52 @@ package final class SendplanService: Sendable {
     }
   }
 
+  /// `GET /api/enrollments/:id/explain?recipientId=R`: the recipient's items in this enrollment with
+  /// their evidence and audit history, as `sendplan explain --format json --audit-dir` prints them.
+  /// Reads and writes nothing but the audit trail's entries; plans the tenant in memory.
+  package func explain(
+    customer: ID, enrollmentID: String, recipientText: String?, asOfText: String?
+  ) throws(APIError) -> [UInt8] {
+    guard let recipientText, Values.isValidID(recipientText) else {
+      throw .badRequest("bad_recipient_id", "recipientId is required: 1 to 256 bytes without control characters")
+    }
+    let asOf = try Self.asOf(asOfText) ?? settings.now()
+    let tenant = try tenant(customer)
+    let query = ExplainQuery(customerID: customer, recipientID: ID(recipientText), enrollmentID: ID(enrollmentID))
+    var x: Explanation
+    switch Explainer.explain(query, tenant: tenant, asOf: asOf) {
+    case .failure(let f):
+      throw APIError(
+        status: 422, code: "tenant_data_invalid",
+        message: "this customer's export has row errors, so none of its enrollments can be planned",
+        details: Array(Set(f.issues.map(\.code))).sorted())
+    case .success(let e): x = e
+    }
+    guard !x.isEmpty else { throw .notFound }
+    do {
+      x.history = try Explainer.history(x, auditDir: settings.auditDir)
+    } catch {
+      switch error.kind {
+      case .io, .busy, .cannotCreate, .missing:
+        throw APIError(
+          status: 503, code: "audit_unavailable", message: "the audit trail cannot be read", retryAfter: 30)
+      case .badData, .failedCheck, .usage:
+        logger.error("explain: audit history failed: \(error)", metadata: ["customerId": .string(customer.string)])
+        throw .internalError
+      }
+    }
+    return Explainer.json(x).render(pretty: false)
+  }
+
+  /// A request's `asOf`: nil when absent; whole seconds only.
+  static func asOf(_ text: String?) throws(APIError) -> Timestamp? {
+    guard let text else { return nil }
+    guard let t = Timestamp.parse(text), t.nanos == 0, !t.subNanoRemainder, !text.contains(".") else {
+      throw .badRequest("bad_as_of", "asOf must be an RFC 3339 time in whole seconds, such as 2026-11-27T02:00:00Z")
+    }
+    return Timestamp(seconds: t.seconds)
+  }
+
   /// `GET /api/enrollments/:id/queue`: the queue summary of the newest dry run, nightly or on-demand.
   package func queue(customer: ID, enrollmentID: String) throws(APIError) -> [UInt8] {
     var best = onDemand.withLock { $0[SendplanService.onDemandKey(customer, enrollmentID)] }
