@@ -170,7 +170,8 @@ package enum HTMLReport {
       rows.append([
         "anchor": anchor, "enrollmentId": enrollmentID, "status": .string(e.status.rawValue),
         "errors": .list(e.errors.map { .string($0.rawValue) }), "wouldSend": .int(counts.wouldSend),
-        "skipped": .int(counts.skipped), "failed": .int(counts.failed), "pausedCount": .int(counts.paused), "items": .list(shown), "hasItems": .bool(!shown.isEmpty),
+        "skipped": .int(counts.skipped), "failed": .int(counts.failed), "pausedCount": .int(counts.paused),
+        "items": .list(shown), "hasItems": .bool(!shown.isEmpty),
         "identityId": .string(e.identityID.map { $0.string } ?? ""), "hasIdentity": .bool(e.identityID != nil),
         "omitted": .int(e.items.count - shown.count), "hasOmitted": .bool(e.items.count > shown.count),
       ])
