@@ -51,7 +51,7 @@ def check_note(cp, m, n, size, root_hash, chain):
     problems = []
     if vkey is None:
         return [] if sigs == [""] else ["an unsigned checkpoint carries signatures"]
-    name, key_hash, key = vkey.split("+")
+    name, key_hash, key = vkey.split("+", 2)
     raw = base64.b64decode(key)
     if raw[0] != 1 or len(raw) != 33 or hashlib.sha256(name.encode() + b"\n" + raw).hexdigest()[:8] != key_hash:
         problems.append("the key line is not an Ed25519 note verifier key with a correct hash")

@@ -158,7 +158,7 @@ package struct NoteKey: @unchecked Sendable {
 
   /// Parses a verifier key, checking its hash.
   package static func parse(_ text: some StringProtocol) -> NoteKey? {
-    let parts = text.split(separator: "+", omittingEmptySubsequences: false)
+    let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
     guard parts.count == 3, validName(String(parts[0])), parts[1].utf8.count == 8,
       let hash = UInt32(parts[1], radix: 16), let raw = Base64.decode(parts[2]), raw.count == 33,
       raw[0] == ed25519 || raw[0] == cosignature,

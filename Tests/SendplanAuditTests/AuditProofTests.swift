@@ -126,8 +126,9 @@ import Testing
 
     // One changed byte anywhere in the file, say in a hash of the audit path.
     var raw = proof.render()
-    let at = try #require(raw.indices.first { raw[$0...].starts(with: Array("\"auditPath\"".utf8)) }) + 16
-    raw[at] = raw[at] == 0x61 ? 0x62 : 0x61
+    let first = Array(try #require(proof["auditPath"]?.arrayValue?.first?.stringValue).utf8)
+    let at = try #require(raw.indices.first { raw[$0...].starts(with: first) })
+    raw[at] = raw[at] == 0x30 ? 0x31 : 0x30
     #expect(Self.failure(raw, key)?.code == "inclusion_failed")
 
     // A wrong index.
