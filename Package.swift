@@ -110,7 +110,7 @@ let package = Package(
     .testTarget(
       name: "SendplanAuditTests",
       dependencies: [
-        "SendplanAudit", "SendplanModel", "SendplanDiagnostics", "SendplanInput", "SendplanEngine",
+        "SendplanAudit", "SendplanModel", "SendplanDiagnostics", "SendplanInput", "SendplanEngine", "SendplanJSON",
         "SendplanTestSupport", crypto,
       ]),
     .testTarget(

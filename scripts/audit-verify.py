@@ -2,9 +2,12 @@
 """An independent check of a sendplan audit folder, written from docs/audit.md alone.
 
 Recomputes every record hash, tag, chain head and RFC 6962 Merkle root, and compares them with the
-manifests and checkpoints. Signatures are not checked here (`sendplan audit verify` does that).
+manifests and checkpoints, in both checkpoint forms (the C2SP signed note, and the legacy form of
+streams written before it). Signatures are not checked here (`sendplan audit verify` does that, and
+CI opens every note with Go's sumdb/note); the note key hash of each signature line is.
 Usage: scripts/audit-verify.py AUDIT_DIR
 """
+import base64
 import hashlib
 import json
 import os
@@ -20,6 +23,50 @@ def mth(leaves):
     while k * 2 < len(leaves):
         k *= 2
     return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
+
+
+def escape(s):
+    """The checkpoint's percent-escaping: everything but ASCII letters, digits and -._~."""
+    keep = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
+    return "".join(chr(b) if b in keep else "%%%02X" % b for b in s.encode())
+
+
+def check_note(cp, m, n, size, root_hash, chain):
+    """Problems with a note-form checkpoint: the text, then each signature line's form."""
+    text = "".join(f"{line}\n" for line in [
+        "sendplan.audit/" + escape(m["customerId"]), str(size), base64.b64encode(bytes.fromhex(root_hash)).decode(),
+        f"segment {n}", "chain " + chain, "run " + escape(m["runId"]), "time " + m["timestamp"]])
+    if not cp.startswith(text):
+        return ["the note text does not match the records"]
+    rest = cp[len(text):]
+    vkey = None
+    if rest.startswith("key "):
+        line, rest = rest.split("\n", 1)
+        vkey = line[4:]
+    if not rest.startswith("\n"):
+        return ["the note text has unexpected lines"]
+    sigs = rest[1:].split("\n")
+    if sigs[-1] != "":
+        return ["the signature block does not end in a newline"]
+    problems = []
+    if vkey is None:
+        return [] if sigs == [""] else ["an unsigned checkpoint carries signatures"]
+    name, key_hash, key = vkey.split("+", 2)
+    raw = base64.b64decode(key)
+    if raw[0] != 1 or len(raw) != 33 or hashlib.sha256(name.encode() + b"\n" + raw).hexdigest()[:8] != key_hash:
+        problems.append("the key line is not an Ed25519 note verifier key with a correct hash")
+    found = False
+    for line in sigs[:-1]:
+        if not line.startswith("\u2014 "):
+            problems.append("a signature line does not start with an em dash")
+            continue
+        sig_name, b64 = line[2:].split(" ")
+        sig = base64.b64decode(b64)
+        if sig_name == name and sig[:4].hex() == key_hash:
+            found = found or len(sig) == 68
+    if not found:
+        problems.append("no signature line of the key named in the checkpoint")
+    return problems
 
 
 def main():
@@ -59,6 +106,10 @@ def main():
             if m["chainHead"] != prev.hex() or m["treeSize"] != len(leaves) or m["merkleRoot"] != root_hash:
                 print(f"{d}/{name}.manifest.json: does not match the records"); problems += 1
             cp = open(os.path.join(d, name + ".checkpoint"), encoding="utf-8").read()
+            if not cp.startswith("sendplan-audit-checkpoint/1\n"):
+                for p in check_note(cp, m, n, len(leaves), root_hash, prev.hex()):
+                    print(f"{d}/{name}.checkpoint: {p}"); problems += 1
+                continue
             signed = "".join(
                 f"{line}\n" for line in [
                     "sendplan-audit-checkpoint/1", "customer " + m["customerId"].encode().hex(),

@@ -65,6 +65,69 @@ enum Base64 {
 package enum AuditKeys {
   static let privateTag = "sendplan-audit-ed25519-private-key/1"
   static let publicTag = "sendplan-audit-ed25519-public-key/1"
+  static let witnessTag = "sendplan-audit-witness-key/1"
+
+  /// The note key name every checkpoint signature carries.
+  package static let logKeyName = "sendplan.audit"
+
+  /// The log key as a note verifier key (`FILE.vkey`).
+  package static func verifierKey(_ key: Curve25519.Signing.PublicKey) -> NoteKey {
+    NoteKey(name: logKeyName, algorithm: NoteKey.ed25519, publicKey: key)
+  }
+
+  /// A witness's private key file: the tag, `name <witness name>`, the base64 seed, each on a line.
+  package static func witnessKeyFile(_ key: Curve25519.Signing.PrivateKey, name: String) -> [UInt8] {
+    Array("\(witnessTag)\nname \(name)\n\(Base64.encode(Array(key.rawRepresentation)))\n".utf8)
+  }
+
+  /// Loads a witness's private key and name, refusing files that group or others can read.
+  package static func loadWitness(_ path: String) throws(SendplanError) -> (
+    name: String, key: Curve25519.Signing.PrivateKey
+  ) {
+    guard let bytes = try FS.read(path) else {
+      throw SendplanError(
+        .badData, code: "key_missing", path: path, message: "the witness key file does not exist",
+        fix: "create one with audit keygen --witness NAME")
+    }
+    if let mode = FS.mode(path), mode & 0o077 != 0 {
+      throw SendplanError(
+        .badData, code: "key_permissions", path: path,
+        message: "the witness key is readable by other users (mode \(String(mode & 0o777, radix: 8)))",
+        fix: "chmod 600 \(path)")
+    }
+    let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+    guard lines.count == 4, lines[0] == witnessTag, lines[1].hasPrefix("name "), lines[3].isEmpty,
+      NoteKey.validName(String(lines[1].dropFirst(5))), let raw = Base64.decode(lines[2]), raw.count == 32,
+      let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+    else {
+      throw SendplanError(
+        .badData, code: "bad_key_file", path: path, message: "not a sendplan witness key file",
+        fix: "create one with audit keygen --witness NAME")
+    }
+    return (String(lines[1].dropFirst(5)), key)
+  }
+
+  /// Loads a note verifier key: a file holding one (`FILE.vkey`), a sendplan public key file (named
+  /// `sendplan.audit`), or the verifier key text itself.
+  package static func loadNoteKey(_ pathOrKey: String) throws(SendplanError) -> NoteKey {
+    if !FS.exists(pathOrKey), let k = NoteKey.parse(pathOrKey) { return k }
+    guard let bytes = try FS.read(pathOrKey) else {
+      throw SendplanError(
+        .badData, code: "key_missing", path: pathOrKey, message: "the key file does not exist",
+        fix: "pass a .vkey or .pub file written by audit keygen, or a verifier key name+hash+key")
+    }
+    if bytes.starts(with: Array(publicTag.utf8)) {
+      return verifierKey(try loadPublic(pathOrKey))
+    }
+    var text = String(decoding: bytes, as: UTF8.self)
+    while text.hasSuffix("\n") { text.removeLast() }
+    guard let k = NoteKey.parse(text) else {
+      throw SendplanError(
+        .badData, code: "bad_key_file", path: pathOrKey, message: "not a note verifier key (name+hash+base64 key)",
+        fix: "pass a .vkey or .pub file written by audit keygen")
+    }
+    return k
+  }
 
   package static func privateKeyFile(_ key: Curve25519.Signing.PrivateKey) -> [UInt8] {
     Array("\(privateTag)\n\(Base64.encode(Array(key.rawRepresentation)))\n".utf8)

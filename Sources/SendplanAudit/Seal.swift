@@ -88,11 +88,12 @@ package struct SealManifest: Sendable, Equatable {
 
 /// A signed tree head: `NNNNNNNN.checkpoint`.
 ///
-/// The signed text is eight lines, each ending in a newline:
+/// Written as a C2SP tlog-checkpoint in a signed note (see `CheckpointNote.swift` and
+/// docs/audit.md). Streams written before that hold the legacy form, which is still read and
+/// verified: eight lines, each ending in a newline,
 /// `sendplan-audit-checkpoint/1`, `customer <hex of the customer id's UTF-8>`, `segment <n>`,
-/// `size <tree size>`, `root <Merkle root hex>`, `chain <chain head hex>`, `run <run id>`, `time <asOf>`.
-/// A blank line follows, then one line: `ed25519 <key id> <base64 public key> <base64 signature>`,
-/// or `unsigned`.
+/// `size <tree size>`, `root <Merkle root hex>`, `chain <chain head hex>`, `run <run id>`, `time <asOf>`,
+/// a blank line, then one line: `ed25519 <key id> <base64 public key> <base64 signature>`, or `unsigned`.
 package struct Checkpoint: Sendable, Equatable {
   package var customerID: String
   package var segment: Int64
@@ -102,14 +103,37 @@ package struct Checkpoint: Sendable, Equatable {
   package var runID: String
   package var time: String
   package var signature: Signature?
+  /// True for the pre-note form.
+  package var legacy = false
+  /// Signature lines of the note other than the log's own (witness cosignatures), kept as found.
+  package var otherSignatures: [SignedNote.Line] = []
 
   package struct Signature: Sendable, Equatable {
     package var keyID: String
     package var publicKey: [UInt8]
     package var value: [UInt8]
+    /// The note key name (note form only).
+    package var keyName: String?
   }
 
-  var body: [UInt8] {
+  package init(
+    customerID: String, segment: Int64, treeSize: Int64, root: Hash32, chainHead: Hash32, runID: String,
+    time: String, signature: Signature?
+  ) {
+    self.customerID = customerID
+    self.segment = segment
+    self.treeSize = treeSize
+    self.root = root
+    self.chainHead = chainHead
+    self.runID = runID
+    self.time = time
+    self.signature = signature
+  }
+
+  /// The signed text.
+  var body: [UInt8] { legacy ? legacyBody : noteText(key: signatureNoteKey) }
+
+  var legacyBody: [UInt8] {
     let customerHex = Hex.encode(customerID.utf8)
     return Array(
       """
@@ -131,9 +155,16 @@ package struct Checkpoint: Sendable, Equatable {
       return
     }
     do {
+      let name = AuditKeys.logKeyName
+      if !legacy {
+        signature = Signature(
+          keyID: AuditKeys.keyID(key.publicKey), publicKey: Array(key.publicKey.rawRepresentation), value: [],
+          keyName: name)
+      }
       let sig = try key.signature(for: body)
       signature = Signature(
-        keyID: AuditKeys.keyID(key.publicKey), publicKey: Array(key.publicKey.rawRepresentation), value: Array(sig))
+        keyID: AuditKeys.keyID(key.publicKey), publicKey: Array(key.publicKey.rawRepresentation), value: Array(sig),
+        keyName: legacy ? nil : name)
     } catch {
       throw SendplanError(
         .badData, code: "sign_failed", path: "", message: "cannot sign the checkpoint: \(error)",
@@ -141,7 +172,8 @@ package struct Checkpoint: Sendable, Equatable {
     }
   }
 
-  func render() -> [UInt8] {
+  package func render() -> [UInt8] {
+    if !legacy { return note.render() }
     var out = body
     out.append(0x0A)
     if let s = signature {
@@ -153,7 +185,7 @@ package struct Checkpoint: Sendable, Equatable {
   }
 
   /// Whether the signature is valid for the body, by the embedded key or by `trusted` when given.
-  func signatureValid(trusted: Curve25519.Signing.PublicKey?) -> Bool {
+  package func signatureValid(trusted: Curve25519.Signing.PublicKey?) -> Bool {
     guard let s = signature else { return false }
     let key: Curve25519.Signing.PublicKey
     if let trusted {
@@ -165,7 +197,8 @@ package struct Checkpoint: Sendable, Equatable {
     return key.isValidSignature(s.value, for: body)
   }
 
-  static func parse(_ bytes: [UInt8]) -> Checkpoint? {
+  package static func parse(_ bytes: [UInt8]) -> Checkpoint? {
+    if !bytes.starts(with: Array("sendplan-audit-checkpoint/1\n".utf8)) { return parseNote(bytes) }
     let text = String(decoding: bytes, as: UTF8.self)
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     guard lines.count == 11, lines[0] == "sendplan-audit-checkpoint/1", lines[8].isEmpty, lines[10].isEmpty else {
@@ -191,6 +224,7 @@ package struct Checkpoint: Sendable, Equatable {
     var cp = Checkpoint(
       customerID: customer, segment: segment, treeSize: size, root: root, chainHead: chain, runID: run, time: time,
       signature: nil)
+    cp.legacy = true
     guard cp.body.elementsEqual(text.utf8.prefix(cp.body.count)) else { return nil }
     if lines[9] != "unsigned" {
       let parts = lines[9].split(separator: " ")

@@ -81,7 +81,7 @@ package enum AuditVerifier {
 
   package static func verify(
     root: String, customerID: ID? = nil, publicKey: Curve25519.Signing.PublicKey? = nil,
-    trusted: [Checkpoint] = []
+    trusted: [Checkpoint] = [], witnesses: [NoteKey] = [], minWitnesses: Int = 0
   ) throws(SendplanError) -> VerifyReport {
     let layout = AuditLayout(root: root)
     var report = VerifyReport()
@@ -106,6 +106,7 @@ package enum AuditVerifier {
     var seenCustomers: Set<String> = []
     // Streams are independent: check them in parallel, then merge in folder order.
     let key = KeyBox(key: publicKey)
+    let witnessKeys = WitnessBox(keys: witnesses, min: minWitnesses)
     let parts = Mutex<[(VerifyReport, Set<String>, SendplanError?)?]>(Array(repeating: nil, count: folders.count))
     DispatchQueue.concurrentPerform(iterations: folders.count) { i in
       var r = VerifyReport()
@@ -115,6 +116,7 @@ package enum AuditVerifier {
         try verifyStream(
           layout.streams + "/" + folders[i], folder: folders[i], publicKey: key.key, trusted: trusted, report: &r,
           seen: &seen)
+        try verifyWitnesses(layout.streams + "/" + folders[i], witnessKeys, report: &r)
       } catch {
         failure = error
       }

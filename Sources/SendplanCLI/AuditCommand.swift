@@ -13,7 +13,10 @@ struct AuditCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "audit",
     abstract: "Read, check and export the tamper-evident audit trail written by `run --audit-dir`.",
-    subcommands: [KeygenCommand.self, QueryCommand.self, VerifyCommand.self, ExportCommand.self]
+    subcommands: [
+      KeygenCommand.self, QueryCommand.self, VerifyCommand.self, ExportCommand.self, ProveCommand.self,
+      CheckProofCommand.self, CosignCommand.self,
+    ]
   )
 }
 
@@ -30,26 +33,47 @@ func auditing<T>(_ body: () throws(SendplanError) -> T) throws -> T {
 struct KeygenCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "keygen",
-    abstract: "Create an Ed25519 signing key (FILE, mode 600) and its public key (FILE.pub).",
+    abstract:
+      "Create an Ed25519 signing key (FILE, mode 600), its public key (FILE.pub) and note verifier key (FILE.vkey).",
     discussion: """
       Keep FILE where only the nightly job's user can read it; sendplan refuses a key that others can read.
-      Publish FILE.pub (or its key id) to the reviewers who run `audit verify --public-key`.
+      Publish FILE.vkey (the C2SP note verifier key; FILE.pub is the same key in sendplan's own format) to
+      the reviewers who run `audit verify --public-key` and `audit check-proof --public-key`.
+      With --witness NAME it creates a witness key instead: FILE (private) and FILE.vkey (its
+      cosignature verifier key, for --witness-key).
       """
   )
 
-  @Option(name: .long, help: "Where to write the private key; FILE.pub gets the public key.")
+  @Option(name: .long, help: "Where to write the private key; FILE.pub and FILE.vkey get the public key.")
   var out: String
+  @Option(name: .long, help: "Create a witness key with this name (a schema-less URL, no spaces or +).")
+  var witness: String?
 
   func run() throws {
     let console = Console.current
-    for path in [out, out + ".pub"] where access(path, F_OK) == 0 {
+    if let witness, !NoteKey.validName(witness) {
+      throw ValidationError("--witness \(witness.debugDescription) is not a valid key name (no spaces, no +)")
+    }
+    let paths = witness == nil ? [out, out + ".pub", out + ".vkey"] : [out, out + ".vkey"]
+    for path in paths where access(path, F_OK) == 0 {
       console.err("error: \(path) already exists; refusing to overwrite a key (fix: choose another --out)")
       throw Exit(status: .cannotCreate)
     }
     let key = Curve25519.Signing.PrivateKey()
+    if let witness {
+      try writeFile(out, AuditKeys.witnessKeyFile(key, name: witness), mode: 0o600)
+      let vkey = NoteKey(name: witness, algorithm: NoteKey.cosignature, publicKey: key.publicKey).text
+      try writeFile(out + ".vkey", Array((vkey + "\n").utf8), mode: 0o644)
+      console.out("wrote \(out) (witness private key, mode 600) and \(out).vkey: \(vkey)")
+      return
+    }
     try writeFile(out, AuditKeys.privateKeyFile(key), mode: 0o600)
     try writeFile(out + ".pub", AuditKeys.publicKeyFile(key.publicKey), mode: 0o644)
-    console.out("wrote \(out) (private, mode 600) and \(out).pub; key id \(AuditKeys.keyID(key.publicKey))")
+    let vkey = AuditKeys.verifierKey(key.publicKey).text
+    try writeFile(out + ".vkey", Array((vkey + "\n").utf8), mode: 0o644)
+    console.out(
+      "wrote \(out) (private, mode 600), \(out).pub and \(out).vkey; key id \(AuditKeys.keyID(key.publicKey)); "
+        + "verifier key \(vkey)")
   }
 }
 
@@ -105,18 +129,27 @@ struct VerifyCommand: ParsableCommand {
     name: .customLong("trusted-checkpoint"),
     help: "A checkpoint file kept from earlier; the stream must still contain it (no rollback, no rewrite).")
   var trusted: [String] = []
-  @Option(name: .customLong("public-key"), help: "Every checkpoint must be signed by this key (a .pub file).")
+  @Option(name: .customLong("public-key"), help: "Every checkpoint must be signed by this key (a .pub or .vkey file).")
   var publicKey: String?
+  @Option(name: .customLong("witness-key"), help: "A witness's verifier key (.vkey or text); repeatable.")
+  var witnessKeys: [String] = []
+  @Option(
+    name: .customLong("min-witnesses"),
+    help: "Cosignatures each stream's last checkpoint needs (default: every --witness-key).")
+  var minWitnesses: Int?
   @Flag(name: .long, help: "Print the report as JSON.") var json = false
 
   func run() throws {
     let console = Console.current
     let report = try auditing { () throws(SendplanError) in
-      let key = try publicKey.map { p throws(SendplanError) in try AuditKeys.loadPublic(p) }
+      let key = try publicKey.map { p throws(SendplanError) in try AuditKeys.loadNoteKey(p).publicKey }
       var cps: [Checkpoint] = []
       for t in trusted { cps.append(try AuditVerifier.loadCheckpoint(t)) }
+      var witnesses: [NoteKey] = []
+      for w in witnessKeys { witnesses.append(try AuditKeys.loadNoteKey(w)) }
       return try AuditVerifier.verify(
-        root: auditDir, customerID: customerID.map(ID.init), publicKey: key, trusted: cps)
+        root: auditDir, customerID: customerID.map(ID.init), publicKey: key, trusted: cps, witnesses: witnesses,
+        minWitnesses: minWitnesses ?? witnesses.count)
     }
     if json {
       console.write(String(decoding: report.json().render(), as: UTF8.self), toError: false)
