@@ -52,7 +52,7 @@ let package = Package(
     .target(
       name: "SendplanReport",
       dependencies: [
-        "SendplanDiagnostics", "SendplanModel", "SendplanEngine", "SendplanFileSystem", "CSendplanXML",
+        "SendplanDiagnostics", "SendplanModel", "SendplanEngine", "SendplanJSON", "SendplanFileSystem", "CSendplanXML",
       ]),
 
     // Readers of finished runs.

@@ -17,9 +17,12 @@ package struct JSONBytes {
     bytes.append(contentsOf: s.utf8)
   }
 
-  package mutating func int(_ v: Int64) {
+  package mutating func int(_ v: Int64) { Self.appendDecimal(v, to: &bytes) }
+
+  /// Appends `v` in decimal to `out`, without a `String`; the report writer uses it too.
+  package static func appendDecimal(_ v: Int64, to out: inout [UInt8]) {
     if v == 0 {
-      bytes.append(0x30)
+      out.append(0x30)
       return
     }
     var x = v.magnitude
@@ -36,8 +39,8 @@ package struct JSONBytes {
         x /= 10
         n += 1
       }
-      if v < 0 { bytes.append(0x2D) }
-      bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[(20 - n)...]))
+      if v < 0 { out.append(0x2D) }
+      out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[(20 - n)...]))
     }
   }
 

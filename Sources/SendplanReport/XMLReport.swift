@@ -1,4 +1,5 @@
 import SendplanEngine
+import SendplanJSON
 import SendplanModel
 
 /// One input file as the report lists it (provenance).
@@ -84,7 +85,7 @@ package enum XMLReport {
       raw(" ")
       raw(name)
       raw("=\"")
-      Decimal.append(Int64(value), to: &o)
+      JSONBytes.appendDecimal(Int64(value), to: &o)
       raw("\"")
     }
 
@@ -202,7 +203,7 @@ package enum XMLReport {
           raw(" r=\"")
           for (k, r) in g.recipients.enumerated() {
             if k > 0 { raw(" ") }
-            Decimal.append(Int64(r), to: &o)
+            JSONBytes.appendDecimal(Int64(r), to: &o)
           }
           raw("\"/>\n")
         }
@@ -227,39 +228,5 @@ package enum XMLReport {
       raw("/>\n")
     }
     raw("</orphans>\n</report>\n")
-  }
-}
-
-/// Decimal digits straight into a byte buffer, without a `String` per number.
-enum Decimal {
-  static func append(_ v: Int64, to o: inout [UInt8]) {
-    if v < 0 {
-      o.append(0x2D)
-      // Int64.min has no positive counterpart; its magnitude fits in UInt64.
-      appendMagnitude(UInt64(bitPattern: 0 &- v), to: &o)
-    } else {
-      appendMagnitude(UInt64(v), to: &o)
-    }
-  }
-
-  static func appendMagnitude(_ v: UInt64, to o: inout [UInt8]) {
-    if v < 10 {
-      o.append(0x30 + UInt8(v))
-      return
-    }
-    var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 32 bytes, enough for 20 digits
-    var n = 0
-    var x = v
-    withUnsafeMutableBytes(of: &digits) { d in
-      while x > 0 {
-        d[n] = 0x30 + UInt8(x % 10)
-        x /= 10
-        n += 1
-      }
-      while n > 0 {
-        n -= 1
-        o.append(d[n])
-      }
-    }
   }
 }
