@@ -1,5 +1,6 @@
 import CSendplanSys
 import SendplanEngine
+import SendplanEvidence
 import SendplanJSON
 import SendplanModel
 

@@ -1,6 +1,7 @@
 import SendplanAudit
 import SendplanDiagnostics
 import SendplanEngine
+import SendplanEvidence
 import SendplanInput
 import SendplanJSON
 import SendplanModel
@@ -209,7 +210,7 @@ package enum Explainer {
           + "recipient \(m["recipientId"]?.stringValue ?? "") <\(m["email"]?.stringValue ?? "")> "
           + "(\(m["file"]?.stringValue ?? ""):\(m["line"]?.intValue ?? 0))")
       for e in m["errors"]?.arrayValue ?? [] {
-        lines.append("  enrollment error \(e["code"]?.stringValue ?? ""): \(describe(e["evidence"]))")
+        lines.append("  enrollment error \(e["code"]?.stringValue ?? ""): \(EvidenceText.describe(e["evidence"]))")
       }
       let items = m["items"]?.arrayValue ?? []
       if items.isEmpty {
@@ -222,7 +223,7 @@ package enum Explainer {
       for i in items {
         var l = "  step \(i["stepOrder"]?.intValue ?? 0)  \(i["status"]?.stringValue ?? "")"
         if let r = i["reason"]?.stringValue { l += "  \(r)" }
-        if let ev = i["evidence"], ev != .null { l += ": " + describe(ev) }
+        if let ev = i["evidence"], ev != .null { l += ": " + EvidenceText.describe(ev) }
         lines.append(l)
       }
     }
@@ -237,55 +238,10 @@ package enum Explainer {
           + "enrollment \(entry["enrollmentId"]?.stringValue ?? "") step \(p?["stepOrder"]?.intValue ?? 0) "
           + "recipient \(p?["recipientId"]?.stringValue ?? ""): \(entry["eventType"]?.stringValue ?? "")"
         if let r = p?["reason"]?.stringValue { l += " \(r)" }
-        if let ev = p?["evidence"] { l += ": " + describe(ev) }
+        if let ev = p?["evidence"] { l += ": " + EvidenceText.describe(ev) }
         lines.append(l)
       }
     }
     return lines.joined(separator: "\n") + "\n"
-  }
-
-  /// One line of prose for an evidence object (as in ``EvidenceJSON``).
-  package static func describe(_ ev: JSONValue?) -> String {
-    guard let ev, ev != .null else { return "no evidence" }
-    func s(_ k: String) -> String { ev[k]?.stringValue ?? "" }
-    var at: String { "\(s("file")):\(ev["line"]?.intValue ?? 0)" }
-    switch s("kind") {
-    case "suppression", "expired_suppression":
-      let what: String
-      switch s("match") {
-      case "email":
-        what = ev["value"] == nil ? "address on an email rule" : "address on email rule \(s("value").debugDescription)"
-      case "domain": what = "domain \(s("domain")) suppressed"
-      default: what = "parent domain \(s("domain")) suppressed"
-      }
-      var facts: [String] = []
-      if let r = ev["reason"]?.stringValue { facts.append(r) }
-      if let c = ev["createdAt"]?.stringValue { facts.append("since \(c)") }
-      if let x = ev["expiresAt"]?.stringValue {
-        facts.append(s("kind") == "expired_suppression" ? "expired \(x)" : "until \(x)")
-      } else {
-        facts.append("no expiry")
-      }
-      let count = ev["rules"]?.intValue ?? 1
-      let more =
-        count > 1
-        ? "; \(count) \(s("kind") == "suppression" ? "rules in force" : "expired rules") match, this one is first by file and line"
-        : ""
-      let head = s("kind") == "expired_suppression" ? "not suppressed any more: " : ""
-      return "\(head)\(what) (\(facts.joined(separator: ", ")); \(at))\(more)"
-    case "opted_out": return "opted out (\(at))"
-    case "duplicate": return "same address as recipient \(s("recipientId")) (\(at))"
-    case "invalid_email": return "the address fails the check \(s("check"))"
-    case "missing_template": return "the step names template \(s("templateId")), which does not exist (\(at))"
-    case "shared_step_order":
-      let rows = (ev["rows"]?.arrayValue ?? []).map {
-        "\($0["file"]?.stringValue ?? ""):\($0["line"]?.intValue ?? 0)"
-      }
-      return "step order \(ev["order"]?.intValue ?? 0) is shared by \(rows.joined(separator: ", "))"
-    case "missing_sequence": return "the enrollment names sequence \(s("sequenceId")), which does not exist (\(at))"
-    case "missing_identity": return "the row names identity \(s("identityId")), which does not exist (\(at))"
-    case "no_identity": return "neither the enrollment nor sequence \(s("id")) names an identity (\(at))"
-    case let kind: return "\(kind) \(s("id")) is \(s("status")) (\(at))"
-    }
   }
 }
