@@ -43,16 +43,18 @@ let package = Package(
     .target(
       name: "SendplanDryRun",
       dependencies: ["SendplanDiagnostics", "SendplanModel", "SendplanEngine", "SendplanJSON", "SendplanFileSystem"]),
+    .target(name: "SendplanEvidence", dependencies: ["SendplanModel", "SendplanEngine", "SendplanJSON"]),
     .target(
       name: "SendplanAudit",
       dependencies: [
-        "SendplanDiagnostics", "SendplanModel", "SendplanEngine", "SendplanJSON", "SendplanFileSystem", "CSendplanSys",
-        crypto,
+        "SendplanDiagnostics", "SendplanModel", "SendplanEngine", "SendplanEvidence", "SendplanJSON",
+        "SendplanFileSystem", "CSendplanSys", crypto,
       ]),
     .target(
       name: "SendplanReport",
       dependencies: [
-        "SendplanDiagnostics", "SendplanModel", "SendplanEngine", "SendplanJSON", "SendplanFileSystem", "CSendplanXML",
+        "SendplanDiagnostics", "SendplanModel", "SendplanEngine", "SendplanEvidence", "SendplanJSON",
+        "SendplanFileSystem", "CSendplanXML",
       ]),
 
     // Readers of finished runs.
@@ -63,7 +65,7 @@ let package = Package(
       name: "SendplanRun",
       dependencies: [
         "SendplanDiagnostics", "SendplanModel", "SendplanJSON", "SendplanFileSystem", "SendplanInput",
-        "SendplanEngine", "SendplanDryRun", "SendplanAudit", "SendplanReport",
+        "SendplanEngine", "SendplanEvidence", "SendplanDryRun", "SendplanAudit", "SendplanReport",
       ]),
 
     // Edges: logging, the CLI and the server, and the two executables.
@@ -116,8 +118,8 @@ let package = Package(
     .testTarget(
       name: "SendplanReportTests",
       dependencies: [
-        "SendplanReport", "SendplanEngine", "SendplanModel", "SendplanInput", "SendplanFileSystem",
-        "SendplanDiagnostics", "SendplanTestSupport",
+        "SendplanReport", "SendplanEngine", "SendplanEvidence", "SendplanJSON", "SendplanModel", "SendplanInput",
+        "SendplanFileSystem", "SendplanDiagnostics", "SendplanTestSupport",
       ],
       exclude: ["Fixtures"]),
     .testTarget(

@@ -4,6 +4,8 @@
 package enum RowLine {
   /// Lines per part the encoding allows (2^40, far beyond any export).
   static let shift = 40
+  /// The first line number the encoding cannot hold.
+  package static let lineLimit = 1 << shift
 
   package static func encode(part: Int, line: Int) -> Int { part << shift | line }
 

@@ -217,6 +217,7 @@ caption { text-align: left; font-weight: 600; padding: .25rem 0; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #e3e7ee; vertical-align: top; }
 th { background: #f3f5f9; font-weight: 600; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.why { font-size: .85rem; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85em; word-break: break-all; }
 .cards { display: flex; flex-wrap: wrap; gap: .75rem; margin: .5rem 0 1rem; }
 .card { border: 1px solid #d8dee8; border-radius: 6px; padding: .6rem .9rem; min-width: 9rem; }
@@ -324,9 +325,9 @@ tr { page-break-inside: avoid; }
 {{#hasFailures}}
 <table>
 <caption>Validation failures: these items cannot be sent until fixed</caption>
-<thead><tr><th scope="col">Enrollment</th><th scope="col" class="n">Step</th><th scope="col">Reason</th><th scope="col" class="n">Items</th><th scope="col">What to fix</th></tr></thead>
+<thead><tr><th scope="col">Enrollment</th><th scope="col" class="n">Step</th><th scope="col">Reason</th><th scope="col">Why</th><th scope="col" class="n">Items</th><th scope="col">What to fix</th></tr></thead>
 <tbody>
-{{#failures}}<tr><td><a href="#{{anchor}}"><code>{{enrollmentId}}</code></a></td><td class="n">{{step}}</td><td><code>{{reason}}</code></td><td class="n">{{count}}</td><td>{{fix}}</td></tr>{{/failures}}
+{{#failures}}<tr><td><a href="#{{anchor}}"><code>{{enrollmentId}}</code></a></td><td class="n">{{step}}</td><td><code>{{reason}}</code></td><td class="why">{{evidence}}</td><td class="n">{{count}}</td><td>{{fix}}</td></tr>{{/failures}}
 </tbody>
 </table>
 {{/hasFailures}}
@@ -334,9 +335,9 @@ tr { page-break-inside: avoid; }
 {{#hasPaused}}
 <table>
 <caption>Paused enrollments</caption>
-<thead><tr><th scope="col">Enrollment</th><th scope="col">Reason</th><th scope="col" class="n">Items held</th></tr></thead>
+<thead><tr><th scope="col">Enrollment</th><th scope="col">Reason</th><th scope="col">Why</th><th scope="col" class="n">Items held</th></tr></thead>
 <tbody>
-{{#paused}}<tr><td><a href="#{{anchor}}"><code>{{enrollmentId}}</code></a></td><td><code>{{reason}}</code></td><td class="n">{{count}}</td></tr>{{/paused}}
+{{#paused}}<tr><td><a href="#{{anchor}}"><code>{{enrollmentId}}</code></a></td><td><code>{{reason}}</code></td><td class="why">{{evidence}}</td><td class="n">{{count}}</td></tr>{{/paused}}
 </tbody>
 </table>
 {{/hasPaused}}
@@ -353,29 +354,44 @@ tr { page-break-inside: avoid; }
 </section>
 
 <section>
+<h2>Suppression rules</h2>
+{{#hasRules}}
+<table>
+<caption>Suppression rules by items decided (rules in force that decided nothing are listed too)</caption>
+<thead><tr><th scope="col">Rule</th><th scope="col">Reason</th><th scope="col">Since</th><th scope="col">Until</th><th scope="col">State</th><th scope="col" class="n">Items skipped</th><th scope="col" class="n">Items back after expiry</th><th scope="col">Source</th></tr></thead>
+<tbody>
+{{#rules}}<tr><td>{{type}} <code>{{value}}</code></td><td>{{reason}}</td><td>{{since}}</td><td>{{until}}</td><td>{{state}}</td><td class="n">{{decided}}</td><td class="n">{{lapsed}}</td><td><code>{{source}}</code></td></tr>{{/rules}}
+</tbody>
+</table>
+{{#hasMoreRules}}<p class="note">{{moreRules}} more rules are not shown here; report.xml lists every rule.</p>{{/hasMoreRules}}
+{{/hasRules}}
+{{^hasRules}}<p class="ok">This customer has no suppression rules.</p>{{/hasRules}}
+</section>
+
+<section>
 <h2>Enrollments</h2>
 <table>
 <caption>Items per enrollment</caption>
 <thead><tr><th scope="col">Enrollment</th><th scope="col">Status</th><th scope="col">Errors</th><th scope="col" class="n">Would send</th><th scope="col" class="n">Skipped</th><th scope="col" class="n">Failed</th><th scope="col" class="n">Paused</th></tr></thead>
 <tbody>
-{{#enrollments}}<tr><th scope="row"><a href="#{{anchor}}"><code>{{enrollmentId}}</code></a></th><td>{{status}}</td><td>{{#errors}}<code>{{.}}</code> {{/errors}}</td><td class="n">{{wouldSend}}</td><td class="n">{{skipped}}</td><td class="n">{{failed}}</td><td class="n">{{pausedCount}}</td></tr>{{/enrollments}}
+{{#enrollments}}<tr id="{{anchor}}"><th scope="row">{{#hasItems}}<a href="#{{anchor}}-items"><code>{{enrollmentId}}</code></a>{{/hasItems}}{{^hasItems}}<code>{{enrollmentId}}</code>{{/hasItems}}</th><td>{{status}}</td><td>{{#errors}}<code>{{.}}</code> {{/errors}}</td><td class="n">{{wouldSend}}</td><td class="n">{{skipped}}</td><td class="n">{{failed}}</td><td class="n">{{pausedCount}}</td></tr>{{/enrollments}}
 </tbody>
 </table>
+{{#hasUnlisted}}<p class="note">The items of {{unlisted}} enrollments are not listed below: this page lists at most {{itemsPerReport}} items, {{itemsPerEnrollment}} per enrollment. report.xml lists every item.</p>{{/hasUnlisted}}
 {{#enrollments}}
-<section class="enrollment" id="{{anchor}}">
-<h3>Enrollment <code>{{enrollmentId}}</code> ({{status}}{{#hasIdentity}}, identity <code>{{identityId}}</code>{{/hasIdentity}})</h3>
 {{#hasItems}}
+<section class="enrollment" id="{{anchor}}-items">
+<h3>Enrollment <code>{{enrollmentId}}</code> ({{status}}{{#hasIdentity}}, identity <code>{{identityId}}</code>{{/hasIdentity}})</h3>
 <table>
 <caption>Items of enrollment {{enrollmentId}}</caption>
-<thead><tr><th scope="col">Recipient</th><th scope="col">Email</th><th scope="col" class="n">Step</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Template</th></tr></thead>
+<thead><tr><th scope="col">Recipient</th><th scope="col">Email</th><th scope="col" class="n">Step</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Why</th><th scope="col">Template</th></tr></thead>
 <tbody>
-{{#items}}<tr><td><code>{{recipientId}}</code></td><td>{{email}}</td><td class="n">{{step}}</td><td class="{{status}}">{{status}}</td><td>{{#hasReason}}<code>{{reason}}</code>{{/hasReason}}</td><td>{{#hasTemplate}}<code>{{templateId}}</code>{{/hasTemplate}}</td></tr>{{/items}}
+{{#items}}<tr><td><code>{{recipientId}}</code></td><td>{{email}}</td><td class="n">{{step}}</td><td class="{{status}}">{{status}}</td><td>{{#hasReason}}<code>{{reason}}</code>{{/hasReason}}</td><td class="why">{{evidence}}</td><td>{{#hasTemplate}}<code>{{templateId}}</code>{{/hasTemplate}}</td></tr>{{/items}}
 </tbody>
 </table>
-{{/hasItems}}
-{{^hasItems}}<p>No items.</p>{{/hasItems}}
 {{#hasOmitted}}<p class="note">{{omitted}} more items of this enrollment are not shown here; report.xml lists every item.</p>{{/hasOmitted}}
 </section>
+{{/hasItems}}
 {{/enrollments}}
 </section>
 {{/planned}}
@@ -389,7 +405,10 @@ tr { page-break-inside: avoid; }
 <!-- sendplan per-tenant report, format version 2. Namespace urn:sendplan:report:2.
      Every item of every planned enrollment is present. An enrollment lists its recipients once;
      each step then lists, per status (and reason), the indexes of its recipients in that list
-     (0-based, ascending). docs/reports.md describes the format; version 1 is in report-v1.xsd. -->
+     (0-based, ascending). An <evidence> element says why: on a recipient (skip reasons, or
+     expired rules for WouldSend), a step (its validation failure), an enrollment error, or the
+     enrollment's <pause>. <suppressions> lists the tenant's rules with how many items each
+     decided. docs/reports.md describes the format; version 1 is in report-v1.xsd. -->
 <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
            xmlns:r="urn:sendplan:report:2"
            targetNamespace="urn:sendplan:report:2"
@@ -478,6 +497,90 @@ tr { page-break-inside: avoid; }
     </xs:restriction>
   </xs:simpleType>
 
+  <xs:simpleType name="evidenceKind">
+    <xs:restriction base="xs:string">
+      <xs:enumeration value="suppression"/>
+      <xs:enumeration value="expired_suppression"/>
+      <xs:enumeration value="opted_out"/>
+      <xs:enumeration value="duplicate"/>
+      <xs:enumeration value="invalid_email"/>
+      <xs:enumeration value="template"/>
+      <xs:enumeration value="missing_template"/>
+      <xs:enumeration value="shared_step_order"/>
+      <xs:enumeration value="sequence"/>
+      <xs:enumeration value="missing_sequence"/>
+      <xs:enumeration value="identity"/>
+      <xs:enumeration value="missing_identity"/>
+      <xs:enumeration value="no_identity"/>
+      <xs:enumeration value="enrollment"/>
+      <xs:enumeration value="batch"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="table">
+    <xs:restriction base="xs:string">
+      <xs:enumeration value="identities"/>
+      <xs:enumeration value="templates"/>
+      <xs:enumeration value="sequences"/>
+      <xs:enumeration value="steps"/>
+      <xs:enumeration value="enrollments"/>
+      <xs:enumeration value="batches"/>
+      <xs:enumeration value="recipients"/>
+      <xs:enumeration value="suppressions"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:attributeGroup name="citedRow">
+    <xs:attribute name="table" type="r:table"/>
+    <xs:attribute name="file" type="xs:string"/>
+    <xs:attribute name="line" type="xs:positiveInteger"/>
+  </xs:attributeGroup>
+  <!-- The evidence of a decision: the same kinds and attribute names as its JSON shape in the
+       audit trail and in sendplan explain (docs/explain.md). A suppression names its rule by
+       index in <suppressions>; a duplicate names the earlier recipient by index (r). -->
+  <xs:complexType name="evidence">
+    <xs:sequence>
+      <xs:element name="row" minOccurs="0" maxOccurs="unbounded">
+        <xs:complexType>
+          <xs:attributeGroup ref="r:citedRow"/>
+        </xs:complexType>
+      </xs:element>
+    </xs:sequence>
+    <xs:attribute name="kind" type="r:evidenceKind" use="required"/>
+    <xs:attributeGroup ref="r:citedRow"/>
+    <xs:attribute name="rule" type="xs:nonNegativeInteger"/>
+    <xs:attribute name="match">
+      <xs:simpleType>
+        <xs:restriction base="xs:string">
+          <xs:enumeration value="email"/>
+          <xs:enumeration value="domain"/>
+          <xs:enumeration value="parent_domain"/>
+        </xs:restriction>
+      </xs:simpleType>
+    </xs:attribute>
+    <xs:attribute name="rules" type="xs:positiveInteger"/>
+    <xs:attribute name="r" type="xs:nonNegativeInteger"/>
+    <xs:attribute name="recipientId" type="xs:string"/>
+    <xs:attribute name="check">
+      <xs:simpleType>
+        <xs:restriction base="xs:string">
+          <xs:enumeration value="too_long"/>
+          <xs:enumeration value="non_ascii"/>
+          <xs:enumeration value="no_at"/>
+          <xs:enumeration value="several_at"/>
+          <xs:enumeration value="local_part_length"/>
+          <xs:enumeration value="local_part_character"/>
+          <xs:enumeration value="domain_label"/>
+          <xs:enumeration value="domain_single_label"/>
+        </xs:restriction>
+      </xs:simpleType>
+    </xs:attribute>
+    <xs:attribute name="id" type="xs:string"/>
+    <xs:attribute name="status" type="xs:string"/>
+    <xs:attribute name="templateId" type="xs:string"/>
+    <xs:attribute name="sequenceId" type="xs:string"/>
+    <xs:attribute name="identityId" type="xs:string"/>
+    <xs:attribute name="order" type="xs:integer"/>
+  </xs:complexType>
+
   <xs:element name="report">
     <xs:complexType>
       <xs:sequence>
@@ -540,6 +643,35 @@ tr { page-break-inside: avoid; }
             <xs:attribute name="orphans" type="xs:nonNegativeInteger" use="required"/>
           </xs:complexType>
         </xs:element>
+        <xs:element name="suppressions" minOccurs="0">
+          <xs:complexType>
+            <xs:sequence>
+              <!-- Every rule of the tenant, in file order. decided: Skipped items citing it;
+                   lapsed: WouldSend items citing it as expired. -->
+              <xs:element name="rule" maxOccurs="unbounded">
+                <xs:complexType>
+                  <xs:attribute name="file" type="xs:string" use="required"/>
+                  <xs:attribute name="line" type="xs:positiveInteger" use="required"/>
+                  <xs:attribute name="type" use="required">
+                    <xs:simpleType>
+                      <xs:restriction base="xs:string">
+                        <xs:enumeration value="email"/>
+                        <xs:enumeration value="domain"/>
+                      </xs:restriction>
+                    </xs:simpleType>
+                  </xs:attribute>
+                  <xs:attribute name="value" type="xs:string" use="required"/>
+                  <xs:attribute name="reason" type="xs:string"/>
+                  <xs:attribute name="createdAt" type="xs:string"/>
+                  <xs:attribute name="expiresAt" type="xs:string"/>
+                  <xs:attribute name="inForce" type="xs:boolean" use="required"/>
+                  <xs:attribute name="decided" type="xs:nonNegativeInteger" use="required"/>
+                  <xs:attribute name="lapsed" type="xs:nonNegativeInteger" use="required"/>
+                </xs:complexType>
+              </xs:element>
+            </xs:sequence>
+          </xs:complexType>
+        </xs:element>
         <xs:element name="enrollments">
           <xs:complexType>
             <xs:sequence>
@@ -548,42 +680,58 @@ tr { page-break-inside: avoid; }
                   <xs:sequence>
                     <xs:element name="error" minOccurs="0" maxOccurs="unbounded">
                       <xs:complexType>
+                        <xs:sequence>
+                          <xs:element name="evidence" type="r:evidence" minOccurs="0"/>
+                        </xs:sequence>
                         <xs:attribute name="code" type="r:enrollmentError" use="required"/>
+                      </xs:complexType>
+                    </xs:element>
+                    <xs:element name="pause" minOccurs="0">
+                      <xs:complexType>
+                        <xs:sequence>
+                          <xs:element name="evidence" type="r:evidence"/>
+                        </xs:sequence>
                       </xs:complexType>
                     </xs:element>
                     <xs:element name="recipient" minOccurs="0" maxOccurs="unbounded">
                       <xs:complexType>
+                        <xs:sequence>
+                          <xs:element name="evidence" type="r:evidence" minOccurs="0"/>
+                        </xs:sequence>
                         <xs:attribute name="id" type="xs:string" use="required"/>
                         <xs:attribute name="email" type="xs:string" use="required"/>
                       </xs:complexType>
                     </xs:element>
                     <xs:element name="step" minOccurs="0" maxOccurs="unbounded">
                       <xs:complexType>
-                        <xs:choice minOccurs="0" maxOccurs="unbounded">
-                          <xs:element name="WouldSend">
-                            <xs:complexType>
-                              <xs:attribute name="r" type="r:recipientIndexes" use="required"/>
-                            </xs:complexType>
-                          </xs:element>
-                          <xs:element name="Skipped">
-                            <xs:complexType>
-                              <xs:attribute name="reason" type="r:skipReason" use="required"/>
-                              <xs:attribute name="r" type="r:recipientIndexes" use="required"/>
-                            </xs:complexType>
-                          </xs:element>
-                          <xs:element name="FailedValidation">
-                            <xs:complexType>
-                              <xs:attribute name="reason" type="r:validationReason" use="required"/>
-                              <xs:attribute name="r" type="r:recipientIndexes" use="required"/>
-                            </xs:complexType>
-                          </xs:element>
-                          <xs:element name="Paused">
-                            <xs:complexType>
-                              <xs:attribute name="reason" type="r:pauseReason" use="required"/>
-                              <xs:attribute name="r" type="r:recipientIndexes" use="required"/>
-                            </xs:complexType>
-                          </xs:element>
-                        </xs:choice>
+                        <xs:sequence>
+                          <xs:element name="evidence" type="r:evidence" minOccurs="0"/>
+                          <xs:choice minOccurs="0" maxOccurs="unbounded">
+                            <xs:element name="WouldSend">
+                              <xs:complexType>
+                                <xs:attribute name="r" type="r:recipientIndexes" use="required"/>
+                              </xs:complexType>
+                            </xs:element>
+                            <xs:element name="Skipped">
+                              <xs:complexType>
+                                <xs:attribute name="reason" type="r:skipReason" use="required"/>
+                                <xs:attribute name="r" type="r:recipientIndexes" use="required"/>
+                              </xs:complexType>
+                            </xs:element>
+                            <xs:element name="FailedValidation">
+                              <xs:complexType>
+                                <xs:attribute name="reason" type="r:validationReason" use="required"/>
+                                <xs:attribute name="r" type="r:recipientIndexes" use="required"/>
+                              </xs:complexType>
+                            </xs:element>
+                            <xs:element name="Paused">
+                              <xs:complexType>
+                                <xs:attribute name="reason" type="r:pauseReason" use="required"/>
+                                <xs:attribute name="r" type="r:recipientIndexes" use="required"/>
+                              </xs:complexType>
+                            </xs:element>
+                          </xs:choice>
+                        </xs:sequence>
                         <xs:attribute name="order" type="xs:positiveInteger" use="required"/>
                         <xs:attribute name="templateId" type="xs:string"/>
                       </xs:complexType>

@@ -1,5 +1,6 @@
 import SendplanDiagnostics
 import SendplanEngine
+import SendplanEvidence
 import SendplanModel
 
 /// Templates for the reports: the built-in ones, or an operator's folder (`--templates`).
@@ -67,8 +68,8 @@ package enum HTMLReport {
   ]
   static let order = ["WouldSend", "Skipped", "FailedValidation", "Paused"]
 
-  static func header(customerID: ID, asOf: Timestamp, context: ReportContext) -> [String: MValue] {
-    var d: [String: MValue] = [
+  static func header(customerID: ID, asOf: Timestamp, context: ReportContext) -> MFields {
+    var d: MFields = [
       "customerId": .string(customerID.string),
       "runId": .string(context.runID),
       "asOf": .string(asOf.rfc3339),
@@ -94,7 +95,7 @@ package enum HTMLReport {
   /// The report of a planned tenant.
   package static func render(_ plan: TenantPlan, context: ReportContext, templates: ReportTemplates) -> [UInt8] {
     var d = header(customerID: plan.customerID, asOf: plan.asOf, context: context)
-    var planned: [String: MValue] = [:]
+    var planned = MFields()
     planned["statuses"] = .list(
       order.map {
         ["name": .string($0), "label": .string(labels[$0] ?? $0), "count": .int(plan.counts.count(status: $0))]
@@ -121,12 +122,14 @@ package enum HTMLReport {
     var paused: [MValue] = []
     var rows: [MValue] = []
     var listed = 0
+    var unlisted = 0
     var perEnrollment: [(anchor: String, id: String, counts: StatusCounts)] = []
     for (k, e) in plan.enrollments.enumerated() {
       let anchor = MValue.string("enrollment-\(k + 1)")
       let enrollmentID = MValue.string(e.enrollmentID.string)
       var counts = StatusCounts()
       var groups: [String: Int] = [:]
+      var groupEvidence: [String: Evidence] = [:]
       var groupOrder: [String] = []
       var pauseReason: String?
       for item in e.items {
@@ -134,7 +137,10 @@ package enum HTMLReport {
         switch item.status {
         case .failedValidation(let r):
           let key = "\(e.steps[Int(item.step)].order)\u{0}\(r.rawValue)"
-          if groups[key] == nil { groupOrder.append(key) }
+          if groups[key] == nil {
+            groupOrder.append(key)
+            if let ev = e.evidence(for: item) { groupEvidence[key] = ev }
+          }
           groups[key, default: 0] += 1
         case .paused(let r): pauseReason = pauseReason ?? r.rawValue
         default: break
@@ -143,30 +149,35 @@ package enum HTMLReport {
       for key in groupOrder {
         let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
         let reason = String(parts[1])
+        let why = groupEvidence[key].map { describe($0, plan, e) } ?? ""
         failures.append([
           "anchor": anchor, "enrollmentId": enrollmentID, "step": .string(String(parts[0])),
           "reason": .string(reason), "count": .int(groups[key] ?? 0), "fix": .string(fixes[reason] ?? ""),
+          "evidence": .string(why), "hasEvidence": .bool(!why.isEmpty),
         ])
       }
       if let pauseReason {
+        let why = e.pauseEvidence.map { describe($0, plan, e) } ?? ""
         paused.append([
           "anchor": anchor, "enrollmentId": enrollmentID, "reason": .string(pauseReason),
-          "count": .int(counts.paused),
+          "count": .int(counts.paused), "evidence": .string(why), "hasEvidence": .bool(!why.isEmpty),
         ])
       }
       let budget = max(0, min(itemsPerEnrollment, itemsPerReport - listed))
       let shown = e.items.prefix(budget).map { item -> MValue in
         let r = e.recipients[Int(item.recipient)]
         let step = e.steps[Int(item.step)]
+        let why = e.evidence(for: item).map { describe($0, plan, e) } ?? ""
         // Every key is always present, so no lookup falls through to an enclosing context.
         return [
           "recipientId": .string(r.id.string), "email": .string(r.email), "step": .string(String(step.order)),
           "status": .string(item.status.name), "reason": .string(item.status.reason ?? ""),
           "hasReason": .bool(item.status.reason != nil), "templateId": .string(step.templateID.map { $0.string } ?? ""),
-          "hasTemplate": .bool(step.templateID != nil),
+          "hasTemplate": .bool(step.templateID != nil), "evidence": .string(why), "hasEvidence": .bool(!why.isEmpty),
         ]
       }
       listed += shown.count
+      if shown.isEmpty && !e.items.isEmpty { unlisted += 1 }
       rows.append([
         "anchor": anchor, "enrollmentId": enrollmentID, "status": .string(e.status.rawValue),
         "errors": .list(e.errors.map { .string($0.rawValue) }), "wouldSend": .int(counts.wouldSend),
@@ -182,6 +193,15 @@ package enum HTMLReport {
     planned["paused"] = .list(paused)
     planned["hasPaused"] = .bool(!paused.isEmpty)
     planned["enrollments"] = .list(rows)
+    planned["unlisted"] = .int(unlisted)
+    planned["hasUnlisted"] = .bool(unlisted > 0)
+    planned["itemsPerReport"] = .int(itemsPerReport)
+    planned["itemsPerEnrollment"] = .int(itemsPerEnrollment)
+    let (rules, moreRules) = suppressionRules(plan)
+    planned["rules"] = .list(rules)
+    planned["hasRules"] = .bool(!rules.isEmpty)
+    planned["moreRules"] = .int(moreRules)
+    planned["hasMoreRules"] = .bool(moreRules > 0)
     var orphans: [MValue] = []
     for r in plan.orphans.recipients {
       orphans.append([
@@ -221,7 +241,32 @@ package enum HTMLReport {
     return render(d, templates)
   }
 
-  static func render(_ d: [String: MValue], _ templates: ReportTemplates) -> [UInt8] {
+  /// The evidence as the sentence `sendplan explain` prints for it.
+  static func describe(_ ev: Evidence, _ plan: TenantPlan, _ e: EnrollmentPlan) -> String {
+    EvidenceText.describe(EvidenceJSON.value(ev, plan: plan, enrollment: e, addresses: true))
+  }
+
+  /// The tenant's suppression rules by items decided (at most ``itemsPerReport``), and how many more there are.
+  static func suppressionRules(_ plan: TenantPlan) -> (rows: [MValue], more: Int) {
+    guard !plan.suppressions.isEmpty else { return ([], 0) }
+    let tally = SuppressionTally(plan)
+    let ranked = tally.ranked()
+    let rows = ranked.prefix(itemsPerReport).map { k -> MValue in
+      let s = plan.suppressions[k]
+      let t = tally.rules[k]
+      let l = plan.location(RowRef(.suppressions, s.line))
+      let state = t.inForce ? "in force" : "expired"
+      return [
+        "type": .string(s.type.rawValue), "value": .string(s.value), "reason": .string(s.reason ?? ""),
+        "since": .string(s.createdAt?.rfc3339 ?? ""), "until": .string(s.expiresAt?.rfc3339 ?? "no expiry"),
+        "state": .string(state), "decided": .int(t.decided), "lapsed": .int(t.lapsed),
+        "source": .string("\(l.file):\(l.line)"),
+      ]
+    }
+    return (rows, ranked.count - rows.count)
+  }
+
+  static func render(_ d: MFields, _ templates: ReportTemplates) -> [UInt8] {
     templates.program.render(.object(d))
   }
 

@@ -4,7 +4,59 @@ package enum MValue: Sendable, Equatable {
   case int(Int)
   case bool(Bool)
   case list([MValue])
-  case object([String: MValue])
+  case object(MFields)
+}
+
+/// The fields of a view-model object, in the order they were set.
+///
+/// A few fields per object, looked up by the template's names: a linear scan of short keys beats
+/// hashing, and building one costs an array append per field rather than a hash table.
+package struct MFields: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+  var keys: [String]
+  var values: [MValue]
+
+  package init() {
+    keys = []
+    values = []
+  }
+
+  package init(dictionaryLiteral elements: (String, MValue)...) {
+    keys = []
+    values = []
+    keys.reserveCapacity(elements.count)
+    values.reserveCapacity(elements.count)
+    // Literal keys are written once each, so no search is needed (a lookup takes the first).
+    for (k, v) in elements {
+      keys.append(k)
+      values.append(v)
+    }
+  }
+
+  /// The value of `key`; setting a key that is present replaces its value.
+  package subscript(key: String) -> MValue? {
+    get {
+      for i in keys.indices where keys[i] == key { return values[i] }
+      return nil
+    }
+    set {
+      if let i = keys.firstIndex(of: key) {
+        if let newValue {
+          values[i] = newValue
+        } else {
+          keys.remove(at: i)
+          values.remove(at: i)
+        }
+      } else if let newValue {
+        keys.append(key)
+        values.append(newValue)
+      }
+    }
+  }
+
+  /// Equal when they hold the same keys with equal values, in any order.
+  package static func == (a: MFields, b: MFields) -> Bool {
+    a.keys.count == b.keys.count && zip(a.keys, a.values).allSatisfy { b[$0.0] == $0.1 }
+  }
 }
 
 extension MValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
@@ -15,9 +67,13 @@ extension MValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expre
   package init(booleanLiteral value: Bool) { self = .bool(value) }
   package init(arrayLiteral elements: MValue...) { self = .list(elements) }
   package init(dictionaryLiteral elements: (String, MValue)...) {
-    // Sized once and filled in place: view models are built for every enrollment of a report.
-    var fields = [String: MValue](minimumCapacity: elements.count)
-    for (k, v) in elements { fields[k] = v }
+    var fields = MFields()
+    fields.keys.reserveCapacity(elements.count)
+    fields.values.reserveCapacity(elements.count)
+    for (k, v) in elements {
+      fields.keys.append(k)
+      fields.values.append(v)
+    }
     self = .object(fields)
   }
 }

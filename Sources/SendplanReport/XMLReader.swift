@@ -31,6 +31,41 @@ package enum XMLReportReader {
     var stepIndex: [Int64: Int32] = [:]
     var recipientIndex: [String: Int32] = [:]
     var inOrphans = false
+    // Evidence: the rows it cites, the rules it points at, and the element it belongs to.
+    var files = EvidenceXML.Files()
+    var suppressions: [SuppressionRow] = []
+    enum Target {
+      case error(Int), pause, recipient(Int), step(Int)
+    }
+    var target: Target?
+    // A shared step order's evidence waits for its <row> lines.
+    var pending: (attributes: [String: String], target: Target?, rows: [RowRef], line: Int)?
+    func attach(_ ev: Evidence, to t: Target?, line: Int) throws(SendplanError) {
+      guard var e = current, let t else { throw bad(line, "<evidence> outside an enrollment") }
+      switch t {
+      case .error(let k): e.errorEvidence[k] = ev
+      case .pause: e.pauseEvidence = ev
+      case .step(let k): e.steps[k].evidence = ev
+      case .recipient(let k):
+        if case .duplicate(let of) = ev, of < 0 || Int(of) >= k {
+          throw bad(line, "<evidence> names a duplicate that is not an earlier recipient")
+        }
+        if case .suppression(let m) = ev, m.rule < 0 || Int(m.rule) >= suppressions.count {
+          throw bad(line, "<evidence> names a rule <suppressions> does not list")
+        }
+        if case .expiredSuppression(let m) = ev, m.rule < 0 || Int(m.rule) >= suppressions.count {
+          throw bad(line, "<evidence> names a rule <suppressions> does not list")
+        }
+        e.recipientEvidence.append(RecipientEvidence(recipient: Int32(k), evidence: ev))
+      }
+      current = e
+    }
+    func finishPending() throws(SendplanError) {
+      guard let p = pending else { return }
+      pending = nil
+      guard let ev = files.evidence(p.attributes, rows: p.rows) else { throw bad(p.line, "unreadable <evidence>") }
+      try attach(ev, to: p.target, line: p.line)
+    }
     // Version 2: the step whose status groups follow, and that step's items (any order).
     var stepItems: [PlannedItem] = []
     func endStep() {
@@ -42,6 +77,12 @@ package enum XMLReportReader {
     for (n, rawLine) in bytes.split(separator: 0x0A, omittingEmptySubsequences: true).enumerated() {
       let line = n + 1
       guard let (name, a) = element(rawLine) else { continue }
+      if name == "row", pending != nil {
+        guard let ref = files.ref(a) else { throw bad(line, "unreadable <row>") }
+        pending?.rows.append(ref)
+        continue
+      }
+      try finishPending()
       func need(_ k: String) throws(SendplanError) -> String {
         guard let v = a[k] else { throw bad(line, "<\(name)> has no \(k)") }
         return v
@@ -76,9 +117,31 @@ package enum XMLReportReader {
           steps: [], recipients: [], items: [])
         stepIndex = [:]
         recipientIndex = [:]
+        target = nil
+      case "rule":
+        guard let rule = files.rule(a) else { throw bad(line, "unreadable <rule>") }
+        suppressions.append(rule)
       case "error":
         guard let code = EnrollmentError(rawValue: try need("code")) else { throw bad(line, "bad error code") }
         current?.errors.append(code)
+        current?.errorEvidence.append(nil)
+        target = .error((current?.errors.count ?? 1) - 1)
+      case "pause":
+        target = .pause
+      case "evidence":
+        if a["kind"] == "shared_step_order" {
+          pending = (a, target, [], line)
+        } else {
+          guard let ev = files.evidence(a) else { throw bad(line, "unreadable <evidence>") }
+          if case .duplicate = ev, case .recipient? = target, var e = current, let ref = files.ref(a),
+            let k = Int(try need("r")), k >= 0, k < e.recipients.count
+          {
+            // The earlier recipient's own row, which the duplicate's evidence cites.
+            e.recipients[k].line = ref.line
+            current = e
+          }
+          try attach(ev, to: target, line: line)
+        }
       case "item":
         guard var e = current else { throw bad(line, "<item> outside an enrollment") }
         let order = try int("stepOrder")
@@ -111,11 +174,13 @@ package enum XMLReportReader {
           line: 0, enrollmentID: enrollmentID, id: ID(try need("id")), email: try need("email"), optedOut: false,
           lastStepSent: 0)
         current?.recipients.append(row)
+        target = .recipient((current?.recipients.count ?? 1) - 1)
       case "step" where !inOrphans:
         endStep()
         guard current != nil else { throw bad(line, "<step> outside an enrollment") }
         current?.steps.append(
           PlannedStep(order: try int("order"), templateID: a["templateId"].map(ID.init), failure: nil))
+        target = .step((current?.steps.count ?? 1) - 1)
       case "WouldSend", "Skipped", "FailedValidation", "Paused":
         guard let e = current, !e.steps.isEmpty else { throw bad(line, "<\(name)> outside a step") }
         guard let status = itemStatus(name, a["reason"]) else { throw bad(line, "bad reason for \(name)") }
@@ -143,19 +208,28 @@ package enum XMLReportReader {
       }
       if name == "orphans" {
         inOrphans = true
+        target = nil
         endStep()
         if let c = current { enrollments.append(c) }
         current = nil
       }
     }
+    try finishPending()
     endStep()
     if let c = current { enrollments.append(c) }
     guard let customer, let asOf else { throw bad(1, "not a sendplan report") }
+    for i in enrollments.indices {
+      // As the planner does: the first enrollment error that fails the steps decides them.
+      let e = enrollments[i]
+      if let k = e.errors.indices.first(where: { e.errors[$0].validationReason != nil }) {
+        enrollments[i].failureEvidence = e.errorEvidence[k]
+      }
+    }
     var counts = PlanCounts()
     for e in enrollments { counts.merge(PlanCounts.of(e.items)) }
     let plan = TenantPlan(
       customerID: ID(customer), asOf: asOf, enrollments: enrollments, notPlanned: notPlanned, orphans: orphans,
-      counts: counts)
+      counts: counts, suppressions: suppressions, fileNames: files.names)
     let version = tool.hasPrefix("sendplan ") ? String(tool.dropFirst(9)) : tool
     return Parsed(plan: plan, context: ReportContext(runID: runID, toolVersion: version, inputs: inputs, audit: audit))
   }

@@ -70,24 +70,13 @@ package enum XMLReport {
   package static func write<E: Error>(
     _ plan: TenantPlan, context: ReportContext, into o: inout [UInt8], flush: (inout [UInt8]) throws(E) -> Void
   ) throws(E) {
-    o.reserveCapacity(o.count + 4096)
-    func raw(_ s: StaticString) {
-      o.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-    func attr(_ name: StaticString, _ value: String) {
-      raw(" ")
-      raw(name)
-      raw("=\"")
-      XMLEscape.attribute(value, into: &o)
-      raw("\"")
-    }
-    func num(_ name: StaticString, _ value: some BinaryInteger) {
-      raw(" ")
-      raw(name)
-      raw("=\"")
-      JSONBytes.appendDecimal(Int64(value), to: &o)
-      raw("\"")
-    }
+    var w = Attributes()
+    swap(&w.out, &o)
+    defer { swap(&w.out, &o) }
+    w.out.reserveCapacity(w.out.count + 4096)
+    func raw(_ s: StaticString) { w.raw(s) }
+    func attr(_ name: StaticString, _ value: String) { w.attr(name, value) }
+    func num(_ name: StaticString, _ value: some BinaryInteger) { w.num(name, Int(value)) }
 
     raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<report xmlns=\"urn:sendplan:report:2\" formatVersion=\"2\"")
     attr("customerId", plan.customerID.string)
@@ -113,6 +102,7 @@ package enum XMLReport {
       attr("signed", a.signed ? "true" : "false")
       raw("/>\n")
     }
+    let tally = SuppressionTally(plan)
     let planned = plan.enrollments.count
     let notPlanned = plan.notPlanned.values.reduce(0, +)
     raw("<summary")
@@ -145,7 +135,15 @@ package enum XMLReport {
       num("count", count)
       raw("/>\n")
     }
-    raw("</summary>\n<enrollments>\n")
+    raw("</summary>\n")
+    if !plan.suppressions.isEmpty {
+      raw("<suppressions>\n")
+      for k in tally.order {
+        EvidenceXML.writeRule(plan.suppressions[k], tally.rules[k], plan: plan, into: &w.out)
+      }
+      raw("</suppressions>\n")
+    }
+    raw("<enrollments>\n")
     // The statuses of one step, in the order they first occur, each with its recipients.
     var groups: [(status: ItemStatus, recipients: [Int32])] = []
     for e in plan.enrollments {
@@ -155,16 +153,40 @@ package enum XMLReport {
       num("items", e.items.count)
       if let i = e.identityID { attr("identityId", i.string) }
       raw(">\n")
-      for err in e.errors {
+      for (k, err) in e.errors.enumerated() {
         raw("<error")
         attr("code", err.rawValue)
-        raw("/>\n")
+        if k < e.errorEvidence.count, let ev = e.errorEvidence[k] {
+          raw(">\n")
+          EvidenceXML.write(ev, plan: plan, enrollment: e, rulePosition: tally.position, into: &w.out)
+          raw("</error>\n")
+        } else {
+          raw("/>\n")
+        }
       }
-      for r in e.recipients {
+      if let ev = e.pauseEvidence {
+        raw("<pause>\n")
+        EvidenceXML.write(ev, plan: plan, enrollment: e, rulePosition: tally.position, into: &w.out)
+        raw("</pause>\n")
+      }
+      // Recipient evidence is sparse and sorted by recipient, so it is merged in as the list is written.
+      var nextEvidence = 0
+      for (ri, r) in e.recipients.enumerated() {
         raw("<recipient")
         attr("id", r.id.string)
         attr("email", r.email)
-        raw("/>\n")
+        while nextEvidence < e.recipientEvidence.count, e.recipientEvidence[nextEvidence].recipient < Int32(ri) {
+          nextEvidence += 1
+        }
+        if nextEvidence < e.recipientEvidence.count, e.recipientEvidence[nextEvidence].recipient == Int32(ri) {
+          raw(">\n")
+          EvidenceXML.write(
+            e.recipientEvidence[nextEvidence].evidence, plan: plan, enrollment: e, rulePosition: tally.position,
+            into: &w.out)
+          raw("</recipient>\n")
+        } else {
+          raw("/>\n")
+        }
       }
       // Items come ordered by step, then recipient (EnrollmentPlan.items).
       var next = 0
@@ -182,11 +204,14 @@ package enum XMLReport {
           }
           next += 1
         }
-        if groups.isEmpty {
+        if groups.isEmpty && step.evidence == nil {
           raw("/>\n")
           continue
         }
         raw(">\n")
+        if let ev = step.evidence {
+          EvidenceXML.write(ev, plan: plan, enrollment: e, rulePosition: tally.position, into: &w.out)
+        }
         for g in groups {
           switch g.status {
           case .wouldSend: raw("<WouldSend")
@@ -203,14 +228,14 @@ package enum XMLReport {
           raw(" r=\"")
           for (k, r) in g.recipients.enumerated() {
             if k > 0 { raw(" ") }
-            JSONBytes.appendDecimal(Int64(r), to: &o)
+            JSONBytes.appendDecimal(Int64(r), to: &w.out)
           }
           raw("\"/>\n")
         }
         raw("</step>\n")
       }
       raw("</enrollment>\n")
-      try flush(&o)
+      try flush(&w.out)
     }
     raw("</enrollments>\n<orphans>\n")
     for r in plan.orphans.recipients {

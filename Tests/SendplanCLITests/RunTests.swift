@@ -62,12 +62,15 @@ import Testing
   let b = try tempDir().appendingPathComponent("b")
   #expect(sendplan(["run", "--input", sampleBundle, "--out", a.path, "--as-of", sampleAsOf]).code == 0)
   #expect(sendplan(["run", "--input", shuffled.path, "--out", b.path, "--as-of", sampleAsOf]).code == 0)
-  // Reports name the input digests and the orphan rows' line numbers, which follow the files as given.
+  // Reports name the input digests and the line numbers of orphan rows and of cited rows, which
+  // follow the files as given.
   func normalised(_ files: [String: Data]) -> [String: String] {
     files.filter { $0.key.hasPrefix("tenants/") }.mapValues { data in
       String(decoding: data, as: UTF8.self)
         .replacingOccurrences(of: #"<input [^>]*/>"#, with: "", options: .regularExpression)
         .replacingOccurrences(of: #" line="[0-9]+""#, with: "", options: .regularExpression)
+        // Evidence in report.html cites rows as file:line.
+        .replacingOccurrences(of: #"(\.csv|\.jsonl):[0-9]+"#, with: "$1:N", options: .regularExpression)
         .replacingOccurrences(
           of: #"<tr><td><code>[^<]*</code></td><td class="mono">[0-9a-f]{64}</td>.*?</tr>"#, with: "",
           options: .regularExpression

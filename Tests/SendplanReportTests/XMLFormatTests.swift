@@ -1,7 +1,9 @@
 import Foundation
 import SendplanDiagnostics
 import SendplanEngine
+import SendplanEvidence
 import SendplanFileSystem
+import SendplanJSON
 import SendplanModel
 import SendplanReport
 import SendplanTestSupport
@@ -12,16 +14,94 @@ import Testing
   static let v1 = repoRoot.appendingPathComponent("Tests/SendplanReportTests/Fixtures/acme.report.v1.xml").path
 
   /// A report written by the last version-1 release still passes check-report's path and renders
-  /// the same report.html as today's version-2 file of the same plan.
+  /// the same report.html as today's file of the same plan, less the evidence, which version 1
+  /// did not carry.
   @Test func aVersion1ReportStillChecksAndReadsBack() throws {
     let reporter = try Reporter.load(templatesDir: nil)
     #expect(reporter.validator.checkXML(Self.v1) == nil)
     let (plans, context) = try samplePlans()
-    let acme = try #require(plans.first { $0.customerID == ID("acme") })
+    var acme = try #require(plans.first { $0.customerID == ID("acme") })
     let old = try XMLReportReader.read(try #require(WholeFile.bytes(Self.v1)), path: Self.v1)
     #expect(old.plan.counts == acme.counts)
+    acme.suppressions = []
+    for k in acme.enrollments.indices {
+      acme.enrollments[k].errorEvidence = acme.enrollments[k].errors.map { _ in nil }
+      acme.enrollments[k].pauseEvidence = nil
+      acme.enrollments[k].failureEvidence = nil
+      acme.enrollments[k].recipientEvidence = []
+      for s in acme.enrollments[k].steps.indices { acme.enrollments[k].steps[s].evidence = nil }
+    }
     let html = HTMLReport.render(acme, context: context, templates: reporter.templates)
     #expect(HTMLReport.render(old.plan, context: old.context, templates: reporter.templates) == html)
+  }
+
+  /// report.xml carries the evidence of every item and every suppression rule: read back, each
+  /// item's evidence says the same as the planner's, file, line and all, for every evidence kind.
+  @Test func everyItemsEvidenceReadsBackFromTheReport() throws {
+    let (plans, context) = try samplePlans()
+    var kinds = Set<String>()
+    for plan in plans {
+      let back = try XMLReportReader.read(XMLReport.render(plan, context: context), path: "report.xml").plan
+      try #require(back.enrollments.count == plan.enrollments.count)
+      func rule(_ p: TenantPlan, _ s: SuppressionRow) -> [String] {
+        let l = p.location(RowRef(.suppressions, s.line))
+        return [
+          l.file, String(l.line), s.type.rawValue, s.value, s.reason ?? "-", s.createdAt?.rfc3339 ?? "-",
+          s.expiresAt?.rfc3339 ?? "-",
+        ]
+      }
+      // report.xml lists the rules in its own order (type, value, line), not as read.
+      let key = { (r: [String]) in r.joined(separator: "\u{0}") }
+      #expect(
+        back.suppressions.map { rule(back, $0) }.sorted { key($0) < key($1) }
+          == plan.suppressions.map { rule(plan, $0) }.sorted { key($0) < key($1) })
+      for (e, b) in zip(plan.enrollments, back.enrollments) {
+        #expect(b.items == e.items)
+        func json(_ ev: Evidence?, _ p: TenantPlan, _ x: EnrollmentPlan) -> JSONValue? {
+          ev.map { EvidenceJSON.value($0, plan: p, enrollment: x, addresses: true) }
+        }
+        for item in e.items {
+          let want = json(e.evidence(for: item), plan, e)
+          #expect(json(b.evidence(for: item), back, b) == want, "\(e.enrollmentID) \(item)")
+          if let kind = want?["kind"]?.stringValue { kinds.insert(kind) }
+        }
+        #expect(
+          zip(e.errorEvidence, b.errorEvidence).allSatisfy { json($0, plan, e) == json($1, back, b) }
+            && e.errorEvidence.count == b.errorEvidence.count, "\(e.enrollmentID)")
+        for ev in e.errorEvidence { if let kind = json(ev, plan, e)?["kind"]?.stringValue { kinds.insert(kind) } }
+      }
+    }
+    #expect(
+      kinds
+        == [
+          "suppression", "expired_suppression", "opted_out", "duplicate", "invalid_email", "template",
+          "missing_template", "shared_step_order", "sequence", "missing_sequence", "identity", "missing_identity",
+          "no_identity", "enrollment", "batch",
+        ])
+  }
+
+  /// The rules table counts each item against the rule its evidence cites, and lists rules that
+  /// decided nothing.
+  @Test func theSuppressionTallyCountsEveryCitedItem() throws {
+    let (plans, _) = try samplePlans()
+    let acme = try #require(plans.first { $0.customerID == ID("acme") })
+    let tally = SuppressionTally(acme)
+    var suppressed = 0
+    var lapsed = 0
+    for e in acme.enrollments {
+      for item in e.items {
+        switch (item.status, e.evidence(for: item)) {
+        case (.skipped(.suppressed), .suppression?): suppressed += 1
+        case (.wouldSend, .expiredSuppression?): lapsed += 1
+        default: break
+        }
+      }
+    }
+    #expect(suppressed > 0 && lapsed > 0)
+    #expect(tally.rules.map(\.decided).reduce(0, +) == suppressed)
+    #expect(tally.rules.map(\.lapsed).reduce(0, +) == lapsed)
+    #expect(tally.rules.count == acme.suppressions.count)
+    #expect(tally.rules.map(\.inForce) == acme.suppressions.map { $0.expiresAt.map { $0 > acme.asOf } ?? true })
   }
 
   /// Without the version-1 schema a version-1 file is checked against version 2, and fails.
