@@ -141,6 +141,11 @@ enum EvidenceXML {
     mutating func evidence(_ a: [String: String], rows: [RowRef] = []) -> Evidence? {
       func id(_ k: String) -> ID? { a[k].map(ID.init) }
       func int32(_ k: String) -> Int32? { a[k].flatMap { Int32($0) } }
+      // A cited row with its id and status (template, sequence, identity, enrollment, batch).
+      func row<S: RawRepresentable>(_ make: (RowRef, ID, S) -> Evidence) -> Evidence? where S.RawValue == String {
+        guard let r = ref(a), let i = id("id"), let status = a["status"].flatMap(S.init(rawValue:)) else { return nil }
+        return make(r, i, status)
+      }
       switch a["kind"] {
       case "suppression", "expired_suppression":
         guard let rule = int32("rule"), let count = int32("rules"),
@@ -151,44 +156,24 @@ enum EvidenceXML {
       case "opted_out": return ref(a).map { .optedOut($0) }
       case "duplicate": return int32("r").map { .duplicate(of: $0) }
       case "invalid_email": return a["check"].flatMap(EmailProblem.init(rawValue:)).map { .invalidEmail($0) }
-      case "template":
-        guard let r = ref(a), let i = id("id"), let s = a["status"].flatMap(TemplateStatus.init(rawValue:)) else {
-          return nil
-        }
-        return .template(r, i, s)
+      case "template": return row { (r, i, s: TemplateStatus) in .template(r, i, s) }
       case "missing_template":
         guard let r = ref(a), let i = id("templateId") else { return nil }
         return .missingTemplate(step: r, templateID: i)
       case "shared_step_order": return a["order"].flatMap { Int64($0) }.map { .sharedOrder($0, rows) }
-      case "sequence":
-        guard let r = ref(a), let i = id("id"), let s = a["status"].flatMap(SequenceStatus.init(rawValue:)) else {
-          return nil
-        }
-        return .sequence(r, i, s)
+      case "sequence": return row { (r, i, s: SequenceStatus) in .sequence(r, i, s) }
       case "missing_sequence":
         guard let r = ref(a), let i = id("sequenceId") else { return nil }
         return .missingSequence(enrollment: r, sequenceID: i)
-      case "identity":
-        guard let r = ref(a), let i = id("id"), let s = a["status"].flatMap(IdentityStatus.init(rawValue:)) else {
-          return nil
-        }
-        return .identity(r, i, s)
+      case "identity": return row { (r, i, s: IdentityStatus) in .identity(r, i, s) }
       case "missing_identity":
         guard let r = ref(a), let i = id("identityId") else { return nil }
         return .missingIdentity(namedBy: r, identityID: i)
       case "no_identity":
         guard let r = ref(a), let i = id("id") else { return nil }
         return .noIdentity(sequence: r, sequenceID: i)
-      case "enrollment":
-        guard let r = ref(a), let i = id("id"), let s = a["status"].flatMap(EnrollmentStatus.init(rawValue:)) else {
-          return nil
-        }
-        return .enrollment(r, i, s)
-      case "batch":
-        guard let r = ref(a), let i = id("id"), let s = a["status"].flatMap(BatchStatus.init(rawValue:)) else {
-          return nil
-        }
-        return .batch(r, i, s)
+      case "enrollment": return row { (r, i, s: EnrollmentStatus) in .enrollment(r, i, s) }
+      case "batch": return row { (r, i, s: BatchStatus) in .batch(r, i, s) }
       default: return nil
       }
     }
