@@ -8,7 +8,10 @@ import SendplanModel
 
 /// Reads a file line by line in 1 MiB chunks; blank lines are skipped.
 final class LineReader {
+  /// The longest line read by default (one enrollment's dry run); a longer one is refused rather than held.
+  static let defaultMaxLineBytes = 256 << 20
   let name: String
+  let maxLineBytes: Int
   private let fd: Int32
   private var buf = [UInt8](repeating: 0, count: 1 << 20)
   private var pos = 0
@@ -16,9 +19,10 @@ final class LineReader {
   private var eof = false
   private(set) var lineNo = 0
 
-  init(path: String, name: String) throws(SendplanError) {
+  init(path: String, name: String, maxLineBytes: Int = defaultMaxLineBytes) throws(SendplanError) {
     fd = open(path, O_RDONLY | O_CLOEXEC)
     self.name = name
+    self.maxLineBytes = maxLineBytes
     guard fd >= 0 else {
       throw SendplanError(
         .badData, code: "diff_unreadable", path: name, line: nil,
@@ -37,7 +41,15 @@ final class LineReader {
       len -= pos
       pos = 0
     }
-    if len == buf.count { buf.append(contentsOf: repeatElement(0, count: buf.count)) }
+    if len == buf.count {
+      guard buf.count < maxLineBytes else {
+        throw SendplanError(
+          .badData, code: "diff_line_too_long", path: name, line: lineNo + 1,
+          message: "a line is longer than \(maxLineBytes) bytes, the most diff reads",
+          fix: "check that the file is a dry-runs.jsonl written by sendplan run")
+      }
+      buf.append(contentsOf: repeatElement(0, count: buf.count))
+    }
     let n = buf.withUnsafeMutableBufferPointer { b in read(fd, b.baseAddress.map { $0 + len }, b.count - len) }
     if n < 0 {
       throw SendplanError(
