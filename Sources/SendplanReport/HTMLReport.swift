@@ -164,7 +164,7 @@ package enum HTMLReport {
         ])
       }
       let budget = max(0, min(itemsPerEnrollment, itemsPerReport - listed))
-      let shown = e.items.prefix(budget).map { item -> MValue in
+      let shown = listedItems(e, budget: budget).map { item -> MValue in
         let r = e.recipients[Int(item.recipient)]
         let step = e.steps[Int(item.step)]
         let why = e.evidence(for: item).map { describe($0, plan, e) } ?? ""
@@ -239,6 +239,25 @@ package enum HTMLReport {
         })
     ]
     return render(d, templates)
+  }
+
+  /// At most `budget` items of `e` for the item detail, in plan order: the items a reviewer has to
+  /// explain (not WouldSend) first, then WouldSend items if there is room.
+  package static func listedItems(_ e: EnrollmentPlan, budget: Int) -> [PlannedItem] {
+    guard e.items.count > budget else { return e.items }
+    var chosen: [Int] = []
+    chosen.reserveCapacity(budget)
+    for (k, item) in e.items.enumerated() where chosen.count < budget {
+      if case .wouldSend = item.status { continue }
+      chosen.append(k)
+    }
+    if chosen.count < budget {
+      for (k, item) in e.items.enumerated() where chosen.count < budget {
+        if case .wouldSend = item.status { chosen.append(k) }
+      }
+      chosen.sort()
+    }
+    return chosen.map { e.items[$0] }
   }
 
   /// The evidence as the sentence `sendplan explain` prints for it.
