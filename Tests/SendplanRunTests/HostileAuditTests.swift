@@ -1,6 +1,7 @@
 import Foundation
 import SendplanAudit
 import SendplanDiagnostics
+import SendplanJSON
 import SendplanModel
 import SendplanRun
 import SendplanTestSupport
@@ -8,8 +9,9 @@ import Testing
 
 /// Every file of a real audit folder is input: each mutation below damages one file of a folder two
 /// audited runs wrote, then `audit query`, `audit verify`, `audit export` and the next `run` go over
-/// it. Each must give a clean error or a correct answer, never trap: a query returns exactly the
-/// entries it returned before or throws; verify reports a changed file (the leftover
+/// it, with `audit prove` and `check-proof` of one entry and `explain`'s history. Each must give a
+/// clean error or a correct answer, never trap: a query returns exactly the entries it returned
+/// before or throws; a proof that checks proves the entry as it was sealed; verify reports a changed file (the leftover
 /// `head.json.tmp`, the lock and the key file aside) as a problem; a run fails only the damaged
 /// tenant, naming a file and a code, or plans it from a stream it could check.
 struct Mutation: Sendable, CustomTestStringConvertible {
@@ -109,14 +111,29 @@ struct HostileReference: @unchecked Sendable {
   let runs: AuditedRuns
   let page: [UInt8]
   let failedAtDay3: Set<ID>
+  /// An entry of acme's e01 and the record a checked proof of it must carry.
+  let entryID: String
+  let record: String
+  /// `explain`'s question (recipient r09 of acme, whose suppression expired) and its history.
+  let explanation: Explanation
+  let history: [JSONValue]
 
   static let shared: Result<HostileReference, any Error> = Result {
     let runs = try AuditedRuns(runs: 2)
     let page = try AuditQuery.page(root: runs.audit, customerID: ID("acme"), enrollmentID: "e01", limit: 1000)
     let copy = try HostileCopy(of: runs)
     let r = try copy.run()
+    let entryID = try #require(page.document["data"]?["entries"]?.arrayValue?.last?["id"]?.stringValue)
+    let proof = try AuditProof.proveInclusion(
+      root: runs.audit, customerID: ID("acme"), entryID: entryID, checkpoint: nil)
+    let tenant = try #require(try Explainer.readTenant(bundle: sampleBundle, customerID: ID("acme")))
+    let query = ExplainQuery(customerID: ID("acme"), recipientID: ID("r09"), enrollmentID: ID("e01"))
+    guard case .success(let x) = Explainer.explain(query, tenant: tenant, asOf: sampleOptions(day: 2, out: "").asOf)
+    else { throw SendplanError(.badData, code: "fixture", message: "explain failed", fix: "") }
     return HostileReference(
-      runs: runs, page: page.document.render(), failedAtDay3: Set(r.tenants.filter(\.failed).map(\.customerID)))
+      runs: runs, page: page.document.render(), failedAtDay3: Set(r.tenants.filter(\.failed).map(\.customerID)),
+      entryID: entryID, record: try #require(proof["record"]?.stringValue), explanation: x,
+      history: try Explainer.history(x, auditDir: runs.audit))
   }
 }
 
@@ -168,6 +185,26 @@ func hostileAuditFile(_ mutation: Mutation) throws {
     let page = try AuditQuery.page(root: copy.audit, customerID: ID("acme"), enrollmentID: "e01", limit: 1000)
     let answer = String(decoding: page.document.render(), as: UTF8.self)
     #expect(answer == String(decoding: ref.page, as: UTF8.self), "a query over a damaged folder answered differently")
+  } catch {
+    #expect(!error.code.isEmpty)
+  }
+
+  // Prove and check-proof: a proof that checks carries the entry as sealed; else a clean error.
+  do {
+    let proof = try AuditProof.proveInclusion(
+      root: copy.audit, customerID: ID("acme"), entryID: ref.entryID, checkpoint: nil)
+    let key = AuditKeys.verifierKey(ref.runs.publicKey)
+    if (try? AuditProofCheck.check(proof.render(), key: key)) != nil {
+      #expect(proof["record"]?.stringValue == ref.record, "a proof from a damaged folder checks for another record")
+    }
+  } catch {
+    #expect(!error.code.isEmpty)
+  }
+
+  // Explain's history: the same entries, or a clean error.
+  do {
+    let history = try Explainer.history(ref.explanation, auditDir: copy.audit)
+    #expect(history == ref.history, "explain's history over a damaged folder differs")
   } catch {
     #expect(!error.code.isEmpty)
   }
