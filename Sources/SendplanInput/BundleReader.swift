@@ -251,16 +251,22 @@ package enum BundleReader {
 }
 
 extension TenantInput {
-  /// Adds one table's rows for this tenant.
+  /// Adds one table's rows for this tenant. Most tables arrive into empty arrays, which then share
+  /// the other's storage instead of copying (and retaining) every row.
   mutating func absorb(_ other: TenantInput) {
-    identities += other.identities
-    templates += other.templates
-    sequences += other.sequences
-    steps += other.steps
-    enrollments += other.enrollments
-    batches += other.batches
-    recipients += other.recipients
-    suppressions += other.suppressions
-    issues += other.issues
+    join(&identities, other.identities)
+    join(&templates, other.templates)
+    join(&sequences, other.sequences)
+    join(&steps, other.steps)
+    join(&enrollments, other.enrollments)
+    join(&batches, other.batches)
+    join(&recipients, other.recipients)
+    join(&suppressions, other.suppressions)
+    join(&issues, other.issues)
   }
+}
+
+@inline(__always)
+private func join<T>(_ a: inout [T], _ b: [T]) {
+  if a.isEmpty { a = b } else if !b.isEmpty { a += b }
 }

@@ -125,7 +125,8 @@ struct TableReader {
     }
     // Not concurrentPerform: nested inside the bundle's own concurrentPerform it would run serially.
     let group = DispatchGroup()
-    for k in 0...n {
+    // The digest first: it is one long sequential job, and pieces fill in around it.
+    for k in [n] + Array(0..<n) {
       DispatchQueue.global().async(group: group) {
         readPiece(k)
       }
@@ -174,8 +175,8 @@ struct TableReader {
     let tok = CSVTokenizer(file: name, line: start.firstLine, lineEnd: start.lineEnd, limits: limits)
     var header: [String]? = start.header
     var columnIndex: [Int] = []  // schema column -> header position, or -1
-    var values = [FieldValue](repeating: .absent, count: schema.columns.count)
     let schema = self.schema
+    let slots = RowSlots(count: schema.columns.count)
     if let header {
       columnIndex = schema.columns.map { c in header.firstIndex { ByteOrder.equal($0, c) } ?? -1 }
     }
@@ -228,17 +229,21 @@ struct TableReader {
           }
         }
       }
-      for k in 0..<values.count {
+      // The row builder reads the fields where the tokenizer holds them; empty fields are absent.
+      let record = tok.record
+      let slot = slots.pointer
+      for k in 0..<slots.count {
         let h = columnIndex[k]
         if h < 0 {
-          values[k] = .absent
+          slot[k].kind = .absent
           continue
         }
-        values[k] = try tok.withField(h) { p throws(SendplanError) in
-          p.isEmpty ? .absent : .text(String(decoding: p, as: UTF8.self))
-        }
+        let start = h == 0 ? 0 : record.ends[h - 1] + record.gap
+        let end = record.ends[h]
+        slot[k] = RawRow.Slot(start: start, end: end, kind: end > start ? .text : .absent)
       }
-      try sink.add(line: line, values: values, kept: sink.filter != nil && columnIndex[0] >= 0)
+      try sink.add(
+        line: line, row: RawRow(base: record.bytes, slots: slot), kept: sink.filter != nil && columnIndex[0] >= 0)
     }
 
     let total = try chunks(stream, skippingBOM: start.atFileStart) { chunk throws(SendplanError) in
@@ -258,6 +263,8 @@ struct TableReader {
   private func readJSONL(_ stream: ByteStream, sink: inout RowSink) throws(SendplanError) {
     var parser = JSONLineParser(columns: schema.columns)
     var values = [FieldValue](repeating: .absent, count: schema.columns.count)
+    let slots = RowSlots(count: schema.columns.count)
+    let scratch = ByteScratch()
     var lineBuf: [UInt8] = []
     lineBuf.reserveCapacity(4096)
     var lineNo = 1
@@ -293,7 +300,22 @@ struct TableReader {
         }
         return true
       }
-      if isRecord { try sink.add(line: lineNo, values: values) }
+      if isRecord {
+        scratch.removeAll()
+        let slot = slots.pointer
+        for k in 0..<slots.count {
+          switch values[k] {
+          case .absent: slot[k] = RawRow.Slot()
+          case .text(let v):
+            let r = scratch.append(v)
+            slot[k] = RawRow.Slot(start: r.lowerBound, end: r.upperBound, kind: .text)
+          case .nonInteger(let v):
+            let r = scratch.append(v)
+            slot[k] = RawRow.Slot(start: r.lowerBound, end: r.upperBound, kind: .nonInteger)
+          }
+        }
+        try sink.add(line: lineNo, row: RawRow(base: scratch.pointer, slots: slot))
+      }
     }
 
     let total = try chunks(stream) { chunk throws(SendplanError) in
@@ -330,6 +352,7 @@ struct RowSink {
   let table: Table
   let file: String
   let schema: TableSchema
+  private let context: RowContext
   var tenants: [ID: TenantInput] = [:]
   var rows = 0
   let filter: TenantFilter?
@@ -337,6 +360,11 @@ struct RowSink {
   var dropped = Set<ID>()
   private var current = TenantInput(customerID: ID(""))
   private var hasCurrent = false
+  /// The current tenant's customer id as bytes: a row whose id has them is that tenant's, and its
+  /// id is known to be valid and kept, so most rows neither make nor check a customer id.
+  private var currentBytes: [UInt8] = []
+  /// The last valid id of a column that repeats in runs, reused while its bytes repeat.
+  private var lastRunID: ID?
   /// The filter's answer for the last customer id asked about, by its bytes.
   private(set) var lastDecision: (bytes: [UInt8], keep: Bool)?
 
@@ -348,6 +376,7 @@ struct RowSink {
     self.file = file
     self.part = part
     self.schema = TableSchema.of(table)
+    self.context = RowContext(file: file, columns: schema.columns)
     self.filter = filter
   }
 
@@ -362,56 +391,64 @@ struct RowSink {
     return keep
   }
 
+  @inline(__always)
+  private func isCurrent(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard hasCurrent, p.count == currentBytes.count, let a = p.baseAddress else { return false }
+    return currentBytes.withUnsafeBufferPointer { b in b.baseAddress.map { memcmp(a, $0, p.count) == 0 } ?? false }
+  }
+
   /// `kept`: the reader already asked the filter about this row's customer id.
-  mutating func add(line: Int, values: [FieldValue], kept: Bool = false) throws(SendplanError) {
+  mutating func add(line: Int, row: RawRow, kept: Bool = false) throws(SendplanError) {
     rows += 1
-    let cid: ID
-    switch values[0] {
+    switch row.kind(0) {
     case .absent:
       throw SendplanError(
         .badData, code: "missing_customer_id", path: file, line: line,
         message: "customer_id is missing, so the row cannot be attributed to a tenant",
         fix: "fill in customer_id on every row")
-    case .nonInteger(let s):
+    case .nonInteger:
       throw SendplanError(
         .badData, code: "bad_customer_id", path: file, line: line,
-        message: "customer_id holds the non-integer number \(s)", fix: "write customer_id as a string")
-    case .text(let s):
-      if let problem = Values.idProblem(s) {
-        throw SendplanError(
-          .badData, code: "bad_customer_id", path: file, line: line, message: "customer_id \(problem): \(quoted(s))",
-          fix: "customer ids must be 1 to 256 bytes of UTF-8 without control characters")
+        message: "customer_id holds the non-integer number \(row.string(0))", fix: "write customer_id as a string")
+    case .text:
+      if !isCurrent(row.bytes(0)) {
+        let s = row.string(0)
+        if let problem = Values.idProblem(s) {
+          throw SendplanError(
+            .badData, code: "bad_customer_id", path: file, line: line,
+            message: "customer_id \(problem): \(quoted(s))",
+            fix: "customer ids must be 1 to 256 bytes of UTF-8 without control characters")
+        }
+        guard kept || keeps(s) else { return }
+        switchTo(ID(s))
       }
-      cid = ID(s)
     }
-    guard kept || keeps(cid.string) else { return }
     let at = RowLine.encode(part: part, line: line)
-    var b = RowBuilder(file: file, line: line, schema: schema, values: values)
-    switchTo(cid)
-    defer { current.issues.append(contentsOf: b.issues) }
+    var b = RowBuilder(row: row, line: line, context: context)
+    defer { if !b.issues.isEmpty { current.issues.append(contentsOf: b.issues) } }
     switch table {
     case .identities:
       let id = b.requiredID(1)
       let st = b.requiredEnum(2, IdentityStatus.self)
-      _ = b.optional(3)
-      _ = b.optional(4)
+      b.skip(3)
+      b.skip(4)
       if b.issues.isEmpty, let id, let st { current.identities.append(IdentityRow(line: at, id: id, status: st)) }
     case .templates:
       let id = b.requiredID(1)
       let st = b.requiredEnum(2, TemplateStatus.self)
-      _ = b.optional(3)
-      _ = b.optional(4)
+      b.skip(3)
+      b.skip(4)
       if b.issues.isEmpty, let id, let st { current.templates.append(TemplateRow(line: at, id: id, status: st)) }
     case .sequences:
       let id = b.requiredID(1)
       let st = b.requiredEnum(2, SequenceStatus.self)
       let ident = b.optionalID(3)
-      _ = b.optional(4)
+      b.skip(4)
       if b.issues.isEmpty, let id, let st {
         current.sequences.append(SequenceRow(line: at, id: id, status: st, identityID: ident))
       }
     case .steps:
-      let seq = b.requiredID(1)
+      let seq = b.requiredID(1, reusing: &lastRunID)
       let order = b.integer(2, min: 1, defaultValue: nil)
       let tpl = b.requiredID(3)
       if b.issues.isEmpty, let seq, let order, let tpl {
@@ -419,7 +456,7 @@ struct RowSink {
       }
     case .enrollments:
       let id = b.requiredID(1)
-      let seq = b.requiredID(2)
+      let seq = b.requiredID(2, reusing: &lastRunID)
       let st = b.requiredEnum(3, EnrollmentStatus.self)
       let ident = b.optionalID(4)
       let batch = b.optionalID(5)
@@ -432,7 +469,7 @@ struct RowSink {
       let st = b.requiredEnum(2, BatchStatus.self)
       if b.issues.isEmpty, let id, let st { current.batches.append(BatchRow(line: at, id: id, status: st)) }
     case .recipients:
-      let enr = b.requiredID(1)
+      let enr = b.requiredID(1, reusing: &lastRunID)
       let id = b.requiredID(2)
       let email = b.required(3)
       let opted = b.boolean(4, defaultValue: false)
@@ -464,6 +501,7 @@ struct RowSink {
       current = TenantInput(customerID: cid)
     }
     hasCurrent = true
+    currentBytes = Array(cid.string.utf8)
   }
 
   /// Hands back every tenant seen, including the current one.
@@ -471,6 +509,7 @@ struct RowSink {
     if hasCurrent {
       tenants[current.customerID] = current
       hasCurrent = false
+      currentBytes = []
     }
     return tenants
   }
