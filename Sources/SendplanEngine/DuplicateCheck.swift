@@ -29,6 +29,15 @@ enum DuplicateCheck {
     return a < b ? -1 : a == b ? 0 : 1
   }
 
+  /// Whether two ids are equal; identical string values (most repeats of a short id) are
+  /// equal without reading their bytes.
+  @inline(__always)
+  static func same(_ a: ID, _ b: ID) -> Bool {
+    let x = unsafeBitCast(a.string, to: (UInt64, UInt64).self)
+    let y = unsafeBitCast(b.string, to: (UInt64, UInt64).self)
+    return (x.0 == y.0 && x.1 == y.1) || order(a, b) == 0
+  }
+
   /// Strictly increasing ids are distinct without hashing; otherwise a set decides.
   @inline(__always)
   private static func distinct<Row>(_ rows: [Row], _ key: (Row) -> ID) -> Bool {
@@ -54,7 +63,7 @@ enum DuplicateCheck {
       while k < p.count {
         if k > 0 && order(p[k - 1].enrollmentID, p[k].enrollmentID) >= 0 { return false }
         var j = k + 1
-        while j < p.count && order(p[j - 1].enrollmentID, p[j].enrollmentID) == 0 {
+        while j < p.count && same(p[j - 1].enrollmentID, p[j].enrollmentID) {
           guard order(p[j - 1].id, p[j].id) < 0 else { return false }
           j += 1
         }

@@ -177,88 +177,17 @@ struct TableReader {
     -> [String]
   {
     let tok = CSVTokenizer(file: name, line: start.firstLine, lineEnd: start.lineEnd, limits: limits)
-    var header: [String]? = start.header
-    var columnIndex: [Int] = []  // schema column -> header position, or -1
-    let schema = self.schema
-    let slots = RowSlots(count: schema.columns.count)
-    if let header {
-      columnIndex = schema.columns.map { c in header.firstIndex { ByteOrder.equal($0, c) } ?? -1 }
-    }
-
-    func onRecord() throws(SendplanError) {
-      let count = tok.fieldCount
-      let line = tok.recordLine
-      guard tok.recordIsValidUTF8() else {
-        throw structural("not_utf8", line, "the record is not valid UTF-8", "re-export the file as UTF-8")
-      }
-      guard let header else {
-        var names: [String] = []
-        for f in 0..<count {
-          names.append(try tok.withField(f) { p throws(SendplanError) in String(decoding: p, as: UTF8.self) })
-        }
-        var seen = Set<String>()
-        for h in names where !seen.insert(h).inserted {
-          throw structural(
-            "csv_duplicate_header", line, "the header names the column \(quoted(h)) twice",
-            "remove or rename the duplicate column")
-        }
-        // Header names are compared byte-wise, like every other name.
-        columnIndex = schema.columns.map { c in names.firstIndex { ByteOrder.equal($0, c) } ?? -1 }
-        for (k, c) in schema.columns.enumerated() where columnIndex[k] < 0 && schema.required.contains(c) {
-          throw structural(
-            "missing_column", line, "the required column \(c) is missing from the header",
-            "add a \(c) column (names are case-sensitive)")
-        }
-        header = names
-        return
-      }
-      guard count == header.count else {
-        throw structural(
-          "csv_field_count", line, "the record has \(count) fields but the header has \(header.count)",
-          "make every record have exactly one field per header column (a trailing comma adds a field)")
-      }
-      // Rows of tenants the filter drops are counted, not converted; runs of one id are decided once.
-      if sink.filter != nil, columnIndex[0] >= 0 {
-        let c = columnIndex[0]
-        if let last = sink.lastDecision, tok.field(c, equals: last.bytes) {
-          if !last.keep {
-            sink.rows += 1
-            return
-          }
-        } else {
-          let cid = try tok.withField(c) { p throws(SendplanError) in String(decoding: p, as: UTF8.self) }
-          if !sink.keeps(cid) {
-            sink.rows += 1
-            return
-          }
-        }
-      }
-      // The row builder reads the fields where the tokenizer holds them; empty fields are absent.
-      let record = tok.record
-      let slot = slots.pointer
-      for k in 0..<slots.count {
-        let h = columnIndex[k]
-        if h < 0 {
-          slot[k].kind = .absent
-          continue
-        }
-        let start = h == 0 ? 0 : record.ends[h - 1] + record.gap
-        let end = record.ends[h]
-        slot[k] = RawRow.Slot(start: start, end: end, kind: end > start ? .text : .absent)
-      }
-      try sink.add(
-        line: line, row: RawRow(base: record.bytes, slots: slot), kept: sink.filter != nil && columnIndex[0] >= 0)
-    }
-
+    let records = CSVRecords(file: name, schema: schema, header: start.header, sink: sink)
+    defer { sink = records.sink }
     let total = try chunks(stream, skippingBOM: start.atFileStart) { chunk throws(SendplanError) in
-      try tok.feed(chunk, emit: onRecord)
+      try tok.feed(chunk) { () throws(SendplanError) in try records.take(tok) }
     }
     if total == 0 && start.atFileStart {
       throw structural(
         "empty_file", nil, "the file is empty (0 bytes)", "export the table with at least its header row")
     }
-    try tok.finish(emit: onRecord)
-    guard let header else {
+    try tok.finish { () throws(SendplanError) in try records.take(tok) }
+    guard let header = records.header else {
       throw structural("missing_header", 1, "the file has no header row", "add a header row naming the columns")
     }
     return header
@@ -516,5 +445,106 @@ struct RowSink {
       currentBytes = []
     }
     return tenants
+  }
+}
+
+/// One CSV read's records: the header, then each data record into the sink.
+///
+/// A class, not state captured by the record callback: a captured `var` is boxed and checked for
+/// exclusive access at run time on every record, which cost a twentieth of all parse time.
+private final class CSVRecords {
+  let file: String
+  let schema: TableSchema
+  @exclusivity(unchecked) var header: [String]?
+  /// Schema column -> header position, or -1.
+  @exclusivity(unchecked) var columnIndex: [Int] = []
+  @exclusivity(unchecked) var headerCount = 0
+  @exclusivity(unchecked) var sink: RowSink
+  let slots: RowSlots
+
+  init(file: String, schema: TableSchema, header: [String]?, sink: RowSink) {
+    self.file = file
+    self.schema = schema
+    self.sink = sink
+    slots = RowSlots(count: schema.columns.count)
+    if let header { setHeader(header) }
+  }
+
+  private func setHeader(_ names: [String]) {
+    // Header names are compared byte-wise, like every other name.
+    columnIndex = schema.columns.map { c in names.firstIndex { ByteOrder.equal($0, c) } ?? -1 }
+    headerCount = names.count
+    header = names
+  }
+
+  private func structural(_ code: String, _ line: Int?, _ message: String, _ fix: String) -> SendplanError {
+    SendplanError(.badData, code: code, path: file, line: line, message: message, fix: fix)
+  }
+
+  /// Takes the tokenizer's current record.
+  func take(_ tok: CSVTokenizer) throws(SendplanError) {
+    let count = tok.fieldCount
+    let line = tok.recordLine
+    guard tok.recordIsValidUTF8() else {
+      throw structural("not_utf8", line, "the record is not valid UTF-8", "re-export the file as UTF-8")
+    }
+    guard header != nil else {
+      var names: [String] = []
+      for f in 0..<count {
+        names.append(try tok.withField(f) { p throws(SendplanError) in String(decoding: p, as: UTF8.self) })
+      }
+      var seen = Set<String>()
+      for h in names where !seen.insert(h).inserted {
+        throw structural(
+          "csv_duplicate_header", line, "the header names the column \(quoted(h)) twice",
+          "remove or rename the duplicate column")
+      }
+      let index = schema.columns.map { c in names.firstIndex { ByteOrder.equal($0, c) } ?? -1 }
+      for (k, c) in schema.columns.enumerated() where index[k] < 0 && schema.required.contains(c) {
+        throw structural(
+          "missing_column", line, "the required column \(c) is missing from the header",
+          "add a \(c) column (names are case-sensitive)")
+      }
+      setHeader(names)
+      return
+    }
+    guard count == headerCount else {
+      throw structural(
+        "csv_field_count", line, "the record has \(count) fields but the header has \(headerCount)",
+        "make every record have exactly one field per header column (a trailing comma adds a field)")
+    }
+    // Rows of tenants the filter drops are counted, not converted; runs of one id are decided once.
+    if sink.filter != nil, columnIndex[0] >= 0 {
+      let c = columnIndex[0]
+      if let last = sink.lastDecision, tok.field(c, equals: last.bytes) {
+        if !last.keep {
+          sink.rows += 1
+          return
+        }
+      } else {
+        let cid = try tok.withField(c) { p throws(SendplanError) in String(decoding: p, as: UTF8.self) }
+        if !sink.keeps(cid) {
+          sink.rows += 1
+          return
+        }
+      }
+    }
+    // The row builder reads the fields where the tokenizer holds them; empty fields are absent.
+    let record = tok.record
+    let slot = slots.pointer
+    columnIndex.withUnsafeBufferPointer { index in
+      for k in 0..<slots.count {
+        let h = index[k]
+        if h < 0 {
+          slot[k].kind = .absent
+          continue
+        }
+        let start = h == 0 ? 0 : record.ends[h - 1] + record.gap
+        let end = record.ends[h]
+        slot[k] = RawRow.Slot(start: start, end: end, kind: end > start ? .text : .absent)
+      }
+    }
+    try sink.add(
+      line: line, row: RawRow(base: record.bytes, slots: slot), kept: sink.filter != nil && columnIndex[0] >= 0)
   }
 }
