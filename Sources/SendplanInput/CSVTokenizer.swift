@@ -36,6 +36,8 @@ final class CSVTokenizer {
   @exclusivity(unchecked) private var gap = 0
   /// Bytes of the current record at `base`: `count`, or the in-chunk record's length.
   @exclusivity(unchecked) private var span = 0
+  /// Whether the fast path saw only ASCII bytes in the current (in-chunk) record.
+  @exclusivity(unchecked) private var spanIsASCII = false
   @exclusivity(unchecked) private var state = State.fieldStart
   @exclusivity(unchecked) private var lineEnd = LineEnd.unknown
   @exclusivity(unchecked) private var started = false
@@ -69,6 +71,7 @@ final class CSVTokenizer {
   /// Whether every field of the current record is valid UTF-8: the record's bytes in one pass, plus
   /// no field boundary inside a character (the fields are stored back to back).
   func recordIsValidUTF8() -> Bool {
+    if gap != 0 && spanIsASCII { return true }
     let p = UnsafeBufferPointer(start: base, count: gap == 0 ? count : span)
     if isASCII(p) { return true }
     guard isValidUTF8(p) else { return false }
@@ -319,6 +322,7 @@ final class CSVTokenizer {
     var nf = 0
     var i = 0
     var end = -1
+    var bits: UInt64 = 0
     // Bytes below 0x2D are candidates (the four that matter are all there); check each exactly.
     let ones: UInt64 = 0x0101_0101_0101_0101
     let high: UInt64 = 0x8080_8080_8080_8080
@@ -328,9 +332,11 @@ final class CSVTokenizer {
       var width = 8
       if i + 8 <= n {
         let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+        bits |= w
         m = ~(((w & low7) &+ (0x80 - 0x2D) &* ones) | w) & high
       } else {
         width = 1
+        bits |= UInt64(p[i])
         m = p[i] < 0x2D ? 0x80 : 0
       }
       while m != 0 {
@@ -357,6 +363,8 @@ final class CSVTokenizer {
     base = p
     gap = 1
     span = end
+    // The words read may run past the line feed; a high bit there only costs the full check.
+    spanIsASCII = bits & high == 0
     fieldCount = nf
     defer {
       base = UnsafePointer(bytes)

@@ -1,5 +1,9 @@
 import SendplanModel
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Column layout of one export table (planning-rules §1). `customer_id` is always column 0.
 struct TableSchema {
   let table: Table
@@ -66,17 +70,6 @@ package enum Values {
     guard p.count >= 1 && p.count <= 256 else { return false }
     for b in p where b < 0x20 || b >= 0x7F { return false }
     return true
-  }
-
-  /// Whether `id` has exactly the bytes `p`.
-  @inline(__always)
-  static func same(_ id: ID, _ p: UnsafeBufferPointer<UInt8>) -> Bool {
-    let r = id.string.utf8.withContiguousStorageIfAvailable { q in
-      guard q.count == p.count else { return false }
-      for k in 0..<q.count where q[k] != p[k] { return false }
-      return true
-    }
-    return r ?? false
   }
 
   /// Base-10 ASCII digits, no sign or spaces, leading zeros allowed, must fit in a signed 64-bit integer.
@@ -246,6 +239,25 @@ final class RowContext: Sendable {
   }
 }
 
+/// The last valid id of a column that repeats in runs, with its bytes to compare against.
+struct RunCache {
+  private var last: ID?
+  private var bytes: [UInt8] = []
+
+  @inline(__always)
+  func id(matching p: UnsafeBufferPointer<UInt8>) -> ID? {
+    guard let last, p.count == bytes.count, let a = p.baseAddress else { return nil }
+    let same = bytes.withUnsafeBufferPointer { b in b.baseAddress.map { memcmp(a, $0, p.count) == 0 } ?? false }
+    return same ? last : nil
+  }
+
+  mutating func keep(_ id: ID, _ p: UnsafeBufferPointer<UInt8>) {
+    last = id
+    bytes.removeAll(keepingCapacity: true)
+    bytes.append(contentsOf: p)
+  }
+}
+
 /// Builds typed rows from a record's column values, collecting every row-level problem it finds.
 struct RowBuilder {
   let row: RawRow
@@ -307,11 +319,11 @@ struct RowBuilder {
 
   /// ``requiredID(_:)`` that hands back `last` when the column repeats its bytes (an export lists
   /// an enrollment's recipients together), so a run of equal ids makes one `String`, not one each.
-  mutating func requiredID(_ col: Int, reusing last: inout ID?) -> ID? {
+  mutating func requiredID(_ col: Int, reusing last: inout RunCache) -> ID? {
     guard let p = requiredBytes(col) else { return nil }
-    if let l = last, Values.same(l, p) { return l }
+    if let l = last.id(matching: p) { return l }
     let id = checkID(col, p)
-    if id != nil { last = id }
+    if let id { last.keep(id, p) }
     return id
   }
 

@@ -297,7 +297,7 @@ struct RowSink {
   /// id is known to be valid and kept, so most rows neither make nor check a customer id.
   private var currentBytes: [UInt8] = []
   /// The last valid id of a column that repeats in runs, reused while its bytes repeat.
-  private var lastRunID: ID?
+  private var lastRunID = RunCache()
   /// The filter's answer for the last customer id asked about, by its bytes.
   private(set) var lastDecision: (bytes: [UInt8], keep: Bool)?
 
