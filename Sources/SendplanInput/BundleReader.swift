@@ -13,9 +13,11 @@ package enum BundleReader {
   /// Throws ``SendplanErrors`` listing the first structural error of every file that has one.
   /// With a `filter`, rows of the tenants it drops are counted and checked for structure only.
   /// `pieceBytes` sets how large a plain CSV file must be to parse in pieces (tests make it small);
-  /// `limits` how much of one record a reader may hold.
+  /// `limits` how much of one record a reader may hold. Without `digests` the files are not
+  /// hashed and every ``InputFile/sha256`` is empty (`validate` prints no digest).
   package static func read(
-    path: String, filter: TenantFilter? = nil, pieceBytes: Int = CSVSplit.minPieceBytes, limits: ReadLimits = .default
+    path: String, filter: TenantFilter? = nil, pieceBytes: Int = CSVSplit.minPieceBytes, limits: ReadLimits = .default,
+    digests: Bool = true
   ) throws(SendplanErrors) -> ExportBundle {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
@@ -81,7 +83,7 @@ package enum BundleReader {
             jobs.append(
               TableReader(
                 table: t, path: (path as NSString).appendingPathComponent(name), name: name, part: k, filter: filter,
-                pieceBytes: pieceBytes, limits: limits))
+                pieceBytes: pieceBytes, limits: limits, digests: digests))
           }
         }
       } else if names.count > 1 {
@@ -101,7 +103,8 @@ package enum BundleReader {
           partNames[t] = [name]
           jobs.append(
             TableReader(
-              table: t, path: full, name: name, part: 0, filter: filter, pieceBytes: pieceBytes, limits: limits))
+              table: t, path: full, name: name, part: 0, filter: filter, pieceBytes: pieceBytes, limits: limits,
+              digests: digests))
         }
       } else if t.isRequired {
         errors.append(
@@ -251,16 +254,22 @@ package enum BundleReader {
 }
 
 extension TenantInput {
-  /// Adds one table's rows for this tenant.
+  /// Adds one table's rows for this tenant. Most tables arrive into empty arrays, which then share
+  /// the other's storage instead of copying (and retaining) every row.
   mutating func absorb(_ other: TenantInput) {
-    identities += other.identities
-    templates += other.templates
-    sequences += other.sequences
-    steps += other.steps
-    enrollments += other.enrollments
-    batches += other.batches
-    recipients += other.recipients
-    suppressions += other.suppressions
-    issues += other.issues
+    join(&identities, other.identities)
+    join(&templates, other.templates)
+    join(&sequences, other.sequences)
+    join(&steps, other.steps)
+    join(&enrollments, other.enrollments)
+    join(&batches, other.batches)
+    join(&recipients, other.recipients)
+    join(&suppressions, other.suppressions)
+    join(&issues, other.issues)
   }
+}
+
+@inline(__always)
+private func join<T>(_ a: inout [T], _ b: [T]) {
+  if a.isEmpty { a = b } else if !b.isEmpty { a += b }
 }

@@ -14,6 +14,8 @@ final class FileSource {
   private let fd: Int32
   let name: String
   private(set) var hasher = SHA256()
+  /// Whether reads of the whole file feed the digest; a read that needs no digest saves the hashing.
+  var hashes = true
   private(set) var byteCount = 0
   /// Where the next read starts and where to stop, when only a range of the file is read.
   private var offset = 0
@@ -56,7 +58,7 @@ final class FileSource {
           fix: "check the disk and file permissions, then re-run")
       }
       if n > 0 {
-        if end == nil { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
+        if end == nil && hashes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
         byteCount += n
         offset += n
       }
@@ -66,7 +68,7 @@ final class FileSource {
 
   /// Lower-case hex SHA-256 of every byte read so far.
   func digestHex() -> String {
-    Hex.encode(hasher.finalize())
+    hashes ? Hex.encode(hasher.finalize()) : ""
   }
 }
 

@@ -14,6 +14,8 @@ import SendplanDiagnostics
 struct CSVSplit {
   /// Files smaller than this are read in one piece: the scan would cost more than it saves.
   package static let minPieceBytes = 24 << 20
+  /// Pieces per core, at most.
+  static let piecesPerCore = 3
 
   struct Piece {
     var range: Range<Int>
@@ -35,9 +37,12 @@ struct CSVSplit {
     var st = stat()
     guard stat(path, &st) == 0 else { return nil }
     let size = Int(st.st_size)
-    let count = min(cores, size / max(1, minPiece))
+    // A few pieces per core: cores that finish early take another piece, so they end together
+    // even beside the digest job and other tables.
+    let count = min(cores * piecesPerCore, size / max(1, minPiece))
     guard count >= 2, let head = try header(path: path, name: name) else { return nil }
-    let source = try FileSource(path: path, name: name)
+    // A range read: the scan needs no digest (the piece reader hashes the whole file).
+    let source = try FileSource(path: path, name: name, range: 0..<size)
     let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     defer { buf.deallocate() }
     var cuts: [(offset: Int, line: Int)] = [(0, 1)]
@@ -50,18 +55,29 @@ struct CSVSplit {
       if n == 0 { break }
       let p = buf.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) }
       guard let p else { break }
-      for i in 0..<n {
+      var i = 0
+      while i < n {
+        if pos + i < target {
+          // No cut before the target: only count quotes and lines, a word at a time.
+          let stop = min(n, target - pos)
+          let counted = quotesAndLines(UnsafeBufferPointer(start: p + i, count: stop - i))
+          quotes &+= counted.quotes
+          lines += counted.lines
+          i = stop
+          continue
+        }
         let b = p[i]
         if b == 0x22 {
           quotes &+= 1
         } else if b == 0x0A {
           lines += 1
-          if quotes & 1 == 0 && pos + i >= target {
+          if quotes & 1 == 0 {
             cuts.append((pos + i + 1, lines))
             target = size / count * cuts.count
             if cuts.count == count { break scan }
           }
         }
+        i += 1
       }
       pos += n
     }
@@ -107,4 +123,30 @@ struct CSVSplit {
     guard let names, tok.lineEndStyle != .unknown else { return nil }
     return (names, tok.lineEndStyle)
   }
+}
+
+/// How many quote and line-feed bytes `p` holds, eight bytes at a time (an exact zero-byte test,
+/// no false hits), in one pass.
+func quotesAndLines(_ p: UnsafeBufferPointer<UInt8>) -> (quotes: Int, lines: Int) {
+  guard let base = p.baseAddress else { return (0, 0) }
+  let n = p.count
+  let quote: UInt64 = 0x2222_2222_2222_2222
+  let lf: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+  let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+  var quotes = 0
+  var lines = 0
+  var i = 0
+  while i + 8 <= n {
+    let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+    let q = w ^ quote
+    let l = w ^ lf
+    quotes &+= (~(((q & low7) &+ low7) | q | low7)).nonzeroBitCount
+    lines &+= (~(((l & low7) &+ low7) | l | low7)).nonzeroBitCount
+    i += 8
+  }
+  while i < n {
+    if base[i] == 0x22 { quotes &+= 1 } else if base[i] == 0x0A { lines &+= 1 }
+    i += 1
+  }
+  return (quotes, lines)
 }

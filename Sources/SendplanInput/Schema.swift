@@ -1,5 +1,9 @@
 import SendplanModel
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Column layout of one export table (planning-rules §1). `customer_id` is always column 0.
 struct TableSchema {
   let table: Table
@@ -60,11 +64,26 @@ package enum Values {
     return nil
   }
 
+  /// Whether `p` is a valid id of printable ASCII, the common case `idProblem` accepts first.
+  @inline(__always)
+  static func isPlainID(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard p.count >= 1 && p.count <= 256 else { return false }
+    for b in p where b < 0x20 || b >= 0x7F { return false }
+    return true
+  }
+
   /// Base-10 ASCII digits, no sign or spaces, leading zeros allowed, must fit in a signed 64-bit integer.
   package static func integer(_ s: String) -> Int64? {
+    var s = s
+    return s.withUTF8 { integer(bytes: $0) }
+  }
+
+  /// ``integer(_:)`` on UTF-8 bytes.
+  @inline(__always)
+  static func integer(bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
     var v: Int64 = 0
     var any = false
-    for b in s.utf8 {
+    for b in bytes {
       guard b >= 0x30 && b <= 0x39 else { return nil }
       let (m, o1) = v.multipliedReportingOverflow(by: 10)
       let (a, o2) = m.addingReportingOverflow(Int64(b - 0x30))
@@ -77,9 +96,16 @@ package enum Values {
 
   /// `true`/`false`/`1`/`0`, case-insensitive.
   package static func boolean(_ s: String) -> Bool? {
+    var s = s
+    return s.withUTF8 { boolean(bytes: $0) }
+  }
+
+  /// ``boolean(_:)`` on UTF-8 bytes.
+  @inline(__always)
+  static func boolean(bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
     var v: UInt64 = 0
     var n = 0
-    for b in s.utf8 {
+    for b in bytes {
       if n == 5 { return nil }
       v = v << 8 | UInt64(b >= 0x41 && b <= 0x5A ? b | 0x20 : b)
       n += 1
@@ -92,77 +118,248 @@ package enum Values {
   }
 }
 
-/// Builds typed rows from column values, collecting every row-level problem it finds.
-struct RowBuilder {
+/// One record's column values as bytes: a CSV record's fields in the tokenizer's buffer, or a
+/// JSONL line's values packed into a scratch buffer. Building a typed row from it makes a
+/// `String` only for the values the row keeps as text.
+struct RawRow {
+  enum Kind: UInt8 {
+    /// Empty field, `""`, `null` or a missing key.
+    case absent
+    case text
+    /// A JSON number with a fraction or exponent (its literal is the slot's bytes).
+    case nonInteger
+  }
+
+  struct Slot {
+    var start = 0
+    var end = 0
+    var kind = Kind.absent
+  }
+
+  /// The record's bytes; each schema column's slot says where its value lies.
+  let base: UnsafePointer<UInt8>
+  let slots: UnsafePointer<Slot>
+
+  @inline(__always) func kind(_ col: Int) -> Kind { slots[col].kind }
+
+  @inline(__always)
+  func bytes(_ col: Int) -> UnsafeBufferPointer<UInt8> {
+    let s = slots[col]
+    return UnsafeBufferPointer(start: base + s.start, count: s.end - s.start)
+  }
+
+  func string(_ col: Int) -> String { String(decoding: bytes(col), as: UTF8.self) }
+}
+
+/// The slots of one reader's rows, one per schema column, reused for every record.
+final class RowSlots {
+  let pointer: UnsafeMutablePointer<RawRow.Slot>
+  let count: Int
+
+  init(count: Int) {
+    self.count = count
+    pointer = .allocate(capacity: max(1, count))
+    pointer.initialize(repeating: RawRow.Slot(), count: max(1, count))
+  }
+
+  deinit { pointer.deallocate() }
+}
+
+/// A growable byte buffer for packing a JSONL line's values into one ``RawRow``.
+final class ByteScratch {
+  private(set) var pointer: UnsafeMutablePointer<UInt8>
+  private var capacity = 256
+  private(set) var count = 0
+
+  init() { pointer = .allocate(capacity: capacity) }
+
+  deinit { pointer.deallocate() }
+
+  func removeAll() { count = 0 }
+
+  /// Appends the UTF-8 bytes of `s` and returns where they lie.
+  func append(_ s: String) -> Range<Int> {
+    var s = s
+    return s.withUTF8 { p in
+      if count + p.count > capacity {
+        while count + p.count > capacity { capacity *= 2 }
+        let b = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        b.update(from: pointer, count: count)
+        pointer.deallocate()
+        pointer = b
+      }
+      if let src = p.baseAddress { (pointer + count).update(from: src, count: p.count) }
+      count += p.count
+      return (count - p.count)..<count
+    }
+  }
+}
+
+/// A status column's values by their bytes, so a row's status needs no `String`.
+protocol ByteMatchable: RawRepresentable, CaseIterable where RawValue == String {
+  /// Every case with its raw value's UTF-8 bytes.
+  static var utf8Cases: [(bytes: [UInt8], value: Self)] { get }
+}
+
+extension ByteMatchable {
+  /// The case whose raw value has exactly these bytes.
+  @inline(__always)
+  static func match(_ p: UnsafeBufferPointer<UInt8>) -> Self? {
+    for c in utf8Cases where c.bytes.count == p.count {
+      var same = true
+      for k in 0..<p.count where c.bytes[k] != p[k] {
+        same = false
+        break
+      }
+      if same { return c.value }
+    }
+    return nil
+  }
+
+  static func makeUTF8Cases() -> [(bytes: [UInt8], value: Self)] {
+    allCases.map { (Array($0.rawValue.utf8), $0) }
+  }
+}
+
+extension IdentityStatus: ByteMatchable { static let utf8Cases = makeUTF8Cases() }
+extension TemplateStatus: ByteMatchable { static let utf8Cases = makeUTF8Cases() }
+extension SequenceStatus: ByteMatchable { static let utf8Cases = makeUTF8Cases() }
+extension EnrollmentStatus: ByteMatchable { static let utf8Cases = makeUTF8Cases() }
+extension BatchStatus: ByteMatchable { static let utf8Cases = makeUTF8Cases() }
+extension SuppressionType: ByteMatchable { static let utf8Cases = makeUTF8Cases() }
+
+/// What every row of one reader shares: its file name and the table's column names, for messages.
+final class RowContext: Sendable {
   let file: String
+  let columns: [String]
+
+  init(file: String, columns: [String]) {
+    self.file = file
+    self.columns = columns
+  }
+}
+
+/// The last valid id of a column that repeats in runs, with its bytes to compare against.
+struct RunCache {
+  private var last: ID?
+  private var bytes: [UInt8] = []
+
+  @inline(__always)
+  func id(matching p: UnsafeBufferPointer<UInt8>) -> ID? {
+    guard let last, p.count == bytes.count, let a = p.baseAddress else { return nil }
+    let same = bytes.withUnsafeBufferPointer { b in b.baseAddress.map { memcmp(a, $0, p.count) == 0 } ?? false }
+    return same ? last : nil
+  }
+
+  mutating func keep(_ id: ID, _ p: UnsafeBufferPointer<UInt8>) {
+    last = id
+    bytes.removeAll(keepingCapacity: true)
+    bytes.append(contentsOf: p)
+  }
+}
+
+/// Builds typed rows from a record's column values, collecting every row-level problem it finds.
+struct RowBuilder {
+  let row: RawRow
   let line: Int
-  let schema: TableSchema
-  let values: [FieldValue]
+  // Not retained: the sink that owns the context outlives every builder (one per row).
+  unowned(unsafe) let context: RowContext
   var issues: [RowIssue] = []
+
+  init(row: RawRow, line: Int, context: RowContext) {
+    self.row = row
+    self.line = line
+    self.context = context
+  }
 
   private mutating func issue(_ col: Int, _ code: String, _ what: String, _ fix: String) {
     issues.append(
       RowIssue(
-        file: file, line: line, code: code, message: "\(schema.columns[col]) \(what)", fix: fix))
+        file: context.file, line: line, code: code, message: "\(context.columns[col]) \(what)", fix: fix))
   }
 
-  /// The column's text, flagging a non-integer JSON number.
-  private mutating func text(_ col: Int) -> String? {
-    switch values[col] {
+  /// The column's bytes when it holds text; nil when absent, flagging a non-integer JSON number.
+  @inline(__always)
+  private mutating func textBytes(_ col: Int) -> UnsafeBufferPointer<UInt8>? {
+    switch row.kind(col) {
     case .absent: return nil
-    case .text(let s): return s
-    case .nonInteger(let s):
-      issue(col, "bad_number", "holds the non-integer number \(s)", "write the value as a string or an integer")
+    case .text: return row.bytes(col)
+    case .nonInteger:
+      issue(
+        col, "bad_number", "holds the non-integer number \(row.string(col))",
+        "write the value as a string or an integer")
       return nil
     }
+  }
+
+  @inline(__always)
+  private mutating func requiredBytes(_ col: Int) -> UnsafeBufferPointer<UInt8>? {
+    if row.kind(col) == .absent {
+      issue(col, "missing_field", "is missing", "fill in \(context.columns[col]); it is required")
+      return nil
+    }
+    return textBytes(col)
   }
 
   mutating func required(_ col: Int) -> String? {
-    if case .absent = values[col] {
-      issue(col, "missing_field", "is missing", "fill in \(schema.columns[col]); it is required")
-      return nil
-    }
-    return text(col)
+    requiredBytes(col).map { String(decoding: $0, as: UTF8.self) }
   }
 
-  mutating func optional(_ col: Int) -> String? { text(col) }
+  mutating func optional(_ col: Int) -> String? {
+    textBytes(col).map { String(decoding: $0, as: UTF8.self) }
+  }
+
+  /// Checks an optional column the rows do not keep, without making its text.
+  mutating func skip(_ col: Int) { _ = textBytes(col) }
 
   mutating func requiredID(_ col: Int) -> ID? {
-    guard let s = required(col) else { return nil }
-    return checkID(col, s)
+    guard let p = requiredBytes(col) else { return nil }
+    return checkID(col, p)
+  }
+
+  /// ``requiredID(_:)`` that hands back `last` when the column repeats its bytes (an export lists
+  /// an enrollment's recipients together), so a run of equal ids makes one `String`, not one each.
+  mutating func requiredID(_ col: Int, reusing last: inout RunCache) -> ID? {
+    guard let p = requiredBytes(col) else { return nil }
+    if let l = last.id(matching: p) { return l }
+    let id = checkID(col, p)
+    if let id { last.keep(id, p) }
+    return id
   }
 
   mutating func optionalID(_ col: Int) -> ID? {
-    guard let s = optional(col) else { return nil }
-    return checkID(col, s)
+    guard let p = textBytes(col) else { return nil }
+    return checkID(col, p)
   }
 
-  private mutating func checkID(_ col: Int, _ s: String) -> ID? {
-    if let problem = Values.idProblem(s) {
+  @inline(__always)
+  private mutating func checkID(_ col: Int, _ p: UnsafeBufferPointer<UInt8>) -> ID? {
+    let s = String(decoding: p, as: UTF8.self)
+    if !Values.isPlainID(p), let problem = Values.idProblem(s) {
       issue(col, "bad_id", "\(problem): \(quoted(s))", "ids must be 1 to 256 bytes of UTF-8 without control characters")
       return nil
     }
     return ID(s)
   }
 
-  mutating func requiredEnum<E: RawRepresentable & CaseIterable>(_ col: Int, _: E.Type) -> E?
-  where E.RawValue == String {
-    guard let s = required(col) else { return nil }
-    guard let e = E(rawValue: s) else {
-      let allowed = E.allCases.map { $0.rawValue }.joined(separator: ", ")
-      issue(col, "unknown_value", "has the unknown value \(quoted(s))", "use one of: \(allowed) (case-sensitive)")
-      return nil
-    }
-    return e
+  mutating func requiredEnum<E: ByteMatchable>(_ col: Int, _: E.Type) -> E? {
+    guard let p = requiredBytes(col) else { return nil }
+    if let e = E.match(p) { return e }
+    let s = String(decoding: p, as: UTF8.self)
+    // Raw values are ASCII; other text keeps String's own comparison, exactly as before.
+    if !isASCII(p), let e = E(rawValue: s) { return e }
+    let allowed = E.allCases.map { $0.rawValue }.joined(separator: ", ")
+    issue(col, "unknown_value", "has the unknown value \(quoted(s))", "use one of: \(allowed) (case-sensitive)")
+    return nil
   }
 
   /// An integer column; `defaultValue` applies when absent, and nil marks an error.
   mutating func integer(_ col: Int, min: Int64, defaultValue: Int64?) -> Int64? {
-    let s = defaultValue == nil ? required(col) : optional(col)
-    guard let s else { return defaultValue }
-    guard let v = Values.integer(s), v >= min else {
+    let p = defaultValue == nil ? requiredBytes(col) : textBytes(col)
+    guard let p else { return defaultValue }
+    guard let v = Values.integer(bytes: p), v >= min else {
       issue(
-        col, "bad_integer", "is not a valid integer: \(quoted(s))",
+        col, "bad_integer", "is not a valid integer: \(quoted(String(decoding: p, as: UTF8.self)))",
         "use base-10 digits only, no sign, at least \(min), at most 9223372036854775807")
       return nil
     }
@@ -170,9 +367,11 @@ struct RowBuilder {
   }
 
   mutating func boolean(_ col: Int, defaultValue: Bool) -> Bool? {
-    guard let s = optional(col) else { return defaultValue }
-    guard let v = Values.boolean(s) else {
-      issue(col, "bad_boolean", "is not a boolean: \(quoted(s))", "use true, false, 1 or 0")
+    guard let p = textBytes(col) else { return defaultValue }
+    guard let v = Values.boolean(bytes: p) else {
+      issue(
+        col, "bad_boolean", "is not a boolean: \(quoted(String(decoding: p, as: UTF8.self)))", "use true, false, 1 or 0"
+      )
       return nil
     }
     return v

@@ -27,6 +27,8 @@ struct TableReader {
   var pieceBytes = CSVSplit.minPieceBytes
   /// How much of one record the reader may hold.
   var limits = ReadLimits.default
+  /// Whether to compute the file's SHA-256; without it ``InputFile/sha256`` is empty.
+  var digests = true
 
   private var schema: TableSchema { TableSchema.of(table) }
   private var isJSONL: Bool { name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") }
@@ -40,6 +42,7 @@ struct TableReader {
       return try readPieces(split)
     }
     let source = try FileSource(path: path, name: name)
+    source.hashes = digests
     let stream: ByteStream = isGzip ? try GzipStream(source: source) : source
     var sink = RowSink(table: table, file: name, part: part, filter: filter)
     var header: [String]?
@@ -125,7 +128,8 @@ struct TableReader {
     }
     // Not concurrentPerform: nested inside the bundle's own concurrentPerform it would run serially.
     let group = DispatchGroup()
-    for k in 0...n {
+    // The digest first: it is one long sequential job, and pieces fill in around it.
+    for k in (digests ? [n] : []) + Array(0..<n) {
       DispatchQueue.global().async(group: group) {
         readPiece(k)
       }
@@ -142,7 +146,8 @@ struct TableReader {
       case nil: throw structural("read_failed", nil, "a piece of the file was not read", "report this as a bug")
       }
     }
-    guard case .success(let (sha, bytes))? = digest.withLock({ $0 }) else {
+    let hashed = digests ? digest.withLock({ $0 }) : .success(("", split.pieces.last?.range.upperBound ?? 0))
+    guard case .success(let (sha, bytes))? = hashed else {
       if case .failure(let e)? = digest.withLock({ $0 }) { throw e }
       throw structural("read_failed", nil, "the file was not hashed", "report this as a bug")
     }
@@ -172,84 +177,17 @@ struct TableReader {
     -> [String]
   {
     let tok = CSVTokenizer(file: name, line: start.firstLine, lineEnd: start.lineEnd, limits: limits)
-    var header: [String]? = start.header
-    var columnIndex: [Int] = []  // schema column -> header position, or -1
-    var values = [FieldValue](repeating: .absent, count: schema.columns.count)
-    let schema = self.schema
-    if let header {
-      columnIndex = schema.columns.map { c in header.firstIndex { ByteOrder.equal($0, c) } ?? -1 }
-    }
-
-    func onRecord() throws(SendplanError) {
-      let count = tok.fieldCount
-      let line = tok.recordLine
-      guard tok.recordIsValidUTF8() else {
-        throw structural("not_utf8", line, "the record is not valid UTF-8", "re-export the file as UTF-8")
-      }
-      guard let header else {
-        var names: [String] = []
-        for f in 0..<count {
-          names.append(try tok.withField(f) { p throws(SendplanError) in String(decoding: p, as: UTF8.self) })
-        }
-        var seen = Set<String>()
-        for h in names where !seen.insert(h).inserted {
-          throw structural(
-            "csv_duplicate_header", line, "the header names the column \(quoted(h)) twice",
-            "remove or rename the duplicate column")
-        }
-        // Header names are compared byte-wise, like every other name.
-        columnIndex = schema.columns.map { c in names.firstIndex { ByteOrder.equal($0, c) } ?? -1 }
-        for (k, c) in schema.columns.enumerated() where columnIndex[k] < 0 && schema.required.contains(c) {
-          throw structural(
-            "missing_column", line, "the required column \(c) is missing from the header",
-            "add a \(c) column (names are case-sensitive)")
-        }
-        header = names
-        return
-      }
-      guard count == header.count else {
-        throw structural(
-          "csv_field_count", line, "the record has \(count) fields but the header has \(header.count)",
-          "make every record have exactly one field per header column (a trailing comma adds a field)")
-      }
-      // Rows of tenants the filter drops are counted, not converted; runs of one id are decided once.
-      if sink.filter != nil, columnIndex[0] >= 0 {
-        let c = columnIndex[0]
-        if let last = sink.lastDecision, tok.field(c, equals: last.bytes) {
-          if !last.keep {
-            sink.rows += 1
-            return
-          }
-        } else {
-          let cid = try tok.withField(c) { p throws(SendplanError) in String(decoding: p, as: UTF8.self) }
-          if !sink.keeps(cid) {
-            sink.rows += 1
-            return
-          }
-        }
-      }
-      for k in 0..<values.count {
-        let h = columnIndex[k]
-        if h < 0 {
-          values[k] = .absent
-          continue
-        }
-        values[k] = try tok.withField(h) { p throws(SendplanError) in
-          p.isEmpty ? .absent : .text(String(decoding: p, as: UTF8.self))
-        }
-      }
-      try sink.add(line: line, values: values, kept: sink.filter != nil && columnIndex[0] >= 0)
-    }
-
+    let records = CSVRecords(file: name, schema: schema, header: start.header, sink: sink)
+    defer { sink = records.sink }
     let total = try chunks(stream, skippingBOM: start.atFileStart) { chunk throws(SendplanError) in
-      try tok.feed(chunk, emit: onRecord)
+      try tok.feed(chunk) { () throws(SendplanError) in try records.take(tok) }
     }
     if total == 0 && start.atFileStart {
       throw structural(
         "empty_file", nil, "the file is empty (0 bytes)", "export the table with at least its header row")
     }
-    try tok.finish(emit: onRecord)
-    guard let header else {
+    try tok.finish { () throws(SendplanError) in try records.take(tok) }
+    guard let header = records.header else {
       throw structural("missing_header", 1, "the file has no header row", "add a header row naming the columns")
     }
     return header
@@ -258,6 +196,8 @@ struct TableReader {
   private func readJSONL(_ stream: ByteStream, sink: inout RowSink) throws(SendplanError) {
     var parser = JSONLineParser(columns: schema.columns)
     var values = [FieldValue](repeating: .absent, count: schema.columns.count)
+    let slots = RowSlots(count: schema.columns.count)
+    let scratch = ByteScratch()
     var lineBuf: [UInt8] = []
     lineBuf.reserveCapacity(4096)
     var lineNo = 1
@@ -293,7 +233,22 @@ struct TableReader {
         }
         return true
       }
-      if isRecord { try sink.add(line: lineNo, values: values) }
+      if isRecord {
+        scratch.removeAll()
+        let slot = slots.pointer
+        for k in 0..<slots.count {
+          switch values[k] {
+          case .absent: slot[k] = RawRow.Slot()
+          case .text(let v):
+            let r = scratch.append(v)
+            slot[k] = RawRow.Slot(start: r.lowerBound, end: r.upperBound, kind: .text)
+          case .nonInteger(let v):
+            let r = scratch.append(v)
+            slot[k] = RawRow.Slot(start: r.lowerBound, end: r.upperBound, kind: .nonInteger)
+          }
+        }
+        try sink.add(line: lineNo, row: RawRow(base: scratch.pointer, slots: slot))
+      }
     }
 
     let total = try chunks(stream) { chunk throws(SendplanError) in
@@ -330,6 +285,7 @@ struct RowSink {
   let table: Table
   let file: String
   let schema: TableSchema
+  private let context: RowContext
   var tenants: [ID: TenantInput] = [:]
   var rows = 0
   let filter: TenantFilter?
@@ -337,6 +293,11 @@ struct RowSink {
   var dropped = Set<ID>()
   private var current = TenantInput(customerID: ID(""))
   private var hasCurrent = false
+  /// The current tenant's customer id as bytes: a row whose id has them is that tenant's, and its
+  /// id is known to be valid and kept, so most rows neither make nor check a customer id.
+  private var currentBytes: [UInt8] = []
+  /// The last valid id of a column that repeats in runs, reused while its bytes repeat.
+  private var lastRunID = RunCache()
   /// The filter's answer for the last customer id asked about, by its bytes.
   private(set) var lastDecision: (bytes: [UInt8], keep: Bool)?
 
@@ -348,6 +309,7 @@ struct RowSink {
     self.file = file
     self.part = part
     self.schema = TableSchema.of(table)
+    self.context = RowContext(file: file, columns: schema.columns)
     self.filter = filter
   }
 
@@ -362,56 +324,64 @@ struct RowSink {
     return keep
   }
 
+  @inline(__always)
+  private func isCurrent(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard hasCurrent, p.count == currentBytes.count, let a = p.baseAddress else { return false }
+    return currentBytes.withUnsafeBufferPointer { b in b.baseAddress.map { memcmp(a, $0, p.count) == 0 } ?? false }
+  }
+
   /// `kept`: the reader already asked the filter about this row's customer id.
-  mutating func add(line: Int, values: [FieldValue], kept: Bool = false) throws(SendplanError) {
+  mutating func add(line: Int, row: RawRow, kept: Bool = false) throws(SendplanError) {
     rows += 1
-    let cid: ID
-    switch values[0] {
+    switch row.kind(0) {
     case .absent:
       throw SendplanError(
         .badData, code: "missing_customer_id", path: file, line: line,
         message: "customer_id is missing, so the row cannot be attributed to a tenant",
         fix: "fill in customer_id on every row")
-    case .nonInteger(let s):
+    case .nonInteger:
       throw SendplanError(
         .badData, code: "bad_customer_id", path: file, line: line,
-        message: "customer_id holds the non-integer number \(s)", fix: "write customer_id as a string")
-    case .text(let s):
-      if let problem = Values.idProblem(s) {
-        throw SendplanError(
-          .badData, code: "bad_customer_id", path: file, line: line, message: "customer_id \(problem): \(quoted(s))",
-          fix: "customer ids must be 1 to 256 bytes of UTF-8 without control characters")
+        message: "customer_id holds the non-integer number \(row.string(0))", fix: "write customer_id as a string")
+    case .text:
+      if !isCurrent(row.bytes(0)) {
+        let s = row.string(0)
+        if let problem = Values.idProblem(s) {
+          throw SendplanError(
+            .badData, code: "bad_customer_id", path: file, line: line,
+            message: "customer_id \(problem): \(quoted(s))",
+            fix: "customer ids must be 1 to 256 bytes of UTF-8 without control characters")
+        }
+        guard kept || keeps(s) else { return }
+        switchTo(ID(s))
       }
-      cid = ID(s)
     }
-    guard kept || keeps(cid.string) else { return }
     let at = RowLine.encode(part: part, line: line)
-    var b = RowBuilder(file: file, line: line, schema: schema, values: values)
-    switchTo(cid)
-    defer { current.issues.append(contentsOf: b.issues) }
+    var b = RowBuilder(row: row, line: line, context: context)
+    defer { if !b.issues.isEmpty { current.issues.append(contentsOf: b.issues) } }
     switch table {
     case .identities:
       let id = b.requiredID(1)
       let st = b.requiredEnum(2, IdentityStatus.self)
-      _ = b.optional(3)
-      _ = b.optional(4)
+      b.skip(3)
+      b.skip(4)
       if b.issues.isEmpty, let id, let st { current.identities.append(IdentityRow(line: at, id: id, status: st)) }
     case .templates:
       let id = b.requiredID(1)
       let st = b.requiredEnum(2, TemplateStatus.self)
-      _ = b.optional(3)
-      _ = b.optional(4)
+      b.skip(3)
+      b.skip(4)
       if b.issues.isEmpty, let id, let st { current.templates.append(TemplateRow(line: at, id: id, status: st)) }
     case .sequences:
       let id = b.requiredID(1)
       let st = b.requiredEnum(2, SequenceStatus.self)
       let ident = b.optionalID(3)
-      _ = b.optional(4)
+      b.skip(4)
       if b.issues.isEmpty, let id, let st {
         current.sequences.append(SequenceRow(line: at, id: id, status: st, identityID: ident))
       }
     case .steps:
-      let seq = b.requiredID(1)
+      let seq = b.requiredID(1, reusing: &lastRunID)
       let order = b.integer(2, min: 1, defaultValue: nil)
       let tpl = b.requiredID(3)
       if b.issues.isEmpty, let seq, let order, let tpl {
@@ -419,7 +389,7 @@ struct RowSink {
       }
     case .enrollments:
       let id = b.requiredID(1)
-      let seq = b.requiredID(2)
+      let seq = b.requiredID(2, reusing: &lastRunID)
       let st = b.requiredEnum(3, EnrollmentStatus.self)
       let ident = b.optionalID(4)
       let batch = b.optionalID(5)
@@ -432,7 +402,7 @@ struct RowSink {
       let st = b.requiredEnum(2, BatchStatus.self)
       if b.issues.isEmpty, let id, let st { current.batches.append(BatchRow(line: at, id: id, status: st)) }
     case .recipients:
-      let enr = b.requiredID(1)
+      let enr = b.requiredID(1, reusing: &lastRunID)
       let id = b.requiredID(2)
       let email = b.required(3)
       let opted = b.boolean(4, defaultValue: false)
@@ -464,6 +434,7 @@ struct RowSink {
       current = TenantInput(customerID: cid)
     }
     hasCurrent = true
+    currentBytes = Array(cid.string.utf8)
   }
 
   /// Hands back every tenant seen, including the current one.
@@ -471,7 +442,109 @@ struct RowSink {
     if hasCurrent {
       tenants[current.customerID] = current
       hasCurrent = false
+      currentBytes = []
     }
     return tenants
+  }
+}
+
+/// One CSV read's records: the header, then each data record into the sink.
+///
+/// A class, not state captured by the record callback: a captured `var` is boxed and checked for
+/// exclusive access at run time on every record, which cost a twentieth of all parse time.
+private final class CSVRecords {
+  let file: String
+  let schema: TableSchema
+  @exclusivity(unchecked) var header: [String]?
+  /// Schema column -> header position, or -1.
+  @exclusivity(unchecked) var columnIndex: [Int] = []
+  @exclusivity(unchecked) var headerCount = 0
+  @exclusivity(unchecked) var sink: RowSink
+  let slots: RowSlots
+
+  init(file: String, schema: TableSchema, header: [String]?, sink: RowSink) {
+    self.file = file
+    self.schema = schema
+    self.sink = sink
+    slots = RowSlots(count: schema.columns.count)
+    if let header { setHeader(header) }
+  }
+
+  private func setHeader(_ names: [String]) {
+    // Header names are compared byte-wise, like every other name.
+    columnIndex = schema.columns.map { c in names.firstIndex { ByteOrder.equal($0, c) } ?? -1 }
+    headerCount = names.count
+    header = names
+  }
+
+  private func structural(_ code: String, _ line: Int?, _ message: String, _ fix: String) -> SendplanError {
+    SendplanError(.badData, code: code, path: file, line: line, message: message, fix: fix)
+  }
+
+  /// Takes the tokenizer's current record.
+  func take(_ tok: CSVTokenizer) throws(SendplanError) {
+    let count = tok.fieldCount
+    let line = tok.recordLine
+    guard tok.recordIsValidUTF8() else {
+      throw structural("not_utf8", line, "the record is not valid UTF-8", "re-export the file as UTF-8")
+    }
+    guard header != nil else {
+      var names: [String] = []
+      for f in 0..<count {
+        names.append(try tok.withField(f) { p throws(SendplanError) in String(decoding: p, as: UTF8.self) })
+      }
+      var seen = Set<String>()
+      for h in names where !seen.insert(h).inserted {
+        throw structural(
+          "csv_duplicate_header", line, "the header names the column \(quoted(h)) twice",
+          "remove or rename the duplicate column")
+      }
+      let index = schema.columns.map { c in names.firstIndex { ByteOrder.equal($0, c) } ?? -1 }
+      for (k, c) in schema.columns.enumerated() where index[k] < 0 && schema.required.contains(c) {
+        throw structural(
+          "missing_column", line, "the required column \(c) is missing from the header",
+          "add a \(c) column (names are case-sensitive)")
+      }
+      setHeader(names)
+      return
+    }
+    guard count == headerCount else {
+      throw structural(
+        "csv_field_count", line, "the record has \(count) fields but the header has \(headerCount)",
+        "make every record have exactly one field per header column (a trailing comma adds a field)")
+    }
+    // Rows of tenants the filter drops are counted, not converted; runs of one id are decided once.
+    if sink.filter != nil, columnIndex[0] >= 0 {
+      let c = columnIndex[0]
+      if let last = sink.lastDecision, tok.field(c, equals: last.bytes) {
+        if !last.keep {
+          sink.rows += 1
+          return
+        }
+      } else {
+        let cid = try tok.withField(c) { p throws(SendplanError) in String(decoding: p, as: UTF8.self) }
+        if !sink.keeps(cid) {
+          sink.rows += 1
+          return
+        }
+      }
+    }
+    // The row builder reads the fields where the tokenizer holds them; empty fields are absent.
+    let record = tok.record
+    let slot = slots.pointer
+    columnIndex.withUnsafeBufferPointer { index in
+      for k in 0..<slots.count {
+        let h = index[k]
+        if h < 0 {
+          slot[k].kind = .absent
+          continue
+        }
+        let start = h == 0 ? 0 : record.ends[h - 1] + record.gap
+        let end = record.ends[h]
+        slot[k] = RawRow.Slot(start: start, end: end, kind: end > start ? .text : .absent)
+      }
+    }
+    try sink.add(
+      line: line, row: RawRow(base: record.bytes, slots: slot), kept: sink.filter != nil && columnIndex[0] >= 0)
   }
 }

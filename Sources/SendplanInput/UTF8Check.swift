@@ -41,3 +41,21 @@ func isValidUTF8(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
   }
   return true
 }
+
+/// Whether every byte is ASCII, eight bytes at a time: the common record skips the full check.
+@inline(__always)
+func isASCII(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+  guard let base = p.baseAddress else { return true }
+  let n = p.count
+  var i = 0
+  var acc: UInt64 = 0
+  while i + 8 <= n {
+    acc |= UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+    i += 8
+  }
+  while i < n {
+    acc |= UInt64(base[i])
+    i += 1
+  }
+  return acc & 0x8080_8080_8080_8080 == 0
+}

@@ -68,7 +68,8 @@ package struct TenantInput: Sendable {
 package struct InputFile: Sendable, Equatable {
   package var name: String
   package var table: Table
-  /// Lower-case hex SHA-256 of the file's bytes as stored (compressed for `.gz`).
+  /// Lower-case hex SHA-256 of the file's bytes as stored (compressed for `.gz`); empty when the
+  /// reader was asked for no digests (`validate`).
   package var sha256: String
   package var bytes: Int
   /// Data records read, not counting the CSV header or blank lines.
