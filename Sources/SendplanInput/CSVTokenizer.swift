@@ -129,7 +129,7 @@ final class CSVTokenizer {
         "check the file's delimiters; a record may have at most \(maxFields) fields")
     }
     try reserve(1)
-    if fieldCount == endsCapacity { growEnds() }
+    if fieldCount == endsCapacity { growEnds(keeping: fieldCount) }
     ends[fieldCount] = count
     fieldCount += 1
   }
@@ -163,10 +163,12 @@ final class CSVTokenizer {
     capacity = c
   }
 
-  private func growEnds() {
+  /// Doubles the field-end buffer, keeping its first `kept` entries (the fast path's fields are
+  /// not in `fieldCount` yet).
+  private func growEnds(keeping kept: Int) {
     let c = endsCapacity * 2
     let e = UnsafeMutablePointer<Int>.allocate(capacity: c)
-    e.update(from: ends, count: fieldCount)
+    e.update(from: ends, count: kept)
     ends.deallocate()
     ends = e
     endsCapacity = c
@@ -344,7 +346,7 @@ final class CSVTokenizer {
         let c = p[k]
         if c == 0x2C || c == 0x0A {
           guard nf < maxFields else { return 0 }
-          if nf == endsCapacity { growEnds() }
+          if nf == endsCapacity { growEnds(keeping: nf) }
           ends[nf] = k
           nf += 1
           if c == 0x0A {

@@ -1,7 +1,9 @@
 import Foundation
-import SendplanInput
+import SendplanDiagnostics
 import SendplanModel
 import Testing
+
+@testable import SendplanInput
 
 @Test func quotedFieldsCommasDoubledQuotesAndLineBreaks() throws {
   let csv =
@@ -145,4 +147,25 @@ func csvStructural(_ c: CSVErrorCase) throws {
 @Test func everyBrokenFileIsReported() throws {
   let f = try BundleFixture(["steps.csv": "", "templates.csv": header + "a,\"b\n"])
   #expect(Set(f.errors().map(\.path)) == ["steps.csv", "templates.csv"])
+}
+
+/// A plain record with more fields than the tokenizer first has room for (16) keeps every field
+/// when it is the first record the fast path reads (a piece of a split file starts that way): the
+/// field ends survive the buffer growing. Found by the csv fuzz target.
+@Test(arguments: [17, 40, 200])
+func aWideFirstRecordKeepsEveryField(_ fields: Int) throws {
+  let values = (0..<fields).map { "v\($0)" }
+  let tok = CSVTokenizer(file: "wide.csv", line: 1, lineEnd: .lf)
+  var seen: [[String]] = []
+  func onRecord() throws(SendplanError) {
+    var row: [String] = []
+    for f in 0..<tok.fieldCount {
+      row.append(try tok.withField(f) { (p) throws(SendplanError) in String(decoding: p, as: UTF8.self) })
+    }
+    seen.append(row)
+  }
+  let text = Array((values.joined(separator: ",") + "\n" + values.joined(separator: ",") + "\n").utf8)
+  try text.withUnsafeBufferPointer { (p) throws(SendplanError) in try tok.feed(p, emit: onRecord) }
+  try tok.finish(emit: onRecord)
+  #expect(seen == [values, values])
 }
