@@ -113,8 +113,12 @@ enum EvidenceXML {
     var names: [Table: [String]] = [:]
 
     mutating func ref(_ a: [String: String]) -> RowRef? {
-      guard let table = a["table"].flatMap(Table.init(rawValue:)), let file = a["file"],
-        let line = a["line"].flatMap(Int.init), line > 0, line < RowLine.lineLimit
+      a["table"].flatMap(Table.init(rawValue:)).flatMap { ref($0, a) }
+    }
+
+    /// The row of `table` that `a`'s `file` and `line` cite.
+    mutating func ref(_ table: Table, _ a: [String: String]) -> RowRef? {
+      guard let file = a["file"], let line = a["line"].flatMap(Int.init), line > 0, line < RowLine.lineLimit
       else { return nil }
       var parts = names[table] ?? []
       let part = parts.firstIndex(of: file) ?? parts.count
@@ -126,9 +130,8 @@ enum EvidenceXML {
     }
 
     mutating func rule(_ a: [String: String]) -> SuppressionRow? {
-      var b = a
-      b["table"] = Table.suppressions.rawValue
-      guard let ref = ref(b), let type = a["type"].flatMap(SuppressionType.init(rawValue:)), let value = a["value"]
+      guard let ref = ref(.suppressions, a), let type = a["type"].flatMap(SuppressionType.init(rawValue:)),
+        let value = a["value"]
       else { return nil }
       let created = a["createdAt"].flatMap(Timestamp.parse)
       let expires = a["expiresAt"].flatMap(Timestamp.parse)

@@ -50,11 +50,12 @@ package enum XMLReportReader {
         if case .duplicate(let of) = ev, of < 0 || Int(of) >= k {
           throw bad(line, "<evidence> names a duplicate that is not an earlier recipient")
         }
-        if case .suppression(let m) = ev, m.rule < 0 || Int(m.rule) >= suppressions.count {
-          throw bad(line, "<evidence> names a rule <suppressions> does not list")
-        }
-        if case .expiredSuppression(let m) = ev, m.rule < 0 || Int(m.rule) >= suppressions.count {
-          throw bad(line, "<evidence> names a rule <suppressions> does not list")
+        switch ev {
+        case .suppression(let m), .expiredSuppression(let m):
+          if m.rule < 0 || Int(m.rule) >= suppressions.count {
+            throw bad(line, "<evidence> names a rule <suppressions> does not list")
+          }
+        default: break
         }
         e.recipientEvidence.append(RecipientEvidence(recipient: Int32(k), evidence: ev))
       }
