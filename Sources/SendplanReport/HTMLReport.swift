@@ -92,8 +92,10 @@ package enum HTMLReport {
     return d
   }
 
-  /// The report of a planned tenant.
-  package static func render(_ plan: TenantPlan, context: ReportContext, templates: ReportTemplates) -> [UInt8] {
+  /// The report of a planned tenant. `tally` is the plan's, when the caller has it already.
+  package static func render(
+    _ plan: TenantPlan, context: ReportContext, templates: ReportTemplates, tally: SuppressionTally? = nil
+  ) -> [UInt8] {
     var d = header(customerID: plan.customerID, asOf: plan.asOf, context: context)
     var planned = MFields()
     planned["statuses"] = .list(
@@ -164,10 +166,23 @@ package enum HTMLReport {
         ])
       }
       let budget = max(0, min(itemsPerEnrollment, itemsPerReport - listed))
+      // A recipient's evidence is the same at every step: describe it once.
+      var recipientWhy: [Int32: String] = [:]
       let shown = listedItems(e, budget: budget).map { item -> MValue in
         let r = e.recipients[Int(item.recipient)]
         let step = e.steps[Int(item.step)]
-        let why = e.evidence(for: item).map { describe($0, plan, e) } ?? ""
+        let why: String
+        switch item.status {
+        case .skipped, .wouldSend:
+          if let known = recipientWhy[item.recipient] {
+            why = known
+          } else {
+            why = e.evidence(ofRecipient: item.recipient).map { describe($0, plan, e) } ?? ""
+            recipientWhy[item.recipient] = why
+          }
+        case .failedValidation, .paused:
+          why = e.evidence(for: item).map { describe($0, plan, e) } ?? ""
+        }
         // Every key is always present, so no lookup falls through to an enclosing context.
         return [
           "recipientId": .string(r.id.string), "email": .string(r.email), "step": .string(String(step.order)),
@@ -197,7 +212,7 @@ package enum HTMLReport {
     planned["hasUnlisted"] = .bool(unlisted > 0)
     planned["itemsPerReport"] = .int(itemsPerReport)
     planned["itemsPerEnrollment"] = .int(itemsPerEnrollment)
-    let (rules, moreRules) = suppressionRules(plan)
+    let (rules, moreRules) = suppressionRules(plan, tally: tally)
     planned["rules"] = .list(rules)
     planned["hasRules"] = .bool(!rules.isEmpty)
     planned["moreRules"] = .int(moreRules)
@@ -266,9 +281,9 @@ package enum HTMLReport {
   }
 
   /// The tenant's suppression rules by items decided (at most ``itemsPerReport``), and how many more there are.
-  static func suppressionRules(_ plan: TenantPlan) -> (rows: [MValue], more: Int) {
+  static func suppressionRules(_ plan: TenantPlan, tally: SuppressionTally?) -> (rows: [MValue], more: Int) {
     guard !plan.suppressions.isEmpty else { return ([], 0) }
-    let tally = SuppressionTally(plan)
+    let tally = tally ?? SuppressionTally(plan)
     let ranked = tally.ranked()
     let rows = ranked.prefix(itemsPerReport).map { k -> MValue in
       let s = plan.suppressions[k]

@@ -21,23 +21,39 @@ package struct MFields: Sendable, Equatable, ExpressibleByDictionaryLiteral {
   }
 
   package init(dictionaryLiteral elements: (String, MValue)...) {
+    self.init(elements)
+  }
+
+  /// Literal keys are written once each, so no search is needed (a lookup takes the first).
+  init(_ elements: [(String, MValue)]) {
     keys = []
     values = []
     keys.reserveCapacity(elements.count)
     values.reserveCapacity(elements.count)
-    // Literal keys are written once each, so no search is needed (a lookup takes the first).
     for (k, v) in elements {
       keys.append(k)
       values.append(v)
     }
   }
 
+  /// The value of `key`, which is `count` UTF-8 bytes long.
+  ///
+  /// Lengths are compared first: a key of another length is passed over without a string
+  /// comparison, and unequal strings are the slow case of `==`.
+  @inline(__always)
+  func value(_ key: String, count: Int) -> MValue? {
+    var i = 0
+    let n = keys.count
+    while i < n {
+      if keys[i].utf8.count == count, keys[i] == key { return values[i] }
+      i += 1
+    }
+    return nil
+  }
+
   /// The value of `key`; setting a key that is present replaces its value.
   package subscript(key: String) -> MValue? {
-    get {
-      for i in keys.indices where keys[i] == key { return values[i] }
-      return nil
-    }
+    get { value(key, count: key.utf8.count) }
     set {
       if let i = keys.firstIndex(of: key) {
         if let newValue {
@@ -67,14 +83,7 @@ extension MValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expre
   package init(booleanLiteral value: Bool) { self = .bool(value) }
   package init(arrayLiteral elements: MValue...) { self = .list(elements) }
   package init(dictionaryLiteral elements: (String, MValue)...) {
-    var fields = MFields()
-    fields.keys.reserveCapacity(elements.count)
-    fields.values.reserveCapacity(elements.count)
-    for (k, v) in elements {
-      fields.keys.append(k)
-      fields.values.append(v)
-    }
-    self = .object(fields)
+    self = .object(MFields(elements))
   }
 }
 
@@ -109,15 +118,18 @@ package struct MustacheProgram: Sendable {
   /// A tag's name: `.` (no parts) is the top of the context stack; `a.b.c` is looked up part by part.
   struct Name: Sendable {
     let first: String?
+    let firstCount: Int
     let rest: [String]
 
     init(_ text: String) {
       if text == "." {
         first = nil
+        firstCount = 0
         rest = []
       } else {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         first = parts[0]
+        firstCount = parts[0].utf8.count
         rest = Array(parts.dropFirst())
       }
     }
@@ -183,11 +195,14 @@ package struct MustacheProgram: Sendable {
   static func lookup(_ name: Name, _ stack: [MValue]) -> MValue? {
     guard let first = name.first else { return stack.last }
     var found: MValue?
-    for context in stack.reversed() {
-      if case .object(let fields) = context, let v = fields[first] {
+    // Innermost first, by index: iterating `reversed()` would copy every context it passes.
+    var i = stack.count - 1
+    while i >= 0 {
+      if case .object(let fields) = stack[i], let v = fields.value(first, count: name.firstCount) {
         found = v
         break
       }
+      i -= 1
     }
     for part in name.rest {
       guard case .object(let fields)? = found else { return nil }

@@ -40,11 +40,14 @@ package struct Reporter: Sendable {
       let xml = try CheckedFile("report.xml", in: files, schema: validator.schema, what: "not valid against report.xsd")
       var out: [UInt8] = []
       out.reserveCapacity(CheckedFile.threshold + 64 * 1024)
-      try XMLReport.write(plan, context: context, into: &out) { (o: inout [UInt8]) throws(SendplanError) in
+      // Both reports list the rules with their counts: tally them once.
+      let tally = SuppressionTally(plan)
+      try XMLReport.write(plan, context: context, tally: tally, into: &out) {
+        (o: inout [UInt8]) throws(SendplanError) in
         try xml.flushIfNeeded(&o)
       }
       try xml.finish(&out)
-      try writeHTML(HTMLReport.render(plan, context: context, templates: templates), files)
+      try writeHTML(HTMLReport.render(plan, context: context, templates: templates, tally: tally), files)
     } else if let failure {
       try writeHTML(HTMLReport.renderFailed(failure, asOf: asOf, context: context, templates: templates), files)
     }

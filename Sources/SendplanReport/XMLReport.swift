@@ -66,9 +66,10 @@ package enum XMLReport {
   }
 
   /// Appends the report to `o`, calling `flush` between enrollments so the caller can write the
-  /// buffer out (and empty it) as it grows.
+  /// buffer out (and empty it) as it grows. `tally` is the plan's, when the caller has it already.
   package static func write<E: Error>(
-    _ plan: TenantPlan, context: ReportContext, into o: inout [UInt8], flush: (inout [UInt8]) throws(E) -> Void
+    _ plan: TenantPlan, context: ReportContext, tally: SuppressionTally? = nil, into o: inout [UInt8],
+    flush: (inout [UInt8]) throws(E) -> Void
   ) throws(E) {
     var w = Attributes()
     swap(&w.out, &o)
@@ -102,7 +103,7 @@ package enum XMLReport {
       attr("signed", a.signed ? "true" : "false")
       raw("/>\n")
     }
-    let tally = SuppressionTally(plan)
+    let tally = tally ?? SuppressionTally(plan)
     let planned = plan.enrollments.count
     let notPlanned = plan.notPlanned.values.reduce(0, +)
     raw("<summary")
