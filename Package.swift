@@ -32,7 +32,7 @@ let package = Package(
     .target(name: "SendplanDiagnostics"),
     .target(name: "SendplanModel", dependencies: [crypto]),
     .target(name: "SendplanJSON"),
-    .target(name: "SendplanFileSystem", dependencies: ["SendplanDiagnostics", "CSendplanSys"]),
+    .target(name: "SendplanFileSystem", dependencies: ["SendplanDiagnostics", "SendplanJSON", "CSendplanSys"]),
 
     // Reading and planning.
     .target(

@@ -1,3 +1,4 @@
+import SendplanJSON
 import SendplanModel
 
 /// Output formats of `sendplan diff`.
@@ -190,27 +191,7 @@ package enum DiffRenderer {
   }
 
   static func json(_ r: DiffResult) -> String {
-    func str(_ s: String?) -> String {
-      guard let s else { return "null" }
-      var out = "\""
-      for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-          if u.value < 0x20 {
-            let h = String(u.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-          } else {
-            out.unicodeScalars.append(u)
-          }
-        }
-      }
-      return out + "\""
-    }
+    func str(_ s: String?) -> String { s.map(JSONEscape.quoted) ?? "null" }
     func side(_ s: ItemSide?) -> String {
       guard let s else { return "null" }
       var parts: [String] = []

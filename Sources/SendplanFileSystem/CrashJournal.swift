@@ -1,5 +1,6 @@
 import CSendplanSys
 import SendplanDiagnostics
+import SendplanJSON
 import Synchronization
 
 #if canImport(Glibc)
@@ -78,23 +79,7 @@ package final class CrashJournal: Sendable {
     }
   }
 
-  static func quoted(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      default:
-        if u.value < 0x20 {
-          let h = String(u.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-        } else {
-          out.unicodeScalars.append(u)
-        }
-      }
-    }
-    return out + "\""
-  }
+  static func quoted(_ s: String) -> String { JSONEscape.quoted(s) }
 
   static func inode(_ fd: Int32) -> UInt64 {
     var st = stat()

@@ -83,6 +83,17 @@ package enum JSONEscape {
     return n + 1
   }
 
+  /// `s` as a quoted JSON string, escaped as ``writeQuoted(_:to:)`` does (for text built as a `String`).
+  package static func quoted(_ s: String) -> String {
+    var s = s
+    return s.withUTF8 { p in
+      String(unsafeUninitializedCapacity: quotedLength(p)) { buf in
+        guard let base = buf.baseAddress else { return 0 }
+        return writeQuoted(p, to: base)
+      }
+    }
+  }
+
   // MARK: - Decoding
 
   /// The value of one hex digit, or nil.

@@ -38,6 +38,12 @@ func quoted(_ s: String) -> [UInt8] {
     #expect(String(decoding: quoted(s), as: UTF8.self) == json)
   }
 
+  /// The `String` form (the diff's JSON, the crash journal) is the same escaper's bytes.
+  @Test(arguments: roundTrips)
+  func theStringFormIsTheSameEscape(_ s: String) {
+    #expect(Array(JSONEscape.quoted(s).utf8) == quoted(s))
+  }
+
   /// JSON text written by others, with every escape JSON allows.
   @Test(arguments: [
     (#""\u00e9""#, "é"), (#""\u00E9""#, "é"), (#""\ud83d\ude00""#, "😀"), (#""\uD834\uDD1E""#, "𝄞"), (#""\/""#, "/"),
