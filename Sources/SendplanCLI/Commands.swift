@@ -140,13 +140,13 @@ func printIssues(_ failure: TenantFailure, console: Console) {
 
 /// Parses `--as-of`: RFC 3339, whole seconds only.
 func parseAsOf(_ text: String) throws -> Timestamp {
-  guard let t = Timestamp.parse(text) else {
+  switch Timestamp.parseWholeSeconds(text) {
+  case .time(let t): return t
+  case .notRFC3339:
     throw ValidationError("--as-of \(text.debugDescription) is not an RFC 3339 timestamp such as 2026-11-27T02:00:00Z")
-  }
-  guard !text.contains("."), t.nanos == 0, !t.subNanoRemainder else {
+  case .hasFraction:
     throw ValidationError("--as-of takes whole seconds; drop the fraction from \(text.debugDescription)")
   }
-  return Timestamp(seconds: t.seconds)
 }
 
 /// Current UTC time in whole seconds; the only place sendplan reads the clock.

@@ -20,6 +20,21 @@ package struct Timestamp: Hashable, Comparable, Sendable {
     return !a.subNanoRemainder && b.subNanoRemainder
   }
 
+  /// What ``parseWholeSeconds(_:)`` found.
+  package enum WholeSeconds: Equatable, Sendable {
+    case time(Timestamp)
+    case notRFC3339
+    /// An RFC 3339 time with a fraction, even `.0`: an `asOf` is whole seconds.
+    case hasFraction
+  }
+
+  /// Parses an `asOf` (`--as-of`, the API's `asOf`): RFC 3339 in whole seconds, without a fraction.
+  package static func parseWholeSeconds(_ text: String) -> WholeSeconds {
+    guard let t = parse(text) else { return .notRFC3339 }
+    guard !text.utf8.contains(UInt8(ascii: ".")), t.nanos == 0, !t.subNanoRemainder else { return .hasFraction }
+    return .time(Timestamp(seconds: t.seconds))
+  }
+
   /// Parses the RFC 3339 `date-time` grammar: `T`/`Z` may be lower case, a fraction is
   /// allowed, an offset is required, and `:60` leap seconds are rejected.
   package static func parse(_ text: String) -> Timestamp? {

@@ -211,15 +211,7 @@ package final class SendplanService: Sendable {
   /// `POST /api/enrollments/:id/dry-run`: plans the enrollment, seals its events as an on-demand run
   /// and returns the dry-run response (or 422 with every enrollment-level error code).
   package func dryRun(customer: ID, enrollmentID: String, asOfText: String?) async throws(APIError) -> [UInt8] {
-    let asOf: Timestamp
-    if let asOfText {
-      guard let t = Timestamp.parse(asOfText), t.nanos == 0, !t.subNanoRemainder, !asOfText.contains(".") else {
-        throw .badRequest("bad_as_of", "asOf must be an RFC 3339 time in whole seconds, such as 2026-11-27T02:00:00Z")
-      }
-      asOf = Timestamp(seconds: t.seconds)
-    } else {
-      asOf = settings.now()
-    }
+    let asOf = try Self.asOf(asOfText) ?? settings.now()
     let tenant = try tenant(customer)
     let runID = "ondemand-" + asOf.compact + "-" + settings.runSuffix()
     var options = RunOptions(
@@ -365,10 +357,10 @@ package final class SendplanService: Sendable {
   /// A request's `asOf`: nil when absent; whole seconds only.
   static func asOf(_ text: String?) throws(APIError) -> Timestamp? {
     guard let text else { return nil }
-    guard let t = Timestamp.parse(text), t.nanos == 0, !t.subNanoRemainder, !text.contains(".") else {
+    guard case .time(let t) = Timestamp.parseWholeSeconds(text) else {
       throw .badRequest("bad_as_of", "asOf must be an RFC 3339 time in whole seconds, such as 2026-11-27T02:00:00Z")
     }
-    return Timestamp(seconds: t.seconds)
+    return t
   }
 
   /// `GET /api/enrollments/:id/queue`: the queue summary of the newest dry run, nightly or on-demand.

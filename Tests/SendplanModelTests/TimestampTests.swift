@@ -34,4 +34,15 @@ import Testing
     #expect(Timestamp.parse("2026-11-27T02:00:00Z")?.compact == "20261127T020000Z")
     #expect(Timestamp(seconds: 0).compact == "19700101T000000Z")
   }
+
+  /// An `asOf` is RFC 3339 in whole seconds: any fraction is refused, even one of zeros.
+  @Test(arguments: [
+    ("2026-11-27T02:00:00Z", Timestamp.WholeSeconds.time(Timestamp(seconds: 1_795_744_800))),
+    ("2026-11-27T03:30:00+01:30", .time(Timestamp(seconds: 1_795_744_800))),
+    ("2026-11-27T02:00:00.0Z", .hasFraction), ("2026-11-27T02:00:00.5Z", .hasFraction),
+    ("2026-11-27", .notRFC3339), ("", .notRFC3339), ("2026-11-27T02:00:60Z", .notRFC3339),
+  ])
+  func asOfIsWholeSeconds(_ text: String, _ expected: Timestamp.WholeSeconds) {
+    #expect(Timestamp.parseWholeSeconds(text) == expected)
+  }
 }
