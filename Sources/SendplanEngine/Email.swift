@@ -44,18 +44,22 @@ package enum Email {
     }
   }
 
-  /// Normalises the address bytes `raw` into `out` (replacing its contents), as ``normalize(_:)``
-  /// does, without making a `String`: the planner's per-recipient path.
+  /// Normalises the address bytes `raw` into the start of `out`, as ``normalize(_:)`` does, and
+  /// returns the normalised length; `out` grows when it is too short. No `String` is made: this is
+  /// the planner's per-recipient path.
   @inline(__always)
-  static func normalize(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+  static func normalize(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Int {
     var start = 0
     var end = raw.count
     while start < end && isTrimmable(raw[start]) { start += 1 }
     while end > start && isTrimmable(raw[end - 1]) { end -= 1 }
-    out.removeAll(keepingCapacity: true)
-    for i in start..<end {
-      let c = raw[i]
-      out.append((c >= 0x41 && c <= 0x5A) ? c | 0x20 : c)
+    if out.count < end - start { out = [UInt8](repeating: 0, count: max(end - start, 2 * out.count)) }
+    return out.withUnsafeMutableBufferPointer { o in
+      for i in start..<end {
+        let c = raw[i]
+        o[i - start] = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c
+      }
+      return end - start
     }
   }
 

@@ -391,8 +391,9 @@ package enum Planner {
     for k in recipients.indices {
       let ri = Int32(k)
       var raw = recipients[k].email
-      raw.withUTF8 { Email.normalize($0, into: &normalized) }
-      let (skip, ev) = normalized.withUnsafeBufferPointer { n -> (SkipReason?, Evidence?) in
+      let length = raw.withUTF8 { Email.normalize($0, into: &normalized) }
+      let (skip, ev) = normalized.withUnsafeBufferPointer { all -> (SkipReason?, Evidence?) in
+        let n = UnsafeBufferPointer(rebasing: all[0..<length])
         guard Email.isValidNormalized(bytes: n) else {
           return (.invalidEmail, .invalidEmail(Email.problem(String(decoding: n, as: UTF8.self)) ?? .noAt))
         }

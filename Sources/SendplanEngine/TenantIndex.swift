@@ -173,6 +173,7 @@ struct TenantIndex {
     orphans.steps.sort { $0.line < $1.line }
     // Exports usually list an enrollment's recipients together, so group whole runs at once.
     var groups: [ID: [RecipientRow]] = [:]
+    groups.reserveCapacity(t.enrollments.count)
     let all = t.recipients
     var runStart = 0
     while runStart < all.count {
