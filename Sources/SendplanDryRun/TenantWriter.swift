@@ -232,7 +232,9 @@ package enum TenantWriter {
   package static func appendQueueSummary(
     _ e: EnrollmentPlan, plannedAt: String, runID: String, to out: inout JSONBytes
   ) {
-    appendQueueSummary(e, stamp: queueStamp(plannedAt: plannedAt, runID: runID), to: &out)
+    var line = LineBuffer(capacity: 512)
+    appendQueueSummary(e, stamp: queueStamp(plannedAt: plannedAt, runID: runID), to: &line)
+    out.bytes.append(contentsOf: line.bytes)
   }
 
   /// `,"plannedAt":…,"runId":…,"status":`, the same for every enrollment of a run.
@@ -246,7 +248,7 @@ package enum TenantWriter {
     return b.bytes
   }
 
-  static func appendQueueSummary(_ e: EnrollmentPlan, stamp: [UInt8], to out: inout JSONBytes) {
+  static func appendQueueSummary(_ e: EnrollmentPlan, stamp: [UInt8], to out: inout LineBuffer) {
     var failed = 0
     var paused = 0
     var skipped = 0
@@ -281,7 +283,7 @@ package enum TenantWriter {
     }
     out.raw(",\"itemCount\":")
     out.int(Int64(e.items.count))
-    out.bytes.append(contentsOf: stamp)
+    out.append(stamp)
     out.string(e.status.rawValue)
     out.raw("}")
   }
@@ -290,7 +292,7 @@ package enum TenantWriter {
   static func queueDocument(_ plan: TenantPlan, runID: String) -> [UInt8] {
     let plannedAt = plan.asOf.rfc3339
     let stamp = queueStamp(plannedAt: plannedAt, runID: runID)
-    var out = JSONBytes(capacity: 256 * plan.enrollments.count + 256)
+    var out = LineBuffer(capacity: 320 * plan.enrollments.count + 256)
     out.raw("{\"customerId\":")
     out.string(plan.customerID.string)
     out.raw(",\"enrollments\":[")
@@ -304,6 +306,6 @@ package enum TenantWriter {
     out.raw(",\"runId\":")
     out.string(runID)
     out.raw("}\n")
-    return out.bytes
+    return Array(out.bytes)
   }
 }

@@ -72,7 +72,8 @@ struct ByteTable<Value> {
     let a = ab + s
     var k = 0
     while k + 8 <= n {
-      if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self)
+      if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self)
+        != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self)
       {
         return false
       }
