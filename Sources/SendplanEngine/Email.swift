@@ -44,31 +44,53 @@ package enum Email {
     }
   }
 
+  /// Normalises the address bytes `raw` into the start of `out`, as ``normalize(_:)`` does, and
+  /// returns the normalised length; `out` grows when it is too short. No `String` is made: this is
+  /// the planner's per-recipient path.
+  @inline(__always)
+  static func normalize(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Int {
+    var start = 0
+    var end = raw.count
+    while start < end && isTrimmable(raw[start]) { start += 1 }
+    while end > start && isTrimmable(raw[end - 1]) { end -= 1 }
+    if out.count < end - start { out = [UInt8](repeating: 0, count: max(end - start, 2 * out.count)) }
+    return out.withUnsafeMutableBufferPointer { o in
+      for i in start..<end {
+        let c = raw[i]
+        o[i - start] = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c
+      }
+      return end - start
+    }
+  }
+
   /// The syntax check on an already normalised address.
   package static func isValidNormalized(_ s: String) -> Bool {
     var s = s
-    return s.withUTF8 { b in
-      guard b.count <= 254 else { return false }
-      var at = -1
-      for i in 0..<b.count {
-        let c = b[i]
-        if c >= 0x80 { return false }
-        if c == 0x40 {
-          if at >= 0 { return false }
-          at = i
-        }
+    return s.withUTF8 { isValidNormalized(bytes: $0) }
+  }
+
+  /// ``isValidNormalized(_:)`` on the address's UTF-8 bytes.
+  static func isValidNormalized(bytes b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard b.count <= 254 else { return false }
+    var at = -1
+    for i in 0..<b.count {
+      let c = b[i]
+      if c >= 0x80 { return false }
+      if c == 0x40 {
+        if at >= 0 { return false }
+        at = i
       }
-      guard at >= 1, at <= 64 else { return false }
-      for i in 0..<at {
-        let c = b[i]
-        if c <= 0x20 || c == 0x7F { return false }
-        switch c {
-        case 0x22, 0x28, 0x29, 0x2C, 0x3A, 0x3B, 0x3C, 0x3E, 0x40, 0x5B, 0x5C, 0x5D: return false
-        default: break
-        }
-      }
-      return isValidDomain(UnsafeBufferPointer(rebasing: b[(at + 1)...]))
     }
+    guard at >= 1, at <= 64 else { return false }
+    for i in 0..<at {
+      let c = b[i]
+      if c <= 0x20 || c == 0x7F { return false }
+      switch c {
+      case 0x22, 0x28, 0x29, 0x2C, 0x3A, 0x3B, 0x3C, 0x3E, 0x40, 0x5B, 0x5C, 0x5D: return false
+      default: break
+      }
+    }
+    return isValidDomain(UnsafeBufferPointer(rebasing: b[(at + 1)...]))
   }
 
   static func isValidDomain(_ d: UnsafeBufferPointer<UInt8>) -> Bool {

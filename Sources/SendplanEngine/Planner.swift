@@ -213,12 +213,13 @@ package enum Planner {
     var notPlanned: [String: Int] = [:]
     var plans: [EnrollmentPlan] = []
     plans.reserveCapacity(index.enrollments.count)
+    var scratch = Scratch()
     for e in index.enrollments {
       switch e.status {
       case .completed, .cancelled:
         notPlanned[e.status.rawValue, default: 0] += 1
       case .active, .paused:
-        let p = planEnrollment(e, index: index)
+        let p = planEnrollment(e, index: index, scratch: &scratch)
         for item in p.items { counts.add(item.status) }
         plans.append(p)
       }
@@ -228,7 +229,22 @@ package enum Planner {
       orphans: index.orphans, counts: counts, suppressions: tenant.suppressions, fileNames: tenant.fileNames)
   }
 
+  /// Per-tenant working storage of the planner, reused from one enrollment to the next.
+  struct Scratch {
+    /// The first recipient with each valid normalised address, within one enrollment.
+    var seen = ByteTable<Int32>()
+    /// One recipient's normalised address.
+    var normalized: [UInt8] = []
+    /// ``distinctSteps(_:templates:)`` per sequence: the same for every enrollment of it.
+    var steps: [ID: [PlannedStep]] = [:]
+  }
+
   static func planEnrollment(_ e: EnrollmentRow, index: TenantIndex) -> EnrollmentPlan {
+    var scratch = Scratch()
+    return planEnrollment(e, index: index, scratch: &scratch)
+  }
+
+  static func planEnrollment(_ e: EnrollmentRow, index: TenantIndex, scratch: inout Scratch) -> EnrollmentPlan {
     let enrollmentRef = RowRef(.enrollments, e.line)
     let batch = e.batchID.flatMap { index.batches[$0] }
     let pause: PauseReason? =
@@ -240,13 +256,21 @@ package enum Planner {
     case nil: break
     }
     let sequence = index.sequences[e.sequenceID]
-    let stepRows = sequence == nil ? [] : index.stepsBySequence[e.sequenceID] ?? []
+    var steps: [PlannedStep] = []
+    if sequence != nil {
+      if let cached = scratch.steps[e.sequenceID] {
+        steps = cached
+      } else {
+        steps = distinctSteps(index.stepsBySequence[e.sequenceID] ?? [], templates: index.templates)
+        scratch.steps[e.sequenceID] = steps
+      }
+    }
     let identityID = e.identityID ?? sequence?.identityID
 
     var errors: [EnrollmentError] = []
     var errorEvidence: [Evidence?] = []
     if let sequence {
-      if stepRows.isEmpty {
+      if steps.isEmpty {
         errors.append(.sequenceHasNoSteps)
         errorEvidence.append(.sequence(RowRef(.sequences, sequence.line), sequence.id, sequence.status))
       }
@@ -288,34 +312,29 @@ package enum Planner {
       }
     }
 
-    let steps = distinctSteps(stepRows, templates: index.templates)
     let recipients = index.recipientsByEnrollment[e.id] ?? []
     // Recipient-level decisions matter only when some item can reach rule 4 (or WouldSend).
     let reachesRecipients = pause == nil && enrollmentFailure == nil && steps.contains { $0.failure == nil }
     let (skips, recipientEvidence) =
       reachesRecipients
-      ? recipientSkips(recipients, index: index)
+      ? recipientSkips(recipients, index: index, seen: &scratch.seen, normalized: &scratch.normalized)
       : ([SkipReason?](repeating: nil, count: recipients.count), [])
 
     var items: [PlannedItem] = []
     if !steps.isEmpty && !recipients.isEmpty {
       items.reserveCapacity(steps.count * recipients.count)
+      // What rule 4 gives each recipient, decided once, and each recipient's last step sent.
+      let q = Queued()
+      let decided = skips.map { s in s.map { q.planned().skip($0) } ?? q.planned().wouldSend() }
+      let lastSent = recipients.map(\.lastStepSent)
       for (si, step) in steps.enumerated() {
-        for (ri, r) in recipients.enumerated() where step.order > r.lastStepSent {
-          let q = Queued()
-          let status: ItemStatus
-          if let pause {
-            status = q.pause(pause)
-          } else if let enrollmentFailure {
-            status = q.failValidation(enrollmentFailure)
-          } else if let f = step.failure {
-            status = q.failValidation(f)
-          } else if let s = skips[ri] {
-            status = q.planned().skip(s)
-          } else {
-            status = q.planned().wouldSend()
-          }
-          items.append(PlannedItem(recipient: Int32(ri), step: Int32(si), status: status))
+        // Rules 1 to 3 give every item of the step the same status.
+        let common: ItemStatus? =
+          if let pause { q.pause(pause) } else if let enrollmentFailure {
+            q.failValidation(enrollmentFailure)
+          } else if let f = step.failure { q.failValidation(f) } else { nil }
+        for ri in 0..<lastSent.count where step.order > lastSent[ri] {
+          items.append(PlannedItem(recipient: Int32(ri), step: Int32(si), status: common ?? decided[ri]))
         }
       }
     }
@@ -358,39 +377,34 @@ package enum Planner {
 
   /// The recipient-level skip reason of each recipient (rule 4), decided once per recipient, and the
   /// evidence of those that have any (by recipient index).
+  ///
+  /// Works on the address bytes: each address is normalised once into `normalized`, and the
+  /// duplicate and suppression lookups hash those bytes (``ByteTable``) instead of a `String`.
   static func recipientSkips(
-    _ recipients: [RecipientRow], index: TenantIndex
+    _ recipients: [RecipientRow], index: TenantIndex, seen: inout ByteTable<Int32>, normalized: inout [UInt8]
   ) -> ([SkipReason?], [RecipientEvidence]) {
     // The first recipient (by id) seen with each valid normalised address.
-    var seen: [String: Int32] = [:]
+    seen.reset(expected: recipients.count)
     var out: [SkipReason?] = []
     var evidence: [RecipientEvidence] = []
     out.reserveCapacity(recipients.count)
-    for (k, r) in recipients.enumerated() {
+    for k in recipients.indices {
       let ri = Int32(k)
-      let n = Email.check(r.email)
-      var earlier: Int32?
-      if n.isValid {
-        if let first = seen[n.value] { earlier = first } else { seen[n.value] = ri }
-      }
-      if !n.isValid {
-        out.append(.invalidEmail)
-        evidence.append(RecipientEvidence(recipient: ri, evidence: .invalidEmail(Email.problem(n.value) ?? .noAt)))
-      } else if r.optedOut {
-        out.append(.optedOut)
-        evidence.append(RecipientEvidence(recipient: ri, evidence: .optedOut(RowRef(.recipients, r.line))))
-      } else if let m = index.suppressions.match(n.value) {
-        out.append(.suppressed)
-        evidence.append(RecipientEvidence(recipient: ri, evidence: .suppression(m)))
-      } else if let earlier {
-        out.append(.duplicateRecipient)
-        evidence.append(RecipientEvidence(recipient: ri, evidence: .duplicate(of: earlier)))
-      } else {
-        out.append(nil)
-        if let m = index.expired?.match(n.value) {
-          evidence.append(RecipientEvidence(recipient: ri, evidence: .expiredSuppression(m)))
+      var raw = recipients[k].email
+      let length = raw.withUTF8 { Email.normalize($0, into: &normalized) }
+      let (skip, ev) = normalized.withUnsafeBufferPointer { all -> (SkipReason?, Evidence?) in
+        let n = UnsafeBufferPointer(rebasing: all[0..<length])
+        guard Email.isValidNormalized(bytes: n) else {
+          return (.invalidEmail, .invalidEmail(Email.problem(String(decoding: n, as: UTF8.self)) ?? .noAt))
         }
+        let (first, inserted) = seen.insert(n) { ri }
+        if recipients[k].optedOut { return (.optedOut, .optedOut(RowRef(.recipients, recipients[k].line))) }
+        if let m = index.suppressions.match(bytes: n) { return (.suppressed, .suppression(m)) }
+        if !inserted { return (.duplicateRecipient, .duplicate(of: seen[entry: first])) }
+        return (nil, index.expired?.match(bytes: n).map { .expiredSuppression($0) })
       }
+      out.append(skip)
+      if let ev { evidence.append(RecipientEvidence(recipient: ri, evidence: ev)) }
     }
     return (out, evidence)
   }

@@ -9,8 +9,8 @@ package struct SuppressionIndex: Sendable {
     var line: Int
     var count: Int32
   }
-  var emails: [String: Hit] = [:]
-  var domains: [String: Hit] = [:]
+  var emails = ByteTable<Hit>()
+  var domains = ByteTable<Hit>()
 
   var isEmpty: Bool { emails.isEmpty && domains.isEmpty }
 
@@ -20,21 +20,22 @@ package struct SuppressionIndex: Sendable {
     for (k, s) in rows.enumerated() {
       let isExpired = s.expiresAt.map { $0 <= now } ?? false
       if isExpired != expired { continue }
-      let v = Email.normalize(s.value)
+      var v = Email.normalize(s.value)
       // Only ASCII values can equal a valid address; this also keeps String's
       // Unicode-aware equality from matching a different byte sequence.
       guard v.utf8.allSatisfy({ $0 < 0x80 }) else { continue }
       let hit = Hit(rule: Int32(k), line: s.line, count: 1)
-      func add(_ d: inout [String: Hit]) {
-        if var h = d[v] {
+      func add(_ d: inout ByteTable<Hit>) {
+        v.withUTF8 { key in
+          let (e, inserted) = d.insert(key) { hit }
+          if inserted { return }
+          var h = d[entry: e]
           h.count += 1
           if s.line < h.line {
             h.rule = hit.rule
             h.line = hit.line
           }
-          d[v] = h
-        } else {
-          d[v] = hit
+          d[entry: e] = h
         }
       }
       switch s.type {
@@ -50,20 +51,37 @@ package struct SuppressionIndex: Sendable {
   /// The rule that suppresses a normalised valid address (of all that match, the first by file and
   /// line) and how many match, or nil.
   package func match(_ email: String) -> SuppressionMatch? {
+    var email = email
+    return email.withUTF8 { match(bytes: $0) }
+  }
+
+  /// ``match(_:)`` on the address's UTF-8 bytes, which the planner has at hand.
+  func match(bytes email: UnsafeBufferPointer<UInt8>) -> SuppressionMatch? {
     var best: (hit: Hit, kind: SuppressionMatchKind)?
     var count: Int32 = 0
+    @inline(__always)
     func consider(_ h: Hit, _ kind: SuppressionMatchKind) {
       count += h.count
       if best.map({ h.line < $0.hit.line }) ?? true { best = (h, kind) }
     }
-    if let h = emails[email] { consider(h, .email) }
+    if let h = emails.value(email) { consider(h, .email) }
     if !domains.isEmpty {
-      var d = Email.domain(of: email)
+      // The part after the first `@` (empty without one), then each parent domain.
+      var start = email.count
+      for i in 0..<email.count where email[i] == 0x40 {
+        start = i + 1
+        break
+      }
       var kind = SuppressionMatchKind.domain
       while true {
-        if let h = domains[String(d)] { consider(h, kind) }
-        guard let dot = d.utf8.firstIndex(of: 0x2E) else { break }
-        d = d[d.utf8.index(after: dot)...]
+        if let h = domains.value(UnsafeBufferPointer(rebasing: email[start...])) { consider(h, kind) }
+        var dot = -1
+        for i in start..<email.count where email[i] == 0x2E {
+          dot = i
+          break
+        }
+        guard dot >= 0 else { break }
+        start = dot + 1
         kind = .parentDomain
       }
     }
@@ -155,6 +173,7 @@ struct TenantIndex {
     orphans.steps.sort { $0.line < $1.line }
     // Exports usually list an enrollment's recipients together, so group whole runs at once.
     var groups: [ID: [RecipientRow]] = [:]
+    groups.reserveCapacity(t.enrollments.count)
     let all = t.recipients
     var runStart = 0
     while runStart < all.count {
@@ -164,9 +183,19 @@ struct TenantIndex {
       groups[eid, default: []].append(contentsOf: all[runStart..<runEnd])
       runStart = runEnd
     }
+    recipientsByEnrollment.reserveCapacity(groups.count)
     for (eid, var rows) in groups {
-      let ordered = zip(rows, rows.dropFirst()).allSatisfy { $0.id < $1.id }
-      if !ordered { rows.sort { $0.id == $1.id ? $0.line < $1.line : $0.id < $1.id } }
+      // Strictly ascending ids (the usual export) have no duplicates: keep the rows as they are.
+      let ordered = rows.indices.dropFirst().allSatisfy { rows[$0 - 1].id < rows[$0].id }
+      if ordered {
+        if enrollmentLines[eid] != nil {
+          recipientsByEnrollment[eid] = rows
+        } else {
+          orphans.recipients.append(contentsOf: rows)
+        }
+        continue
+      }
+      rows.sort { $0.id == $1.id ? $0.line < $1.line : $0.id < $1.id }
       var k = 1
       var kept = rows.isEmpty ? [] : [rows[0]]
       while k < rows.count {

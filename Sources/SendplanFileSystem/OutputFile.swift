@@ -27,16 +27,24 @@ package final class OutputFile {
   }
 
   package func write(_ bytes: [UInt8]) throws(SendplanError) {
-    var failure: Int32 = 0
+    var failure: SendplanError?
     bytes.withUnsafeBytes { p in
-      guard let base = p.baseAddress else { return }
+      do throws(SendplanError) { try write(p) } catch { failure = error }
+    }
+    if let failure { throw failure }
+  }
+
+  /// Writes `p` whole, for writers that keep their own buffer.
+  package func write(_ p: UnsafeRawBufferPointer) throws(SendplanError) {
+    var failure: Int32 = 0
+    if let base = p.baseAddress {
       var off = 0
       while off < p.count {
         let n = Sys.write(fd, base + off, p.count - off, path: path)
         if n < 0 {
           if errno == EINTR { continue }
           failure = errno
-          return
+          break
         }
         off += n
       }

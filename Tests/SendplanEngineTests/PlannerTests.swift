@@ -132,3 +132,39 @@ import Testing
   let e = try planOne(t)
   #expect(e.statuses == [.failedValidation(.templateNotFound)])
 }
+
+/// Hundreds of rules and recipients, so the byte-keyed tables grow well past their first size;
+/// the statuses must equal a plain `Set<String>` model of rule 4.
+@Test func suppressionAndDuplicateLookupsAgreeWithASetModelAtSize() throws {
+  var t = baseTenant()
+  t.suppressions =
+    (0..<150).map { suppression(.email, "S\($0)@X.test") } + (0..<150).map { suppression(.domain, " d\($0).test") }
+    + [suppression(.domain, "p.test")]
+  var expected: [String: ItemStatus] = [:]
+  var seen: Set<String> = []
+  var rows: [RecipientRow] = []
+  for k in 0..<400 {
+    let id = "r" + String(1000 + k)
+    let email: String
+    switch k % 4 {
+    case 0: email = "s\(k / 4 * 3 % 200)@x.test"
+    case 1: email = "u@D\(k % 200).test"
+    case 2: email = "u\(k)@sub.p.test"
+    default: email = "dup\(k % 10)@y.test"
+    }
+    let normal = email.lowercased()
+    let domain = String(normal.split(separator: "@")[1])
+    let suppressed =
+      (k % 4 == 0 && k / 4 * 3 % 200 < 150) || (k % 4 == 1 && k % 200 < 150) || domain.hasSuffix("p.test")
+    let first = seen.insert(normal).inserted
+    expected[id] = suppressed ? .skipped(.suppressed) : first ? .wouldSend : .skipped(.duplicateRecipient)
+    rows.append(recipient(id, email, line: 2 + k))
+  }
+  t.recipients = rows
+  let e = try planOne(t)
+  #expect(e.items.count == 400)
+  for (_, id, status) in e.summary { #expect(status == expected[id], "\(id)") }
+  #expect(
+    e.evidence(ofRecipient: 2).map { if case .suppression(let m) = $0 { m.kind == .parentDomain } else { false } }
+      == true)
+}
