@@ -5,8 +5,8 @@ import Testing
 
 @testable import SendplanInput
 
-/// The cut points of a file split into many tiny pieces, counted stretch by stretch on several
-/// cores, are the ones a serial quote-parity scan finds, and the pieces read as the whole file.
+/// A file split into many tiny pieces (smaller than a record, cut beside quoted line breaks and
+/// CRLF) is cut where a plain serial quote-parity scan says, and its pieces read as the whole file.
 struct CutCase: Sendable, CustomTestStringConvertible {
   var name: String
   var text: String
@@ -64,29 +64,25 @@ let cutCases: [CutCase] = [
     minPiece: 8),
 ]
 
-/// The cuts a serial scan finds: for each nominal offset, the first line feed at or after it with an
-/// even number of quotes before it, once each, with the line the next byte is on.
+/// The pieces a serial quote-parity scan makes: for each nominal offset `size / count * k`, the first
+/// line feed at or after it (and after the previous cut) with an even number of quotes before it,
+/// with the line the next byte is on; empty pieces are dropped.
 private func serialCuts(_ bytes: [UInt8], count: Int) -> [(Int, Int)] {
   var cuts = [(0, 1)]
   let step = bytes.count / count
-  for k in 1..<count {
-    var quotes = 0
-    var lines = 1
-    for i in 0..<bytes.count {
-      if bytes[i] == 0x22 { quotes += 1 }
-      if bytes[i] == 0x0A {
-        lines += 1
-        if i >= step * k && quotes % 2 == 0 {
-          if i + 1 > cuts[cuts.count - 1].0 && i + 1 < bytes.count { cuts.append((i + 1, lines)) }
-          break
-        }
-      }
+  var quotes = 0
+  var lines = 1
+  for i in 0..<bytes.count where cuts.count < count {
+    if bytes[i] == 0x22 { quotes += 1 }
+    if bytes[i] == 0x0A {
+      lines += 1
+      if i >= step * cuts.count && quotes % 2 == 0 { cuts.append((i + 1, lines)) }
     }
   }
-  return cuts
+  return cuts.filter { $0.0 < bytes.count }
 }
 
-@Test("cut points counted in parallel stretches match a serial scan", arguments: cutCases)
+@Test("cut points of tiny pieces match a serial quote-parity scan", arguments: cutCases)
 func cutPointsMatchSerialScan(_ c: CutCase) throws {
   let f = try BundleFixture(["recipients.csv": c.text])
   let path = f.dir.appendingPathComponent("recipients.csv").path
