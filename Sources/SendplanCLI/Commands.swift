@@ -1,6 +1,5 @@
 import ArgumentParser
 import CSendplanSys
-import Dispatch
 import Logging
 import SendplanAudit
 import SendplanDiagnostics
@@ -230,18 +229,13 @@ struct ValidateCommand: ParsableCommand {
     // Left for the process exit to reclaim: freeing millions of rows one by one took longer than
     // checking them (docs/decisions.md, "A fast reader").
     defer { finishedBundle.withLock { $0 = bundle } }
-    // The checks run on every core (alone on one they were a tenth of the wall time); the issues
-    // print afterwards in tenant order, as before.
-    let tenants = bundle.tenants
-    let found = Mutex<[[RowIssue]]>(Array(repeating: [], count: tenants.count))
-    DispatchQueue.concurrentPerform(iterations: tenants.count) { k in
-      let issues = Planner.issues(of: tenants[k])
-      if !issues.isEmpty { found.withLock { $0[k] = issues } }
-    }
     var failed = 0
-    for (t, issues) in zip(tenants, found.withLock { $0 }) where !issues.isEmpty {
-      failed += 1
-      printIssues(TenantFailure(customerID: t.customerID, issues: issues), console: console)
+    for t in bundle.tenants {
+      let issues = Planner.issues(of: t)
+      if !issues.isEmpty {
+        failed += 1
+        printIssues(TenantFailure(customerID: t.customerID, issues: issues), console: console)
+      }
     }
     let rows = bundle.inputs.reduce(0) { $0 + $1.rows }
     console.out(
