@@ -25,6 +25,8 @@ struct TableReader {
   let filter: TenantFilter?
   /// Plain CSV files of at least twice this size are parsed in pieces on several cores.
   var pieceBytes = CSVSplit.minPieceBytes
+  /// The cores to plan pieces for; nil for this machine's (tests ask for many tiny pieces).
+  var cores: Int?
   /// How much of one record the reader may hold.
   var limits = ReadLimits.default
   /// Whether to compute the file's SHA-256; without it ``InputFile/sha256`` is empty.
@@ -37,7 +39,7 @@ struct TableReader {
   func read() throws(SendplanError) -> TableResult {
     if !isJSONL, !isGzip,
       let split = try CSVSplit.plan(
-        path: path, name: name, cores: ProcessInfo.processInfo.activeProcessorCount, minPiece: pieceBytes)
+        path: path, name: name, cores: cores ?? ProcessInfo.processInfo.activeProcessorCount, minPiece: pieceBytes)
     {
       return try readPieces(split)
     }
