@@ -13,35 +13,41 @@ package enum Email {
     b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0B || b == 0x0C || b == 0x0D
   }
 
+  /// The part of `raw` left once ASCII white space is trimmed from both ends.
+  @inline(__always)
+  static func trimmed(_ raw: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+    var start = 0
+    var end = raw.count
+    while start < end && isTrimmable(raw[start]) { start += 1 }
+    while end > start && isTrimmable(raw[end - 1]) { end -= 1 }
+    return start..<end
+  }
+
+  /// Copies `raw[range]` to `out` with `A`–`Z` folded to lower case; other bytes untouched.
+  @inline(__always)
+  static func fold(_ raw: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: UnsafeMutableBufferPointer<UInt8>) {
+    for i in range {
+      let c = raw[i]
+      out[i - range.lowerBound] = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c
+    }
+  }
+
   /// Trims ASCII white space and lower-cases ASCII letters only.
   package static func normalize(_ raw: String) -> String {
-    var bytes = Array(raw.utf8)
-    var start = 0
-    var end = bytes.count
-    while start < end && isTrimmable(bytes[start]) { start += 1 }
-    while end > start && isTrimmable(bytes[end - 1]) { end -= 1 }
-    for i in start..<end where bytes[i] >= 0x41 && bytes[i] <= 0x5A { bytes[i] |= 0x20 }
-    return String(decoding: bytes[start..<end], as: UTF8.self)
+    var raw = raw
+    return raw.withUTF8 { p in
+      let r = trimmed(p)
+      return String(unsafeUninitializedCapacity: r.count) { buf in
+        fold(p, r, to: buf)
+        return r.count
+      }
+    }
   }
 
   /// Normalises `raw` and checks its syntax.
   package static func check(_ raw: String) -> Normalized {
-    var raw = raw
-    // Common case: already trimmed ASCII; fold in place without an intermediate array.
-    return raw.withUTF8 { p in
-      var start = 0
-      var end = p.count
-      while start < end && isTrimmable(p[start]) { start += 1 }
-      while end > start && isTrimmable(p[end - 1]) { end -= 1 }
-      let value = String(unsafeUninitializedCapacity: end - start) { buf in
-        for i in start..<end {
-          let c = p[i]
-          buf[i - start] = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c
-        }
-        return end - start
-      }
-      return Normalized(value: value, isValid: isValidNormalized(value))
-    }
+    let value = normalize(raw)
+    return Normalized(value: value, isValid: isValidNormalized(value))
   }
 
   /// Normalises the address bytes `raw` into the start of `out`, as ``normalize(_:)`` does, and
@@ -49,18 +55,10 @@ package enum Email {
   /// the planner's per-recipient path.
   @inline(__always)
   static func normalize(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Int {
-    var start = 0
-    var end = raw.count
-    while start < end && isTrimmable(raw[start]) { start += 1 }
-    while end > start && isTrimmable(raw[end - 1]) { end -= 1 }
-    if out.count < end - start { out = [UInt8](repeating: 0, count: max(end - start, 2 * out.count)) }
-    return out.withUnsafeMutableBufferPointer { o in
-      for i in start..<end {
-        let c = raw[i]
-        o[i - start] = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c
-      }
-      return end - start
-    }
+    let r = trimmed(raw)
+    if out.count < r.count { out = [UInt8](repeating: 0, count: max(r.count, 2 * out.count)) }
+    out.withUnsafeMutableBufferPointer { fold(raw, r, to: $0) }
+    return r.count
   }
 
   /// The syntax check on an already normalised address.
