@@ -96,8 +96,9 @@ final class ByteWriter {
   func string(_ s: String) {
     var s = s
     s.withUTF8 { p in
-      ensure(JSONEscape.quotedLength(p))
-      count += JSONEscape.writeQuoted(p, to: base + count)
+      let n = JSONEscape.quotedLength(p)
+      ensure(n)
+      count += JSONEscape.writeQuoted(p, length: n, to: base + count)
     }
   }
 

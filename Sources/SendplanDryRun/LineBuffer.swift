@@ -60,15 +60,7 @@ struct LineBuffer: ~Copyable {
     s.withUTF8 { p in
       let n = JSONEscape.quotedLength(p)
       reserve(n)
-      if n == p.count + 2, let src = p.baseAddress {
-        // Nothing to escape (the usual id or address): one copy between quotes.
-        base[count] = 0x22
-        (base + count + 1).initialize(from: src, count: p.count)
-        base[count + n - 1] = 0x22
-        count += n
-      } else {
-        count += JSONEscape.writeQuoted(p, to: base + count)
-      }
+      count += JSONEscape.writeQuoted(p, length: n, to: base + count)
     }
   }
 

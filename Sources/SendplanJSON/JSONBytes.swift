@@ -49,18 +49,11 @@ package struct JSONBytes {
     var s = s
     s.withUTF8 { p in
       let n = JSONEscape.quotedLength(p)
-      if n == p.count + 2 {
-        // Nothing to escape (the usual id or address): copy it between quotes.
-        bytes.append(0x22)
-        bytes.append(contentsOf: p)
-        bytes.append(0x22)
-        return
-      }
       let old = bytes.count
       bytes.append(contentsOf: repeatElement(0, count: n))
       bytes.withUnsafeMutableBufferPointer { out in
         guard let base = out.baseAddress else { return }
-        _ = JSONEscape.writeQuoted(p, to: base + old)
+        _ = JSONEscape.writeQuoted(p, length: n, to: base + old)
       }
     }
   }

@@ -83,13 +83,27 @@ package enum JSONEscape {
     return n + 1
   }
 
+  /// ``writeQuoted(_:to:)`` for a caller that has `s`'s ``quotedLength(_:)`` `n` already: when
+  /// nothing needs escaping (the usual id or address) the bytes are copied whole between quotes.
+  @inlinable
+  package static func writeQuoted(_ s: UnsafeBufferPointer<UInt8>, length n: Int, to dst: UnsafeMutablePointer<UInt8>)
+    -> Int
+  {
+    guard n == s.count + 2, let src = s.baseAddress else { return writeQuoted(s, to: dst) }
+    dst[0] = 0x22
+    (dst + 1).update(from: src, count: s.count)
+    dst[n - 1] = 0x22
+    return n
+  }
+
   /// `s` as a quoted JSON string, escaped as ``writeQuoted(_:to:)`` does (for text built as a `String`).
   package static func quoted(_ s: String) -> String {
     var s = s
     return s.withUTF8 { p in
-      String(unsafeUninitializedCapacity: quotedLength(p)) { buf in
+      let n = quotedLength(p)
+      return String(unsafeUninitializedCapacity: n) { buf in
         guard let base = buf.baseAddress else { return 0 }
-        return writeQuoted(p, to: base)
+        return writeQuoted(p, length: n, to: base)
       }
     }
   }
