@@ -68,26 +68,7 @@ final class ByteWriter {
 
   func int(_ v: Int64) {
     ensure(20)
-    if v < 0 { byte(0x2D) }
-    var x = v.magnitude
-    if x == 0 {
-      base[count] = 0x30
-      count += 1
-      return
-    }
-    var digits = 0
-    var y = x
-    while y > 0 {
-      digits += 1
-      y /= 10
-    }
-    var i = count + digits - 1
-    while x > 0 {
-      base[i] = UInt8(truncatingIfNeeded: x % 10) + 0x30
-      x /= 10
-      i -= 1
-    }
-    count += digits
+    count += JSONBytes.writeDecimal(v, to: base + count)
   }
 
   private static let hexDigits: StaticString = "0123456789abcdef"

@@ -67,23 +67,6 @@ struct LineBuffer: ~Copyable {
   /// `v` in decimal.
   mutating func int(_ v: Int64) {
     reserve(20)
-    var x = v.magnitude
-    if v < 0 {
-      base[count] = 0x2D
-      count += 1
-    }
-    var digits = 1
-    var t = x
-    while t >= 10 {
-      t /= 10
-      digits += 1
-    }
-    var i = count + digits - 1
-    repeat {
-      base[i] = UInt8(truncatingIfNeeded: x % 10) + 0x30
-      x /= 10
-      i -= 1
-    } while x > 0
-    count += digits
+    count += JSONBytes.writeDecimal(v, to: base + count)
   }
 }

@@ -21,27 +21,35 @@ package struct JSONBytes {
 
   /// Appends `v` in decimal to `out`, without a `String`; the report writer uses it too.
   package static func appendDecimal(_ v: Int64, to out: inout [UInt8]) {
-    if v == 0 {
-      out.append(0x30)
-      return
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { tmp in
+      guard let base = tmp.baseAddress else { return }
+      out.append(contentsOf: UnsafeBufferPointer(start: base, count: writeDecimal(v, to: base)))
+    }
+  }
+
+  /// Writes `v` in decimal at `dst`, which has room for 20 bytes, and returns the bytes written.
+  /// The one decimal writer: the pointer buffers of the dry runs and the audit use it too.
+  @inlinable
+  package static func writeDecimal(_ v: Int64, to dst: UnsafeMutablePointer<UInt8>) -> Int {
+    var n = 0
+    if v < 0 {
+      dst[0] = 0x2D
+      n = 1
     }
     var x = v.magnitude
-    var tmp:
-      (
-        UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-        UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
-      ) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var n = 0
-    withUnsafeMutableBytes(of: &tmp) { p in
-      while x > 0 {
-        p[19 - n] = UInt8(truncatingIfNeeded: x % 10) + 0x30
-        x /= 10
-        n += 1
-      }
-      if v < 0 { out.append(0x2D) }
-      out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[(20 - n)...]))
+    var digits = 1
+    var t = x
+    while t >= 10 {
+      t /= 10
+      digits += 1
     }
+    var i = n + digits - 1
+    repeat {
+      dst[i] = UInt8(truncatingIfNeeded: x % 10) + 0x30
+      x /= 10
+      i -= 1
+    } while x > 0
+    return n + digits
   }
 
   /// Writes `s` as a quoted JSON string (``JSONEscape``).
