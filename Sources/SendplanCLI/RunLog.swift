@@ -197,7 +197,7 @@ final class RunLog: RunObserver, @unchecked Sendable {
           let r = e.recipients[Int(item.recipient)]
           var im: Logger.Metadata = [
             "customerId": .string(customer), "enrollmentId": .string(e.enrollmentID.string),
-            "recipientId": .string(r.id.string), "email": .string(r.email),
+            "recipientId": .string(r.id.string), "email": .string(r.email.string),
             "stepOrder": .stringConvertible(e.steps[Int(item.step)].order), "status": .string(item.status.name),
           ]
           if let reason = item.status.reason { im["reason"] = .string(reason) }

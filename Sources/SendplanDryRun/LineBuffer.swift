@@ -57,11 +57,14 @@ struct LineBuffer: ~Copyable {
   /// `s` as a quoted JSON string, escaped by ``JSONEscape``.
   mutating func string(_ s: String) {
     var s = s
-    s.withUTF8 { p in
-      let n = JSONEscape.quotedLength(p)
-      reserve(n)
-      count += JSONEscape.writeQuoted(p, length: n, to: base + count)
-    }
+    s.withUTF8 { string($0) }
+  }
+
+  /// UTF-8 bytes `p` as a quoted JSON string, escaped by ``JSONEscape``.
+  mutating func string(_ p: UnsafeBufferPointer<UInt8>) {
+    let n = JSONEscape.quotedLength(p)
+    reserve(n)
+    count += JSONEscape.writeQuoted(p, length: n, to: base + count)
   }
 
   /// `v` in decimal.

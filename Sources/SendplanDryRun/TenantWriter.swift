@@ -119,7 +119,7 @@ package enum TenantWriter {
     for r in e.recipients {
       let start = scratch.frag.count
       scratch.frag.raw("{\"email\":")
-      scratch.frag.string(r.email)
+      r.email.withBytes { scratch.frag.string($0) }
       scratch.frag.append(identity.bytes)
       scratch.headEnd.append(scratch.frag.count)
       scratch.frag.raw(",\"recipientId\":")

@@ -1,4 +1,6 @@
+import Dispatch
 import SendplanModel
+import Synchronization
 
 /// One distinct step order of a sequence, as the planner sees it.
 package struct PlannedStep: Sendable, Equatable {
@@ -390,8 +392,7 @@ package enum Planner {
     out.reserveCapacity(recipients.count)
     for k in recipients.indices {
       let ri = Int32(k)
-      var raw = recipients[k].email
-      let length = raw.withUTF8 { Email.normalize($0, into: &normalized) }
+      let length = recipients[k].email.withBytes { Email.normalize($0, into: &normalized) }
       let (skip, ev) = normalized.withUnsafeBufferPointer { all -> (SkipReason?, Evidence?) in
         let n = UnsafeBufferPointer(rebasing: all[0..<length])
         guard Email.isValidNormalized(bytes: n) else {
@@ -428,5 +429,15 @@ extension Planner {
     // Duplicate keys are the only issues the index adds; most tenants provably have none.
     if DuplicateCheck.hasNone(tenant) { return tenant.issues.sorted() }
     return (tenant.issues + TenantIndex(tenant, asOf: Timestamp(seconds: 0)).issues).sorted()
+  }
+
+  /// ``issues(of:)`` of each tenant, in the tenants' order, worked out on every core.
+  package static func issues(ofEach tenants: [TenantInput]) -> [[RowIssue]] {
+    let found = Mutex([[RowIssue]](repeating: [], count: tenants.count))
+    DispatchQueue.concurrentPerform(iterations: tenants.count) { k in
+      let issues = issues(of: tenants[k])
+      if !issues.isEmpty { found.withLock { $0[k] = issues } }
+    }
+    return found.withLock { $0 }
   }
 }

@@ -13,17 +13,21 @@ import SendplanDiagnostics
 /// keep their exact lines.
 struct CSVSplit {
   /// Files smaller than this are read in one piece: the scan would cost more than it saves.
-  package static let minPieceBytes = 24 << 20
-  /// Pieces per core, at most.
-  static let piecesPerCore = 3
+  package static let minPieceBytes = 8 << 20
+  /// Pieces per core, at most: many small pieces end together, where a few large ones left one
+  /// core parsing the last piece alone for about a tenth of the run.
+  static let piecesPerCore = 8
 
   struct Piece {
     var range: Range<Int>
-    /// The physical line the piece's first byte is on.
+    /// The physical line the piece's first byte is on; 1 for every piece of a ``guessed`` split,
+    /// whose lines are known only once the pieces before it are read.
     var firstLine: Int
   }
 
   var pieces: [Piece]
+  /// Whether the cuts are guesses (``guess(path:name:cores:minPiece:)``) that the reader checks.
+  var guessed = false
   /// The header's field names, as the first piece reads them.
   var header: [String]
   /// The line-end style of the header record, which every later record must share.
@@ -90,6 +94,46 @@ struct CSVSplit {
     return CSVSplit(pieces: pieces, header: head.names, lineEnd: head.lineEnd)
   }
 
+  /// Cuts just after the first line feed at or after each nominal offset, found by reading a little
+  /// at each one: no scan of the file. A cut is right unless that line feed is inside a quoted
+  /// field. The reader knows which: the piece before a right cut ends at a record boundary, read
+  /// from the start of the file on. When one does not, it reads the file by ``plan`` instead.
+  /// Nil when ``plan`` would be nil for the file's size or header.
+  static func guess(path: String, name: String, cores: Int, minPiece: Int = minPieceBytes) throws(SendplanError)
+    -> CSVSplit?
+  {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    let size = Int(st.st_size)
+    let count = min(cores * piecesPerCore, size / max(1, minPiece))
+    guard count >= 2, let head = try header(path: path, name: name) else { return nil }
+    let window = 1 << 16
+    let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: window, alignment: 16)
+    defer { buf.deallocate() }
+    var cuts = [0]
+    for k in 1..<count {
+      // The first line feed at or after the nominal offset and after the last cut, before the next nominal offset.
+      var at = max(size / count * k, cuts[cuts.count - 1])
+      let stop = k + 1 < count ? size / count * (k + 1) : size
+      let source = try FileSource(path: path, name: name, range: at..<stop)
+      search: while at < stop {
+        let n = try source.read(into: buf)
+        guard n > 0, let p = buf.baseAddress?.assumingMemoryBound(to: UInt8.self) else { break }
+        for i in 0..<n where p[i] == 0x0A {
+          if at + i + 1 < size { cuts.append(at + i + 1) }
+          break search
+        }
+        at += n
+      }
+    }
+    guard cuts.count >= 2 else { return nil }
+    var pieces: [Piece] = []
+    for (k, c) in cuts.enumerated() {
+      pieces.append(Piece(range: c..<(k + 1 < cuts.count ? cuts[k + 1] : size), firstLine: 1))
+    }
+    return CSVSplit(pieces: pieces, guessed: true, header: head.names, lineEnd: head.lineEnd)
+  }
+
   /// The first record of the file, read from its first MiB; nil when it does not end there or is
   /// not UTF-8 (the one-piece reader then reports the problem exactly).
   static func header(path: String, name: String) throws(SendplanError) -> (
@@ -105,20 +149,28 @@ struct CSVSplit {
     let tok = CSVTokenizer(file: name)
     var names: [String]?
     var first = true
-    do {
-      try tok.feed(p) { () throws(SendplanError) in
-        // Only the first record is the header; one that is not UTF-8 leaves the file in one piece.
-        guard first else { return }
-        first = false
-        guard tok.recordIsValidUTF8() else { return }
-        var all: [String] = []
-        for f in 0..<tok.fieldCount {
-          all.append(try tok.withField(f) { q throws(SendplanError) in String(decoding: q, as: UTF8.self) })
+    // Up to one line feed at a time, so that what follows the header (a CSV error, say) is not read.
+    var from = 0
+    while first, from < p.count {
+      var to = from
+      while to < p.count && p[to] != 0x0A { to += 1 }
+      to = min(to + 1, p.count)
+      do {
+        try tok.feed(UnsafeBufferPointer(rebasing: p[from..<to])) { () throws(SendplanError) in
+          // Only the first record is the header; one that is not UTF-8 leaves the file in one piece.
+          guard first else { return }
+          first = false
+          guard tok.recordIsValidUTF8() else { return }
+          var all: [String] = []
+          for f in 0..<tok.fieldCount {
+            all.append(try tok.withField(f) { q throws(SendplanError) in String(decoding: q, as: UTF8.self) })
+          }
+          names = all
         }
-        names = all
+      } catch {
+        return nil
       }
-    } catch {
-      return nil
+      from = to
     }
     guard let names, tok.lineEndStyle != .unknown else { return nil }
     return (names, tok.lineEndStyle)

@@ -43,6 +43,8 @@ final class CSVTokenizer {
   @exclusivity(unchecked) private var started = false
   @exclusivity(unchecked) private var line = 1
   @exclusivity(unchecked) private(set) var recordLine = 1
+  /// The line the input started on.
+  private let firstLine: Int
   /// Bytes and fields one record may take; the tokenizer fails before it holds more.
   private let maxRecordBytes: Int
   private let maxFields: Int
@@ -55,6 +57,7 @@ final class CSVTokenizer {
     self.maxFields = limits.maxFields
     self.line = line
     self.recordLine = line
+    self.firstLine = line
     self.lineEnd = lineEnd
     capacity = 4096
     bytes = .allocate(capacity: capacity)
@@ -93,6 +96,12 @@ final class CSVTokenizer {
       return memcmp(a, b, value.count) == 0
     }
   }
+
+  /// Whether the input so far ends at a record boundary: outside quotes, with no record begun.
+  var atRecordStart: Bool { state == .fieldStart && !started }
+
+  /// The line feeds read so far, quoted ones included.
+  var lineFeeds: Int { line - firstLine }
 
   /// The line-end style seen so far.
   var lineEndStyle: LineEnd { lineEnd }

@@ -305,6 +305,14 @@ struct RowBuilder {
     requiredBytes(col).map { String(decoding: $0, as: UTF8.self) }
   }
 
+  /// Whether a required column holds text, flagging it when not, without keeping the text.
+  mutating func isPresent(_ col: Int) -> Bool { requiredBytes(col) != nil }
+
+  /// ``required(_:)`` kept as bytes in `arena`, not as a `String` of its own.
+  mutating func requiredText(_ col: Int, in arena: inout TextArena) -> Text? {
+    requiredBytes(col).map { arena.text($0) }
+  }
+
   mutating func optional(_ col: Int) -> String? {
     textBytes(col).map { String(decoding: $0, as: UTF8.self) }
   }

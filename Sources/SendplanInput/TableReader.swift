@@ -12,6 +12,10 @@ struct TableResult {
   var dropped: Set<ID>
   /// A CSV file's header, so the parts of one table can be checked against each other.
   var header: [String]?
+  /// How the file was cut into pieces (tests check that the guessed cuts are used and checked).
+  var cuts = Cuts.none
+
+  enum Cuts { case none, guessed, scanned }
 }
 
 /// Reads one table file (CSV or JSONL, optionally gzip) into per-tenant rows.
@@ -31,6 +35,8 @@ struct TableReader {
   var limits = ReadLimits.default
   /// Whether to compute the file's SHA-256; without it ``InputFile/sha256`` is empty.
   var digests = true
+  /// Whether recipients' e-mail addresses are kept; without, each is checked and left empty.
+  var emails = true
 
   private var schema: TableSchema { TableSchema.of(table) }
   private var isJSONL: Bool { name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") }
@@ -38,20 +44,25 @@ struct TableReader {
 
   func read() throws(SendplanError) -> TableResult {
     if !isJSONL, !isGzip,
-      let split = try CSVSplit.plan(
+      let split = try CSVSplit.guess(
         path: path, name: name, cores: cores ?? ProcessInfo.processInfo.activeProcessorCount, minPiece: pieceBytes)
     {
       return try readPieces(split)
     }
+    return try readWhole()
+  }
+
+  /// Reads the file in one piece.
+  private func readWhole() throws(SendplanError) -> TableResult {
     let source = try FileSource(path: path, name: name)
     source.hashes = digests
     let stream: ByteStream = isGzip ? try GzipStream(source: source) : source
-    var sink = RowSink(table: table, file: name, part: part, filter: filter)
+    var sink = RowSink(table: table, file: name, part: part, filter: filter, emails: emails)
     var header: [String]?
     if isJSONL {
       try readJSONL(stream, sink: &sink)
     } else {
-      header = try readCSV(stream, sink: &sink)
+      header = try readCSV(stream, sink: &sink).header
     }
     // Drain what the decoder did not need so the digest covers the whole file.
     try drain(source)
@@ -103,9 +114,13 @@ struct TableReader {
 
   /// Parses the pieces of a large plain CSV file on all cores while a last job hashes the whole
   /// file; rows join in piece order, so the result is the one-piece read's, and so is the first error.
+  ///
+  /// A cut is right when the piece before it, read from a right cut, ends at a record boundary.
+  /// When a guessed cut is wrong (inside a quoted field), the file is read again, cut by the quote
+  /// scan. A guessed piece's lines count from 1 and move by the line feeds of the pieces before it.
   private func readPieces(_ split: CSVSplit) throws(SendplanError) -> TableResult {
     let n = split.pieces.count
-    let results = Mutex<[Result<(RowSink, [String]), SendplanError>?]>(Array(repeating: nil, count: n))
+    let results = Mutex<[Result<(RowSink, CSVEnd), SendplanError>?]>(Array(repeating: nil, count: n))
     let digest = Mutex<Result<(String, Int), SendplanError>?>(nil)
     @Sendable func readPiece(_ k: Int) {
       do throws(SendplanError) {
@@ -118,33 +133,49 @@ struct TableReader {
         }
         let piece = split.pieces[k]
         let source = try FileSource(path: path, name: name, range: piece.range)
-        var sink = RowSink(table: table, file: name, part: part, filter: filter)
+        var sink = RowSink(table: table, file: name, part: part, filter: filter, emails: emails)
         let start =
           k == 0
           ? CSVStart() : CSVStart(firstLine: piece.firstLine, header: split.header, lineEnd: split.lineEnd)
-        let header = try readCSV(source, sink: &sink, start: start)
-        results.withLock { $0[k] = .success((sink, header)) }
+        let end = try readCSV(source, sink: &sink, start: start, last: k == n - 1)
+        results.withLock { $0[k] = .success((sink, end)) }
       } catch {
         if k == n { digest.withLock { $0 = .failure(error) } } else { results.withLock { $0[k] = .failure(error) } }
       }
     }
-    // Not concurrentPerform: nested inside the bundle's own concurrentPerform it would run serially.
-    let group = DispatchGroup()
     // The digest first: it is one long sequential job, and pieces fill in around it.
-    for k in (digests ? [n] : []) + Array(0..<n) {
-      DispatchQueue.global().async(group: group) {
-        readPiece(k)
-      }
+    let jobs = (digests ? [n] : []) + Array(0..<n)
+    onAllCores(jobs.count) { j in readPiece(jobs[j]) }
+    // Taken out of the lock, so that each sink's rows have one owner and move their lines in place.
+    var all = results.withLock { r in
+      defer { r = [] }
+      return r
     }
-    group.wait()
-    var sinks: [RowSink] = []
+    var sinks: [(sink: RowSink, shift: Int)] = []
     var header: [String] = []
-    for r in results.withLock({ $0 }) {
+    var feeds = 0
+    var endedAtRecord = true
+    for k in all.indices {
+      let r = all[k]
+      all[k] = nil
+      // The cut before piece k is right when piece k - 1, read from a right cut, ended at a record boundary.
+      if !endedAtRecord {
+        guard split.guessed else { return try readWhole() }
+        let plan = try CSVSplit.plan(
+          path: path, name: name, cores: cores ?? ProcessInfo.processInfo.activeProcessorCount, minPiece: pieceBytes)
+        guard let plan else { return try readWhole() }
+        return try readPieces(plan)
+      }
+      let shift = split.guessed ? feeds : 0
       switch r {
-      case .success(let (sink, h))?:
-        sinks.append(sink)
-        if header.isEmpty { header = h }
-      case .failure(let e)?: throw e
+      case .success(let (sink, end))?:
+        sinks.append((sink, shift))
+        if header.isEmpty { header = end.header }
+        feeds += end.lineFeeds
+        endedAtRecord = end.atRecordStart
+      case .failure(var e)?:
+        if shift > 0, let l = e.location?.line { e.location?.line = l + shift }
+        throw e
       case nil: throw structural("read_failed", nil, "a piece of the file was not read", "report this as a bug")
       }
     }
@@ -153,16 +184,65 @@ struct TableReader {
       if case .failure(let e)? = digest.withLock({ $0 }) { throw e }
       throw structural("read_failed", nil, "the file was not hashed", "report this as a bug")
     }
-    var tenants: [ID: TenantInput] = [:]
     var dropped = Set<ID>()
     var rows = 0
-    for var sink in sinks {
-      rows += sink.rows
-      dropped.formUnion(sink.dropped)
-      for (cid, t) in sink.finish() { tenants[cid, default: TenantInput(customerID: cid)].absorb(t) }
+    for s in sinks {
+      rows += s.sink.rows
+      dropped.formUnion(s.sink.dropped)
+    }
+    // Each sink's rows move to their lines on every core; a sink is taken out of the lock while it
+    // is changed, so its rows have one owner and change in place.
+    let m = sinks.count
+    let pending = Mutex<[(sink: RowSink, shift: Int)?]>(sinks.map { $0 })
+    sinks = []
+    let found = Mutex<[[ID: TenantInput]]>(Array(repeating: [:], count: m))
+    onAllCores(m) { k in
+      guard
+        var s = pending.withLock({ p in
+          defer { p[k] = nil }
+          return p[k]
+        })
+      else { return }
+      var tenants = s.sink.finish()
+      if s.shift > 0 {
+        for cid in Array(tenants.keys) { tenants[cid]?.shiftLines(by: s.shift) }
+      }
+      found.withLock { $0[k] = tenants }
+    }
+    var tenants: [ID: TenantInput] = [:]
+    for part in found.withLock({ f in
+      defer { f = [] }
+      return f
+    }) {
+      for (cid, t) in part { tenants[cid, default: TenantInput(customerID: cid)].absorb(t) }
     }
     let info = InputFile(name: name, table: table, sha256: sha, bytes: bytes, rows: rows)
-    return TableResult(info: info, tenants: tenants, dropped: dropped, header: header)
+    return TableResult(
+      info: info, tenants: tenants, dropped: dropped, header: header, cuts: split.guessed ? .guessed : .scanned)
+  }
+
+  /// Runs `body` for 0..<count on this thread and on one pool thread per core, each taking the
+  /// next index. Not `concurrentPerform`: nested inside the bundle's own, it would run serially.
+  /// This thread takes jobs too: the pool does not always start a thread for one that waits, and
+  /// the pieces then ran one after another on a single pool thread.
+  private func onAllCores(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let taken = Mutex(0)
+    @Sendable func work() {
+      while true {
+        let j = taken.withLock { t in
+          defer { t += 1 }
+          return t
+        }
+        guard j < count else { return }
+        body(j)
+      }
+    }
+    let group = DispatchGroup()
+    for _ in 0..<min(count, max(1, cores ?? ProcessInfo.processInfo.activeProcessorCount)) {
+      DispatchQueue.global().async(group: group) { work() }
+    }
+    work()
+    group.wait()
   }
 
   /// Where a CSV read starts: the file's start, or a piece after its header.
@@ -174,10 +254,20 @@ struct TableReader {
     var atFileStart: Bool { header == nil }
   }
 
-  /// Reads a CSV file (or a piece of one) and returns its header.
-  private func readCSV(_ stream: ByteStream, sink: inout RowSink, start: CSVStart = CSVStart()) throws(SendplanError)
-    -> [String]
-  {
+  /// How a CSV read ended.
+  struct CSVEnd {
+    var header: [String]
+    /// Whether the bytes read end at a record boundary; always true for a read to the end of the file.
+    var atRecordStart: Bool
+    /// The line feeds read, quoted ones included.
+    var lineFeeds: Int
+  }
+
+  /// Reads a CSV file (or a piece of one). A piece that is not `last` may end inside a record (a
+  /// guessed cut that is wrong): that is reported, not an error.
+  private func readCSV(
+    _ stream: ByteStream, sink: inout RowSink, start: CSVStart = CSVStart(), last: Bool = true
+  ) throws(SendplanError) -> CSVEnd {
     let tok = CSVTokenizer(file: name, line: start.firstLine, lineEnd: start.lineEnd, limits: limits)
     let records = CSVRecords(file: name, schema: schema, header: start.header, sink: sink)
     defer { sink = records.sink }
@@ -188,11 +278,11 @@ struct TableReader {
       throw structural(
         "empty_file", nil, "the file is empty (0 bytes)", "export the table with at least its header row")
     }
-    try tok.finish { () throws(SendplanError) in try records.take(tok) }
+    if last { try tok.finish { () throws(SendplanError) in try records.take(tok) } }
     guard let header = records.header else {
       throw structural("missing_header", 1, "the file has no header row", "add a header row naming the columns")
     }
-    return header
+    return CSVEnd(header: header, atRecordStart: last || tok.atRecordStart, lineFeeds: tok.lineFeeds)
   }
 
   private func readJSONL(_ stream: ByteStream, sink: inout RowSink) throws(SendplanError) {
@@ -300,13 +390,19 @@ struct RowSink {
   private var currentBytes: [UInt8] = []
   /// The last valid id of a column that repeats in runs, reused while its bytes repeat.
   private var lastRunID = RunCache()
+  /// Where the rows' long text fields (e-mail addresses) are kept.
+  private var arena = TextArena()
   /// The filter's answer for the last customer id asked about, by its bytes.
   private(set) var lastDecision: (bytes: [UInt8], keep: Bool)?
 
   /// The index of the file among its table's part files (0 for a table in one file).
   let part: Int
 
-  init(table: Table, file: String, part: Int = 0, filter: TenantFilter? = nil) {
+  /// Whether recipients' e-mail addresses are kept (``TableReader/emails``).
+  let emails: Bool
+
+  init(table: Table, file: String, part: Int = 0, filter: TenantFilter? = nil, emails: Bool = true) {
+    self.emails = emails
     self.table = table
     self.file = file
     self.part = part
@@ -406,7 +502,7 @@ struct RowSink {
     case .recipients:
       let enr = b.requiredID(1, reusing: &lastRunID)
       let id = b.requiredID(2)
-      let email = b.required(3)
+      let email = emails ? b.requiredText(3, in: &arena) : b.isPresent(3) ? Text.empty : nil
       let opted = b.boolean(4, defaultValue: false)
       let last = b.integer(5, min: 0, defaultValue: 0)
       if b.issues.isEmpty, let enr, let id, let email, let opted, let last {
@@ -439,13 +535,16 @@ struct RowSink {
     currentBytes = Array(cid.string.utf8)
   }
 
-  /// Hands back every tenant seen, including the current one.
+  /// Hands over every tenant seen, including the current one, and keeps none: the caller is then
+  /// the rows' only owner and can change them in place.
   mutating func finish() -> [ID: TenantInput] {
     if hasCurrent {
       tenants[current.customerID] = current
       hasCurrent = false
       currentBytes = []
+      current = TenantInput(customerID: ID(""))
     }
+    defer { tenants = [:] }
     return tenants
   }
 }

@@ -110,15 +110,16 @@ package struct BatchRow: Sendable, Equatable {
   }
 }
 
-/// One row of `recipients`. `email` is kept exactly as exported.
+/// One row of `recipients`. `email` is kept exactly as exported, as bytes (``Text``): a bundle
+/// has millions of addresses, and a `String` each was one allocation per row.
 package struct RecipientRow: Sendable, Equatable {
   package var line: Int
   package var enrollmentID: ID
   package var id: ID
-  package var email: String
+  package var email: Text
   package var optedOut: Bool
   package var lastStepSent: Int64
-  package init(line: Int, enrollmentID: ID, id: ID, email: String, optedOut: Bool, lastStepSent: Int64) {
+  package init(line: Int, enrollmentID: ID, id: ID, email: Text, optedOut: Bool, lastStepSent: Int64) {
     self.line = line
     self.enrollmentID = enrollmentID
     self.id = id

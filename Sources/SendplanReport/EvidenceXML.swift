@@ -199,6 +199,14 @@ struct Attributes {
     raw("\"")
   }
 
+  mutating func attr(_ name: StaticString, _ value: Text) {
+    raw(" ")
+    raw(name)
+    raw("=\"")
+    value.withBytes { XMLEscape.attribute($0, into: &out) }
+    raw("\"")
+  }
+
   mutating func num(_ name: StaticString, _ value: Int) {
     raw(" ")
     raw(name)

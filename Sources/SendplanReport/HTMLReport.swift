@@ -185,7 +185,7 @@ package enum HTMLReport {
         }
         // Every key is always present, so no lookup falls through to an enclosing context.
         return [
-          "recipientId": .string(r.id.string), "email": .string(r.email), "step": .string(String(step.order)),
+          "recipientId": .string(r.id.string), "email": .string(r.email.string), "step": .string(String(step.order)),
           "status": .string(item.status.name), "reason": .string(item.status.reason ?? ""),
           "hasReason": .bool(item.status.reason != nil), "templateId": .string(step.templateID.map { $0.string } ?? ""),
           "hasTemplate": .bool(step.templateID != nil), "evidence": .string(why), "hasEvidence": .bool(!why.isEmpty),

@@ -163,7 +163,7 @@ package enum XMLReportReader {
           recipientIndex[rid] = r
           e.recipients.append(
             RecipientRow(
-              line: 0, enrollmentID: e.enrollmentID, id: ID(rid), email: try need("email"), optedOut: false,
+              line: 0, enrollmentID: e.enrollmentID, id: ID(rid), email: Text(try need("email")), optedOut: false,
               lastStepSent: 0))
         }
         guard let status = itemStatus(try need("status"), a["reason"]) else { throw bad(line, "bad item status") }
@@ -172,7 +172,7 @@ package enum XMLReportReader {
       case "recipient" where !inOrphans:
         guard let enrollmentID = current?.enrollmentID else { throw bad(line, "<recipient> outside an enrollment") }
         let row = RecipientRow(
-          line: 0, enrollmentID: enrollmentID, id: ID(try need("id")), email: try need("email"), optedOut: false,
+          line: 0, enrollmentID: enrollmentID, id: ID(try need("id")), email: Text(try need("email")), optedOut: false,
           lastStepSent: 0)
         current?.recipients.append(row)
         target = .recipient((current?.recipients.count ?? 1) - 1)

@@ -77,6 +77,7 @@ package enum XMLReport {
     w.out.reserveCapacity(w.out.count + 4096)
     func raw(_ s: StaticString) { w.raw(s) }
     func attr(_ name: StaticString, _ value: String) { w.attr(name, value) }
+    func attr(_ name: StaticString, _ value: Text) { w.attr(name, value) }
     func num(_ name: StaticString, _ value: some BinaryInteger) { w.num(name, Int(value)) }
 
     raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<report xmlns=\"urn:sendplan:report:2\" formatVersion=\"2\"")

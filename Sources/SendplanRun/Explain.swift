@@ -25,7 +25,7 @@ package struct ExplainQuery: Sendable {
   func matches(_ r: RecipientRow) -> Bool {
     if let enrollmentID, r.enrollmentID != enrollmentID { return false }
     if let recipientID, r.id != recipientID { return false }
-    if let email, Email.normalize(r.email) != Email.normalize(email) { return false }
+    if let email, Email.normalize(r.email.string) != Email.normalize(email) { return false }
     return true
   }
 }
@@ -138,7 +138,7 @@ package enum Explainer {
         "enrollmentId": .string(m.recipient.enrollmentID.string),
         "enrollmentStatus": m.enrollmentStatus.map { JSONValue.string($0.rawValue) } ?? .null,
         "recipientId": .string(m.recipient.id.string),
-        "email": .string(m.recipient.email),
+        "email": .string(m.recipient.email.string),
         "file": .string(l.file),
         "line": .int(Int64(l.line)),
         "lastStepSent": .int(m.recipient.lastStepSent),

@@ -20,7 +20,7 @@ func recipient(
   _ id: String, _ email: String, enrollment: String = "e1", optedOut: Bool = false, last: Int64 = 0, line: Int = 2
 ) -> RecipientRow {
   RecipientRow(
-    line: line, enrollmentID: ID(enrollment), id: ID(id), email: email, optedOut: optedOut, lastStepSent: last)
+    line: line, enrollmentID: ID(enrollment), id: ID(id), email: Text(email), optedOut: optedOut, lastStepSent: last)
 }
 
 func suppression(_ type: SuppressionType, _ value: String, expires: String? = nil) -> SuppressionRow {

@@ -164,7 +164,7 @@ struct EvidenceCheckTests {
           let r = e.recipients[Int(item.recipient)]
           let ev = e.evidence(for: item)
           seen[item.status.reason ?? "WouldSend", default: 0] += 1
-          let address = Email.normalize(r.email)
+          let address = Email.normalize(r.email.string)
           switch (item.status, ev) {
           case (.skipped(.suppressed), .suppression(let m)?), (.wouldSend, .expiredSuppression(let m)?):
             let expired = item.status == .wouldSend
@@ -182,7 +182,7 @@ struct EvidenceCheckTests {
             let earlier = e.recipients[Int(k)]
             #expect(earlier.id < r.id)
             #expect(earlier.enrollmentID == r.enrollmentID)
-            #expect(Email.normalize(earlier.email) == address)
+            #expect(Email.normalize(earlier.email.string) == address)
             try expectRow(RowRef(.recipients, earlier.line), [1: eid, 2: earlier.id.string], "earlier recipient")
           case (.skipped(.optedOut), .optedOut(let ref)?):
             try expectRow(ref, [1: eid, 2: r.id.string, 4: "true"], "opt-out")
