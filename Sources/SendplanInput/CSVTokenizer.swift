@@ -93,7 +93,7 @@ final class CSVTokenizer {
     guard f.count == value.count else { return false }
     return value.withUnsafeBufferPointer { v in
       guard let a = f.baseAddress, let b = v.baseAddress else { return true }
-      return memcmp(a, b, value.count) == 0
+      return bytesEqual(a, b, value.count)
     }
   }
 

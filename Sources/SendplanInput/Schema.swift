@@ -195,6 +195,24 @@ final class ByteScratch {
   }
 }
 
+/// Whether the `n` bytes at `a` and `b` are equal, eight at a time and without a call: the ids
+/// compared for every row are short, and `memcmp`'s call cost more than the comparison.
+@inline(__always)
+func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+  var i = 0
+  while i + 8 <= n {
+    let x = UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self)
+    let y = UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self)
+    if x != y { return false }
+    i += 8
+  }
+  while i < n {
+    if a[i] != b[i] { return false }
+    i += 1
+  }
+  return true
+}
+
 /// A status column's values by their bytes, so a row's status needs no `String`.
 protocol ByteMatchable: RawRepresentable, CaseIterable where RawValue == String {
   /// Every case with its raw value's UTF-8 bytes.
@@ -247,7 +265,7 @@ struct RunCache {
   @inline(__always)
   func id(matching p: UnsafeBufferPointer<UInt8>) -> ID? {
     guard let last, p.count == bytes.count, let a = p.baseAddress else { return nil }
-    let same = bytes.withUnsafeBufferPointer { b in b.baseAddress.map { memcmp(a, $0, p.count) == 0 } ?? false }
+    let same = bytes.withUnsafeBufferPointer { b in b.baseAddress.map { bytesEqual(a, $0, p.count) } ?? false }
     return same ? last : nil
   }
 
@@ -306,9 +324,11 @@ struct RowBuilder {
   }
 
   /// Whether a required column holds text, flagging it when not, without keeping the text.
+  @inline(__always)
   mutating func isPresent(_ col: Int) -> Bool { requiredBytes(col) != nil }
 
   /// ``required(_:)`` kept as bytes in `arena`, not as a `String` of its own.
+  @inline(__always)
   mutating func requiredText(_ col: Int, in arena: inout TextArena) -> Text? {
     requiredBytes(col).map { arena.text($0) }
   }
@@ -320,6 +340,7 @@ struct RowBuilder {
   /// Checks an optional column the rows do not keep, without making its text.
   mutating func skip(_ col: Int) { _ = textBytes(col) }
 
+  @inline(__always)
   mutating func requiredID(_ col: Int) -> ID? {
     guard let p = requiredBytes(col) else { return nil }
     return checkID(col, p)
@@ -327,6 +348,7 @@ struct RowBuilder {
 
   /// ``requiredID(_:)`` that hands back `last` when the column repeats its bytes (an export lists
   /// an enrollment's recipients together), so a run of equal ids makes one `String`, not one each.
+  @inline(__always)
   mutating func requiredID(_ col: Int, reusing last: inout RunCache) -> ID? {
     guard let p = requiredBytes(col) else { return nil }
     if let l = last.id(matching: p) { return l }
@@ -362,6 +384,7 @@ struct RowBuilder {
   }
 
   /// An integer column; `defaultValue` applies when absent, and nil marks an error.
+  @inline(__always)
   mutating func integer(_ col: Int, min: Int64, defaultValue: Int64?) -> Int64? {
     let p = defaultValue == nil ? requiredBytes(col) : textBytes(col)
     guard let p else { return defaultValue }
@@ -374,6 +397,7 @@ struct RowBuilder {
     return v
   }
 
+  @inline(__always)
   mutating func boolean(_ col: Int, defaultValue: Bool) -> Bool? {
     guard let p = textBytes(col) else { return defaultValue }
     guard let v = Values.boolean(bytes: p) else {

@@ -117,15 +117,27 @@ package struct RecipientRow: Sendable, Equatable {
   package var enrollmentID: ID
   package var id: ID
   package var email: Text
-  package var optedOut: Bool
-  package var lastStepSent: Int64
+  /// `last_step_sent` (at least 0) in the low 63 bits and `opted_out` in the top bit: a row is then
+  /// 64 bytes, not 72, and a bundle has millions of them.
+  private var lastAndOptedOut: UInt64
+
+  package var optedOut: Bool {
+    get { lastAndOptedOut >> 63 != 0 }
+    set { lastAndOptedOut = lastAndOptedOut & ~(1 << 63) | (newValue ? 1 << 63 : 0) }
+  }
+
+  /// Never negative: the reader rejects a negative `last_step_sent`, and a negative value set here is stored as 0.
+  package var lastStepSent: Int64 {
+    get { Int64(lastAndOptedOut & ~(1 << 63)) }
+    set { lastAndOptedOut = lastAndOptedOut & (1 << 63) | UInt64(max(0, newValue)) }
+  }
+
   package init(line: Int, enrollmentID: ID, id: ID, email: Text, optedOut: Bool, lastStepSent: Int64) {
     self.line = line
     self.enrollmentID = enrollmentID
     self.id = id
     self.email = email
-    self.optedOut = optedOut
-    self.lastStepSent = lastStepSent
+    self.lastAndOptedOut = UInt64(max(0, lastStepSent)) | (optedOut ? 1 << 63 : 0)
   }
 }
 
