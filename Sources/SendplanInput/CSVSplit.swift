@@ -38,13 +38,9 @@ struct CSVSplit {
   static func plan(path: String, name: String, cores: Int, minPiece: Int = minPieceBytes) throws(SendplanError)
     -> CSVSplit?
   {
-    var st = stat()
-    guard stat(path, &st) == 0 else { return nil }
-    let size = Int(st.st_size)
-    // A few pieces per core: cores that finish early take another piece, so they end together
-    // even beside the digest job and other tables.
-    let count = min(cores * piecesPerCore, size / max(1, minPiece))
-    guard count >= 2, let head = try header(path: path, name: name) else { return nil }
+    guard let (size, count, head) = try sizing(path: path, name: name, cores: cores, minPiece: minPiece) else {
+      return nil
+    }
     // A range read: the scan needs no digest (the piece reader hashes the whole file).
     let source = try FileSource(path: path, name: name, range: 0..<size)
     let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
@@ -94,6 +90,21 @@ struct CSVSplit {
     return CSVSplit(pieces: pieces, header: head.names, lineEnd: head.lineEnd)
   }
 
+  /// The file's size, the number of pieces to cut it into, and its header; nil when it is too small
+  /// for two pieces or ``header(path:name:)`` finds no header.
+  private static func sizing(path: String, name: String, cores: Int, minPiece: Int) throws(SendplanError) -> (
+    size: Int, count: Int, head: (names: [String], lineEnd: CSVTokenizer.LineEnd)
+  )? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    let size = Int(st.st_size)
+    // A few pieces per core: cores that finish early take another piece, so they end together
+    // even beside the digest job and other tables.
+    let count = min(cores * piecesPerCore, size / max(1, minPiece))
+    guard count >= 2, let head = try header(path: path, name: name) else { return nil }
+    return (size, count, head)
+  }
+
   /// Cuts just after the first line feed at or after each nominal offset, found by reading a little
   /// at each one: no scan of the file. A cut is right unless that line feed is inside a quoted
   /// field. The reader knows which: the piece before a right cut ends at a record boundary, read
@@ -102,11 +113,9 @@ struct CSVSplit {
   static func guess(path: String, name: String, cores: Int, minPiece: Int = minPieceBytes) throws(SendplanError)
     -> CSVSplit?
   {
-    var st = stat()
-    guard stat(path, &st) == 0 else { return nil }
-    let size = Int(st.st_size)
-    let count = min(cores * piecesPerCore, size / max(1, minPiece))
-    guard count >= 2, let head = try header(path: path, name: name) else { return nil }
+    guard let (size, count, head) = try sizing(path: path, name: name, cores: cores, minPiece: minPiece) else {
+      return nil
+    }
     let window = 1 << 16
     let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: window, alignment: 16)
     defer { buf.deallocate() }

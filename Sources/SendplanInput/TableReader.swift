@@ -39,13 +39,14 @@ struct TableReader {
   var emails = true
 
   private var schema: TableSchema { TableSchema.of(table) }
+  private var coreCount: Int { cores ?? ProcessInfo.processInfo.activeProcessorCount }
   private var isJSONL: Bool { name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") }
   private var isGzip: Bool { name.hasSuffix(".gz") }
 
   func read() throws(SendplanError) -> TableResult {
     if !isJSONL, !isGzip,
       let split = try CSVSplit.guess(
-        path: path, name: name, cores: cores ?? ProcessInfo.processInfo.activeProcessorCount, minPiece: pieceBytes)
+        path: path, name: name, cores: coreCount, minPiece: pieceBytes)
     {
       return try readPieces(split)
     }
@@ -162,7 +163,7 @@ struct TableReader {
       if !endedAtRecord {
         guard split.guessed else { return try readWhole() }
         let plan = try CSVSplit.plan(
-          path: path, name: name, cores: cores ?? ProcessInfo.processInfo.activeProcessorCount, minPiece: pieceBytes)
+          path: path, name: name, cores: coreCount, minPiece: pieceBytes)
         guard let plan else { return try readWhole() }
         return try readPieces(plan)
       }
@@ -238,7 +239,7 @@ struct TableReader {
       }
     }
     let group = DispatchGroup()
-    for _ in 0..<min(count, max(1, cores ?? ProcessInfo.processInfo.activeProcessorCount)) {
+    for _ in 0..<min(count, max(1, coreCount)) {
       DispatchQueue.global().async(group: group) { work() }
     }
     work()
