@@ -153,8 +153,15 @@ package enum BundleReader {
     if !errors.isEmpty {
       throw SendplanErrors(errors)
     }
-    for cid in tenants.keys { tenants[cid]?.fileNames = partNames }
-    let sorted = tenants.values.sorted { $0.customerID < $1.customerID }
+    // Moved out of the dictionary one by one: sorting the values, or changing them while iterating
+    // the keys, copied every tenant (and retained every row array) on one core.
+    var sorted: [TenantInput] = []
+    sorted.reserveCapacity(tenants.count)
+    for cid in tenants.keys.sorted() {
+      guard var t = tenants.removeValue(forKey: cid) else { continue }
+      t.fileNames = partNames
+      sorted.append(t)
+    }
     var bundle = ExportBundle(inputs: inputs, ignored: ignored.sorted { ByteOrder.less($0, $1) }, tenants: sorted)
     bundle.tenantsDropped = dropped.count
     return bundle
