@@ -161,9 +161,11 @@ struct TableReader {
       all[k] = nil
       // The cut before piece k is right when piece k - 1, read from a right cut, ended at a record boundary.
       if !endedAtRecord {
+        // The rows read so far are dropped before the file is read again, so memory does not double.
+        all = []
+        sinks = []
         guard split.guessed else { return try readWhole() }
-        let plan = try CSVSplit.plan(
-          path: path, name: name, cores: coreCount, minPiece: pieceBytes)
+        let plan = try CSVSplit.plan(path: path, name: name, cores: coreCount, minPiece: pieceBytes)
         guard let plan else { return try readWhole() }
         return try readPieces(plan)
       }
