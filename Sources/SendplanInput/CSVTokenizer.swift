@@ -89,12 +89,7 @@ final class CSVTokenizer {
 
   /// Whether field `i` holds exactly `value`'s bytes.
   func field(_ i: Int, equals value: [UInt8]) -> Bool {
-    let f = fieldBytes(i)
-    guard f.count == value.count else { return false }
-    return value.withUnsafeBufferPointer { v in
-      guard let a = f.baseAddress, let b = v.baseAddress else { return true }
-      return bytesEqual(a, b, value.count)
-    }
+    sameBytes(fieldBytes(i), value)
   }
 
   /// Whether the input so far ends at a record boundary: outside quotes, with no record begun.

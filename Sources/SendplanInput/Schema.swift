@@ -213,6 +213,16 @@ func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) 
   return true
 }
 
+/// Whether `p` holds exactly the bytes of `kept` (a value remembered from an earlier row).
+@inline(__always)
+func sameBytes(_ p: UnsafeBufferPointer<UInt8>, _ kept: [UInt8]) -> Bool {
+  guard p.count == kept.count else { return false }
+  return kept.withUnsafeBufferPointer { k in
+    guard let a = p.baseAddress, let b = k.baseAddress else { return true }
+    return bytesEqual(a, b, p.count)
+  }
+}
+
 /// A status column's values by their bytes, so a row's status needs no `String`.
 protocol ByteMatchable: RawRepresentable, CaseIterable where RawValue == String {
   /// Every case with its raw value's UTF-8 bytes.
@@ -264,9 +274,8 @@ struct RunCache {
 
   @inline(__always)
   func id(matching p: UnsafeBufferPointer<UInt8>) -> ID? {
-    guard let last, p.count == bytes.count, let a = p.baseAddress else { return nil }
-    let same = bytes.withUnsafeBufferPointer { b in b.baseAddress.map { bytesEqual(a, $0, p.count) } ?? false }
-    return same ? last : nil
+    guard let last, sameBytes(p, bytes) else { return nil }
+    return last
   }
 
   mutating func keep(_ id: ID, _ p: UnsafeBufferPointer<UInt8>) {

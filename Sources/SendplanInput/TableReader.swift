@@ -427,8 +427,7 @@ struct RowSink {
 
   @inline(__always)
   private func isCurrent(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard hasCurrent, p.count == currentBytes.count, let a = p.baseAddress else { return false }
-    return currentBytes.withUnsafeBufferPointer { b in b.baseAddress.map { memcmp(a, $0, p.count) == 0 } ?? false }
+    hasCurrent && sameBytes(p, currentBytes)
   }
 
   /// `kept`: the reader already asked the filter about this row's customer id.
