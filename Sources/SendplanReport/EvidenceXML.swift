@@ -192,18 +192,19 @@ struct Attributes {
   }
 
   mutating func attr(_ name: StaticString, _ value: String) {
-    raw(" ")
-    raw(name)
-    raw("=\"")
-    XMLEscape.attribute(value, into: &out)
-    raw("\"")
+    var value = value
+    value.withUTF8 { attr(name, bytes: $0) }
   }
 
   mutating func attr(_ name: StaticString, _ value: Text) {
+    value.withBytes { attr(name, bytes: $0) }
+  }
+
+  private mutating func attr(_ name: StaticString, bytes: UnsafeBufferPointer<UInt8>) {
     raw(" ")
     raw(name)
     raw("=\"")
-    value.withBytes { XMLEscape.attribute($0, into: &out) }
+    XMLEscape.attribute(bytes, into: &out)
     raw("\"")
   }
 
