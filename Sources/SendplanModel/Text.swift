@@ -2,9 +2,9 @@
 ///
 /// A `String` of more than 15 bytes is one heap allocation per row; a bundle's e-mail addresses
 /// as strings were most of `validate`'s page faults and allocator time. Rows hold a `Text`
-/// instead: a reference to a shared chunk plus where the bytes lie in it. Equality, hashing and
-/// order are byte-wise, like ``ID``.
-package struct Text: Sendable, Hashable, Comparable, CustomStringConvertible, ExpressibleByStringInterpolation {
+/// instead: a reference to a shared chunk plus where the bytes lie in it. Equality is byte-wise,
+/// like ``ID``'s.
+package struct Text: Sendable, Equatable, CustomStringConvertible, ExpressibleByStringInterpolation {
   /// Nil for the empty text, which needs no chunk.
   @usableFromInline let chunk: TextChunk?
   @usableFromInline let offset: Int32
@@ -33,11 +33,6 @@ package struct Text: Sendable, Hashable, Comparable, CustomStringConvertible, Ex
     self.init(String(stringInterpolation: stringInterpolation))
   }
 
-  /// How many bytes the text has.
-  package var count: Int { Int(length) }
-
-  package var isEmpty: Bool { length == 0 }
-
   /// The bytes as a `String`; one allocation when they are more than 15.
   package var string: String { withBytes { String(decoding: $0, as: UTF8.self) } }
 
@@ -53,14 +48,6 @@ package struct Text: Sendable, Hashable, Comparable, CustomStringConvertible, Ex
     guard a.length == b.length else { return false }
     if a.chunk === b.chunk && a.offset == b.offset { return true }
     return a.withBytes { p in b.withBytes { q in p.elementsEqual(q) } }
-  }
-
-  package static func < (a: Text, b: Text) -> Bool {
-    a.withBytes { p in b.withBytes { q in p.lexicographicallyPrecedes(q) } }
-  }
-
-  package func hash(into hasher: inout Hasher) {
-    withBytes { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
   }
 }
 
