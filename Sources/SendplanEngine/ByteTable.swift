@@ -1,3 +1,5 @@
+import SendplanModel
+
 /// An open-addressing hash table keyed by byte strings, for the planner's per-recipient lookups
 /// (suppressed addresses and domains, duplicate addresses within an enrollment).
 ///
@@ -69,21 +71,7 @@ struct ByteTable<Value> {
   private static func equal(_ a: UnsafeBufferPointer<UInt8>, from s: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
     let n = key.count
     guard n > 0, let ab = a.baseAddress, let b = key.baseAddress else { return n == 0 }
-    let a = ab + s
-    var k = 0
-    while k + 8 <= n {
-      if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self)
-        != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self)
-      {
-        return false
-      }
-      k += 8
-    }
-    while k < n {
-      if a[k] != b[k] { return false }
-      k += 1
-    }
-    return true
+    return ByteOrder.equal(ab + s, b, count: n)
   }
 
   /// The value stored under `key`, or nil.

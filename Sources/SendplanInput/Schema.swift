@@ -195,31 +195,13 @@ final class ByteScratch {
   }
 }
 
-/// Whether the `n` bytes at `a` and `b` are equal, eight at a time and without a call: the ids
-/// compared for every row are short, and `memcmp`'s call cost more than the comparison.
-@inline(__always)
-func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-  var i = 0
-  while i + 8 <= n {
-    let x = UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self)
-    let y = UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self)
-    if x != y { return false }
-    i += 8
-  }
-  while i < n {
-    if a[i] != b[i] { return false }
-    i += 1
-  }
-  return true
-}
-
 /// Whether `p` holds exactly the bytes of `kept` (a value remembered from an earlier row).
 @inline(__always)
 func sameBytes(_ p: UnsafeBufferPointer<UInt8>, _ kept: [UInt8]) -> Bool {
   guard p.count == kept.count else { return false }
   return kept.withUnsafeBufferPointer { k in
     guard let a = p.baseAddress, let b = k.baseAddress else { return true }
-    return bytesEqual(a, b, p.count)
+    return ByteOrder.equal(a, b, count: p.count)
   }
 }
 

@@ -40,6 +40,26 @@ package enum ByteOrder {
     }
   }
 
+  /// Whether the `n` bytes at `a` and `b` are equal, eight at a time and without a call: the keys
+  /// compared for every row are short, and a call to `memcmp` cost more than the comparison.
+  @inlinable @inline(__always)
+  package static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count n: Int) -> Bool {
+    var k = 0
+    while k + 8 <= n {
+      if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self)
+        != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self)
+      {
+        return false
+      }
+      k += 8
+    }
+    while k < n {
+      if a[k] != b[k] { return false }
+      k += 1
+    }
+    return true
+  }
+
   /// True when `a` sorts before `b` comparing UTF-8 bytes as unsigned values.
   package static func less(_ a: String, _ b: String) -> Bool {
     var a = a
