@@ -82,7 +82,7 @@ struct TableReader {
   private func chunks(
     _ stream: ByteStream, skippingBOM: Bool = true, _ body: (UnsafeBufferPointer<UInt8>) throws(SendplanError) -> Void
   ) throws(SendplanError) -> Int {
-    let size = 1 << 20
+    let size = 1 << 18
     let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
     defer { buf.deallocate() }
     var total = 0
