@@ -65,7 +65,7 @@ let package = Package(
       name: "SendplanRun",
       dependencies: [
         "SendplanDiagnostics", "SendplanModel", "SendplanJSON", "SendplanFileSystem", "SendplanInput",
-        "SendplanEngine", "SendplanEvidence", "SendplanDryRun", "SendplanAudit", "SendplanReport",
+        "SendplanEngine", "SendplanEvidence", "SendplanDryRun", "SendplanAudit", "SendplanReport", "CSendplanSys",
       ]),
 
     // Edges: logging, the CLI and the server, and the two executables.

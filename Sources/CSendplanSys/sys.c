@@ -28,6 +28,12 @@ void sendplan_tune_malloc(void) {
 #endif
 }
 
+void sendplan_release_free_memory(void) {
+#ifdef M_MMAP_THRESHOLD
+  malloc_trim(0);
+#endif
+}
+
 int sendplan_syncfs(int fd) {
 #ifdef __linux__
   return syncfs(fd);

@@ -1,3 +1,4 @@
+import CSendplanSys
 import SendplanAudit
 import SendplanDiagnostics
 import SendplanEngine
@@ -56,6 +57,7 @@ package struct RunPipeline: Sendable {
     var stopped = false
     // One partition at a time: memory follows the largest partition, not the bundle.
     for part in 0..<partitions.count {
+      if part > 0 { releaseFreedMemory() }
       let bundle = try readBundle(partition: part, of: partitions.count, warming: warming, start: start)
       warming = nil
       if first == nil, let shard = options.shard {
@@ -72,7 +74,13 @@ package struct RunPipeline: Sendable {
         try makeFolders(bundle.tenants, staging: staging, seen: &seenFolders, createRoot: first == nil)
       }
       folders += names
-      first = first ?? bundle
+      if first == nil {
+        // run.json needs only the file list: keeping the first partition's rows as well held two
+        // partitions in memory from the second one on.
+        var files = bundle
+        files.tenants = []
+        first = files
+      }
       var weights: [ID: Int] = [:]
       for t in bundle.tenants { weights[t.customerID] = t.recipients.count + 1 }
       observer.observe(.planning(weights: weights))
@@ -131,6 +139,13 @@ package struct RunPipeline: Sendable {
     var estimate = MemoryEstimate.bytes(plain: sizes.plain, compressed: sizes.compressed)
     if let shard = options.shard { estimate /= shard.count }
     return (min(MemoryEstimate.maxPartitions, max(1, (estimate + limit - 1) / limit)), estimate)
+  }
+
+  /// Hands the rows of the partition just planned back to the system before the next is read. The
+  /// reader's threads allocate in glibc's per-thread arenas, and the next partition's rows did not
+  /// land in the space the last one freed, so peak RSS grew with every partition.
+  func releaseFreedMemory() {
+    sendplan_release_free_memory()
   }
 
   /// Says which tenants alone are over the memory limit, by their share of the bundle's rows.

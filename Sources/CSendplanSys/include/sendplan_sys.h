@@ -8,6 +8,10 @@ int sendplan_rename_exchange(const char *a, const char *b);
 /// Keeps large buffers in the heap (glibc only); a no-op elsewhere.
 void sendplan_tune_malloc(void);
 
+/// Returns the free memory of every malloc arena to the system (glibc's malloc_trim), as a run
+/// does between partitions of the bundle; a no-op elsewhere.
+void sendplan_release_free_memory(void);
+
 #include <stddef.h>
 #include <stdint.h>
 
