@@ -135,9 +135,17 @@ package struct RunPipeline: Sendable {
   /// estimate from the input sizes (``MemoryEstimate``).
   func partitionCount() -> (count: Int, estimatedBytes: Int) {
     guard let limit = options.memoryLimit, limit > 0 else { return (1, 0) }
+    let perShard = options.shard?.count ?? 1
     let sizes = BundleReader.inputSizes(path: options.input)
-    var estimate = MemoryEstimate.bytes(plain: sizes.plain, compressed: sizes.compressed)
-    if let shard = options.shard { estimate /= shard.count }
+    var estimate = MemoryEstimate.bytes(plain: sizes.plain, compressed: sizes.compressed) / perShard
+    if estimate > limit {
+      // Over the limit by the sizes alone: the line counts cost one read of the plain files (which
+      // the parse then finds in the page cache) and may save whole passes over the bundle.
+      let counted = BundleReader.inputSizes(path: options.input, countingLines: true)
+      estimate =
+        MemoryEstimate.bytes(plain: counted.plain, plainLines: counted.plainLines, compressed: counted.compressed)
+        / perShard
+    }
     return (min(MemoryEstimate.maxPartitions, max(1, (estimate + limit - 1) / limit)), estimate)
   }
 

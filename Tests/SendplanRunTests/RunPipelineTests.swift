@@ -95,3 +95,17 @@ import Testing
     #expect(try tree(dir).keys.sorted() == ["notes.txt"])
   }
 }
+
+/// A typical export and one of very short rows: the counted estimate is closer for the first and
+/// higher for the second, where a row's own size outweighs its bytes.
+@Test(
+  "the counted memory estimate against the size-only one",
+  arguments: [(bytesPerRow: 60, countedIsLower: true), (bytesPerRow: 10, countedIsLower: false)])
+func countedMemoryEstimate(bytesPerRow: Int, countedIsLower: Bool) {
+  let rows = 1_000_000
+  let sizeOnly = MemoryEstimate.bytes(plain: rows * bytesPerRow, compressed: 0)
+  let counted = MemoryEstimate.bytes(plain: rows * bytesPerRow, plainLines: rows, compressed: 0)
+  #expect((counted < sizeOnly) == countedIsLower, "\(counted) against \(sizeOnly)")
+  // Never below what the rows themselves take.
+  #expect(counted >= rows * (64 + bytesPerRow / 2))
+}
