@@ -178,14 +178,18 @@ package enum BundleReader {
     var lines = 0
     func add(_ full: String, _ name: String) {
       guard suffixes.contains(where: { name.hasSuffix($0) }),
-        let size = (try? FileManager.default.attributesOfItem(atPath: full)[.size]) as? Int
+        let attributes = try? FileManager.default.attributesOfItem(atPath: full),
+        let size = attributes[.size] as? Int
       else { return }
       if name.hasSuffix(".gz") {
         compressed += size
       } else {
         plain += size
-        // A file that cannot be read counts a line per byte, so the estimate errs high; the read reports it.
-        if countingLines { lines += (try? lineFeeds(full, name: name)) ?? size }
+        // Only a regular file is read ahead of the parse (a FIFO would lose its data to the count). One
+        // that cannot be read counts a line per byte, so the estimate errs high; the read reports it.
+        guard countingLines else { return }
+        let regular = (attributes[.type] as? FileAttributeType) == .typeRegular
+        lines += regular ? ((try? lineFeeds(full, name: name)) ?? size) : size
       }
     }
     for e in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
