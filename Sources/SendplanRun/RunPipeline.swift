@@ -60,6 +60,10 @@ package struct RunPipeline: Sendable {
       if part > 0 { releaseFreedMemory() }
       let bundle = try readBundle(partition: part, of: partitions.count, warming: warming, start: start)
       warming = nil
+      if let files = first, let changed = changedFile(files.inputs, bundle.inputs, pass: part + 1) {
+        observer.observe(.stageFailed(.readBundle, [changed]))
+        throw changed
+      }
       if first == nil, let shard = options.shard {
         let all = bundle.tenants.count + bundle.tenantsDropped
         observer.observe(.shardSelected(shard, tenants: bundle.tenants.count, of: all))
@@ -147,6 +151,27 @@ package struct RunPipeline: Sendable {
         / perShard
     }
     return (min(MemoryEstimate.maxPartitions, max(1, (estimate + limit - 1) / limit)), estimate)
+  }
+
+  /// Each pass over the bundle must read the files the first pass read: a file that changed in
+  /// between (an export still being written) would mix two exports in one run.
+  func changedFile(_ first: [InputFile], _ now: [InputFile], pass: Int) -> SendplanError? {
+    let fix = "write each export to a new folder and start the run once it is complete, then re-run"
+    for k in 0..<max(first.count, now.count) {
+      let a = k < first.count ? first[k] : nil
+      let b = k < now.count ? now[k] : nil
+      if let a, let b, a.name == b.name, a.bytes == b.bytes, a.sha256 == b.sha256 { continue }
+      let name = a?.name ?? b?.name ?? options.input
+      let was = a.map { "\($0.bytes) bytes (SHA-256 \($0.sha256))" } ?? "no such file"
+      let became = b.map { b in b.name == name ? "\(b.bytes) bytes (SHA-256 \(b.sha256))" : "\(b.name) in its place" }
+      return SendplanError(
+        .badData, code: "bundle_changed", path: name,
+        message:
+          "the file changed while the run read the bundle: the first pass read \(was), "
+          + "pass \(pass) read \(became ?? "no such file")",
+        fix: fix)
+    }
+    return nil
   }
 
   /// Hands the rows of the partition just planned back to the system before the next is read. The

@@ -3,6 +3,7 @@ import SendplanDiagnostics
 import SendplanModel
 import SendplanRun
 import SendplanTestSupport
+import Synchronization
 import Testing
 
 @Suite struct RunPipelineTests {
@@ -108,4 +109,49 @@ func countedMemoryEstimate(bytesPerRow: Int, countedIsLower: Bool) {
   #expect((counted < sizeOnly) == countedIsLower, "\(counted) against \(sizeOnly)")
   // Never below what the rows themselves take.
   #expect(counted >= rows * (64 + bytesPerRow / 2))
+}
+
+/// Appends a row to a bundle file once the first pass has read the bundle, as an export still
+/// being written would.
+final class ChangesTheBundle: RunObserver {
+  let file: URL
+  let events = Recorder()
+  private let changed = Mutex(false)
+
+  init(file: URL) { self.file = file }
+
+  func observe(_ event: RunEvent) {
+    events.observe(event)
+    guard case .bundleRead = event else { return }
+    let first = changed.withLock { c in
+      defer { c = true }
+      return !c
+    }
+    guard first else { return }
+    guard let handle = try? FileHandle(forWritingTo: file) else { return }
+    handle.seekToEndOfFile()
+    handle.write(Data("acme,e1,r-late,late@example.test,false,0\n".utf8))
+    try? handle.close()
+  }
+}
+
+/// A partitioned run reads the bundle once per partition; a file that changed in between fails the
+/// run, naming the file, and OUT is not created.
+@Test func aBundleThatChangesBetweenPartitionsFailsTheRun() throws {
+  let input = try bundleCopy()
+  let dir = try scratchFolder("pipeline")
+  let out = dir.appendingPathComponent("out").path
+  var options = sampleOptions(out: out)
+  options.input = input.path
+  options.memoryLimit = 1
+  let observer = ChangesTheBundle(file: input.appendingPathComponent("recipients.csv"))
+  let thrown = #expect(throws: SendplanError.self) {
+    try RunPipeline(options: options, observer: observer, clock: { 0 }).run()
+  }
+  let why = String(describing: thrown)
+  #expect(thrown?.code == "bundle_changed" && thrown?.location?.file == "recipients.csv", "\(why)")
+  #expect(thrown?.message.contains("pass 2 read") == true, "\(why)")
+  #expect(observer.events.names.filter { $0 == "bundleRead" }.count == 2)
+  #expect(observer.events.names.last == "stageFailed")
+  #expect(!FileManager.default.fileExists(atPath: out))
 }
