@@ -58,10 +58,18 @@ package struct RunPipeline: Sendable {
     // One partition at a time: memory follows the largest partition, not the bundle.
     for part in 0..<partitions.count {
       if part > 0 { releaseFreedMemory() }
-      let bundle = try readBundle(partition: part, of: partitions.count, warming: warming, start: start)
+      let bundle: ExportBundle
+      do {
+        bundle = try readBundle(partition: part, of: partitions.count, warming: warming, start: start)
+      } catch {
+        // A later pass that fails leaves nothing of the earlier ones behind.
+        if let staging { try? FS.removeTree(staging.temp) }
+        throw error
+      }
       warming = nil
       if let files = first, let changed = changedFile(files.inputs, bundle.inputs, pass: part + 1) {
         observer.observe(.stageFailed(.readBundle, [changed]))
+        if let staging { try? FS.removeTree(staging.temp) }
         throw changed
       }
       if first == nil, let shard = options.shard {

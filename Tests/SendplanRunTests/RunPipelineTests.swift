@@ -154,4 +154,5 @@ final class ChangesTheBundle: RunObserver {
   #expect(observer.events.names.filter { $0 == "bundleRead" }.count == 2)
   #expect(observer.events.names.last == "stageFailed")
   #expect(!FileManager.default.fileExists(atPath: out))
+  #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [], "no staging folder is left")
 }
