@@ -55,64 +55,67 @@ package struct RunPipeline: Sendable {
     var alreadySealed = 0
     var tenantsTotal = 0
     var stopped = false
-    // One partition at a time: memory follows the largest partition, not the bundle.
-    for part in 0..<partitions.count {
-      if part > 0 { releaseFreedMemory() }
-      let bundle: ExportBundle
-      do {
-        bundle = try readBundle(partition: part, of: partitions.count, warming: warming, start: start)
-      } catch {
-        // A later pass that fails leaves nothing of the earlier ones behind.
-        if let staging { try? FS.removeTree(staging.temp) }
-        throw error
+    do {
+      // One partition at a time: memory follows the largest partition, not the bundle.
+      for part in 0..<partitions.count {
+        // The rows of the partition just planned go back to the system before the next is read: the
+        // reader's threads allocate in glibc's per-thread arenas, and the next partition's rows did
+        // not land in the space the last one freed, so peak RSS grew with every partition.
+        if part > 0 { sendplan_release_free_memory() }
+        let bundle = try readBundle(partition: part, of: partitions.count, warming: warming, start: start)
+        warming = nil
+        if let files = first, let changed = changedFile(files.inputs, bundle.inputs, pass: part + 1) {
+          observer.observe(.stageFailed(.readBundle, [changed]))
+          throw changed
+        }
+        if first == nil, let shard = options.shard {
+          let all = bundle.tenants.count + bundle.tenantsDropped
+          observer.observe(.shardSelected(shard, tenants: bundle.tenants.count, of: all))
+        }
+        tenantsTotal += bundle.tenants.count
+        warnOverLimit(bundle, estimatedBytes: partitions.estimatedBytes)
+        let prepared = prepare(audit, bundle.tenants)
+        alreadySealed += prepared.alreadySealed
+        if staging == nil {
+          staging = try stage(.publish) { () throws(SendplanError) in try Staging(out: options.out) }
+        }
+        guard let staging else { break }
+        let names = try stage(.plan) { () throws(SendplanError) in
+          try makeFolders(bundle.tenants, staging: staging, seen: &seenFolders, createRoot: first == nil)
+        }
+        folders += names
+        if first == nil {
+          // run.json needs only the file list: keeping the first partition's rows as well held two
+          // partitions in memory from the second one on.
+          var files = bundle
+          files.tenants = []
+          first = files
+        }
+        var weights: [ID: Int] = [:]
+        for t in bundle.tenants { weights[t.customerID] = t.recipients.count + 1 }
+        observer.observe(.planning(weights: weights))
+        let context = ReportContext(
+          runID: options.runID, toolVersion: Tool.version, inputs: bundle.inputs.map(ReportInput.init))
+        let writers = TenantWriters(
+          asOf: options.asOf, runID: options.runID, audit: audit, reporter: reporter, context: context,
+          signed: options.signingKeyPath != nil, clock: clock)
+        let fanOut = TenantFanOut(
+          tenants: bundle.tenants, folders: names, staging: staging, writers: writers, refused: prepared.refused,
+          sync: options.sync, observer: observer, shouldStop: shouldStop)
+        do {
+          let planned = try fanOut.run()
+          outcomes += planned.outcomes
+          stopped = planned.stopped
+        } catch {
+          observer.observe(.stageFailed(error.stage, [error.error]))
+          throw error.error
+        }
+        if stopped { break }
       }
-      warming = nil
-      if let files = first, let changed = changedFile(files.inputs, bundle.inputs, pass: part + 1) {
-        observer.observe(.stageFailed(.readBundle, [changed]))
-        if let staging { try? FS.removeTree(staging.temp) }
-        throw changed
-      }
-      if first == nil, let shard = options.shard {
-        let all = bundle.tenants.count + bundle.tenantsDropped
-        observer.observe(.shardSelected(shard, tenants: bundle.tenants.count, of: all))
-      }
-      tenantsTotal += bundle.tenants.count
-      warnOverLimit(bundle, estimatedBytes: partitions.estimatedBytes)
-      let prepared = prepare(audit, bundle.tenants)
-      alreadySealed += prepared.alreadySealed
-      if staging == nil { staging = try stage(.publish) { () throws(SendplanError) in try Staging(out: options.out) } }
-      guard let staging else { break }
-      let names = try stage(.plan) { () throws(SendplanError) in
-        try makeFolders(bundle.tenants, staging: staging, seen: &seenFolders, createRoot: first == nil)
-      }
-      folders += names
-      if first == nil {
-        // run.json needs only the file list: keeping the first partition's rows as well held two
-        // partitions in memory from the second one on.
-        var files = bundle
-        files.tenants = []
-        first = files
-      }
-      var weights: [ID: Int] = [:]
-      for t in bundle.tenants { weights[t.customerID] = t.recipients.count + 1 }
-      observer.observe(.planning(weights: weights))
-      let context = ReportContext(
-        runID: options.runID, toolVersion: Tool.version, inputs: bundle.inputs.map(ReportInput.init))
-      let writers = TenantWriters(
-        asOf: options.asOf, runID: options.runID, audit: audit, reporter: reporter, context: context,
-        signed: options.signingKeyPath != nil, clock: clock)
-      let fanOut = TenantFanOut(
-        tenants: bundle.tenants, folders: names, staging: staging, writers: writers, refused: prepared.refused,
-        sync: options.sync, observer: observer, shouldStop: shouldStop)
-      do {
-        let planned = try fanOut.run()
-        outcomes += planned.outcomes
-        stopped = planned.stopped
-      } catch {
-        observer.observe(.stageFailed(error.stage, [error.error]))
-        throw error.error
-      }
-      if stopped { break }
+    } catch {
+      // A pass that fails leaves nothing of the earlier ones behind.
+      if let staging { try? FS.removeTree(staging.temp) }
+      throw error
     }
     guard let staging, let bundle = first else {
       throw SendplanError(.io, code: "no_partition", message: "nothing was read", fix: "report this as a bug")
@@ -170,23 +173,17 @@ package struct RunPipeline: Sendable {
       let b = k < now.count ? now[k] : nil
       if let a, let b, a.name == b.name, a.bytes == b.bytes, a.sha256 == b.sha256 { continue }
       let name = a?.name ?? b?.name ?? options.input
-      let was = a.map { "\($0.bytes) bytes (SHA-256 \($0.sha256))" } ?? "no such file"
-      let became = b.map { b in b.name == name ? "\(b.bytes) bytes (SHA-256 \(b.sha256))" : "\(b.name) in its place" }
+      func read(_ f: InputFile?) -> String {
+        guard let f else { return "no such file" }
+        return f.name == name ? "\(f.bytes) bytes (SHA-256 \(f.sha256))" : "\(f.name) in its place"
+      }
       return SendplanError(
         .badData, code: "bundle_changed", path: name,
         message:
-          "the file changed while the run read the bundle: the first pass read \(was), "
-          + "pass \(pass) read \(became ?? "no such file")",
+          "the file changed while the run read the bundle: the first pass read \(read(a)), pass \(pass) read \(read(b))",
         fix: fix)
     }
     return nil
-  }
-
-  /// Hands the rows of the partition just planned back to the system before the next is read. The
-  /// reader's threads allocate in glibc's per-thread arenas, and the next partition's rows did not
-  /// land in the space the last one freed, so peak RSS grew with every partition.
-  func releaseFreedMemory() {
-    sendplan_release_free_memory()
   }
 
   /// Says which tenants alone are over the memory limit, by their share of the bundle's rows.

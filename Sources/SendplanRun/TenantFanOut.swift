@@ -47,10 +47,8 @@ struct TenantFanOut {
     } catch {
       failure = failure ?? StagedError(stage: .plan, error: error)
     }
-    if let failure {
-      try? FS.removeTree(staging.temp)
-      throw failure
-    }
+    // The pipeline removes the staging folder when a pass fails.
+    if let failure { throw failure }
     let results = outcomes.withLock { $0.compactMap { $0 } }
     let wasStopped = stopped.load(ordering: .relaxed) && results.count < tenants.count
     if wasStopped { try? FS.removeTree(staging.temp) }
