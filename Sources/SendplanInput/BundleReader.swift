@@ -209,14 +209,8 @@ package enum BundleReader {
   static func lineFeeds(_ path: String, name: String) throws(SendplanError) -> Int {
     let source = try FileSource(path: path, name: name)
     source.hashes = false
-    let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
-    defer { buf.deallocate() }
     var lines = 0
-    while true {
-      let n = try source.read(into: buf)
-      guard n > 0, let p = buf.baseAddress?.assumingMemoryBound(to: UInt8.self) else { break }
-      lines += quotesAndLines(UnsafeBufferPointer(start: p, count: n)).lines
-    }
+    try source.readToEnd(chunk: 1 << 18) { lines += quotesAndLines($0).lines }
     return lines
   }
 

@@ -66,6 +66,17 @@ final class FileSource {
     }
   }
 
+  /// Reads on to the end of the file (or of the range), handing each chunk to `body`.
+  func readToEnd(chunk: Int = 1 << 16, _ body: (UnsafeBufferPointer<UInt8>) -> Void = { _ in }) throws(SendplanError) {
+    let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+    defer { buf.deallocate() }
+    while true {
+      let n = try read(into: buf)
+      guard n > 0, let p = buf.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+      body(UnsafeBufferPointer(start: p, count: n))
+    }
+  }
+
   /// Lower-case hex SHA-256 of every byte read so far.
   func digestHex() -> String {
     hashes ? Hex.encode(hasher.finalize()) : ""

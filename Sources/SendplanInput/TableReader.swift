@@ -66,16 +66,10 @@ struct TableReader {
       header = try readCSV(stream, sink: &sink).header
     }
     // Drain what the decoder did not need so the digest covers the whole file.
-    try drain(source)
+    try source.readToEnd()
     let info = InputFile(
       name: name, table: table, sha256: source.digestHex(), bytes: source.byteCount, rows: sink.rows)
     return TableResult(info: info, tenants: sink.finish(), dropped: sink.dropped, header: header)
-  }
-
-  private func drain(_ source: FileSource) throws(SendplanError) {
-    let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-    defer { buf.deallocate() }
-    while try source.read(into: buf) > 0 {}
   }
 
   /// Feeds decoded chunks to `body`, skipping a BOM at the very start.
@@ -127,7 +121,7 @@ struct TableReader {
       do throws(SendplanError) {
         if k == n {
           let source = try FileSource(path: path, name: name)
-          try drain(source)
+          try source.readToEnd()
           let d = (source.digestHex(), source.byteCount)
           digest.withLock { $0 = .success(d) }
           return
